@@ -1,0 +1,146 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import { DEFAULTS } from "./defaults";
+import { ConfigReader } from "./reader";
+import type { PlatformConfig } from "./types";
+import { checkDnsLabel, checkDnsSubdomain, checkDuration, checkUrl, checkVaultPath, parseDuration } from "./validators";
+
+export { DEFAULTS } from "./defaults";
+export * from "./types";
+export * from "./validators";
+
+/**
+ * Reads and validates the whole stack configuration.
+ * @throws ConfigError listing every problem, each with its config key and the fix.
+ */
+export function loadConfig(config: pulumi.Config = new pulumi.Config()): PlatformConfig {
+    const r = new ConfigReader(config);
+    const d = DEFAULTS;
+
+    const environment = r.string("environment", pulumi.getStack(), checkDnsLabel);
+    const vaultMode = r.oneOf("vaultMode", d.vaultMode, ["chart", "external"] as const);
+    const vaultNamespace = r.string("vaultNamespace", d.vaultNamespace, checkDnsLabel);
+    const ha = r.boolean("vaultHa", d.vaultHa);
+    const replicas = r.integer("vaultReplicas", d.vaultReplicas, 1, 9);
+    if (ha && replicas < 3) r.problem("vaultReplicas", `HA with raft needs at least 3 replicas for quorum, got ${replicas}; set it to 3 or 5`);
+    if (ha && replicas % 2 === 0) r.problem("vaultReplicas", `${replicas} replicas tolerate no more failures than ${replicas - 1}; use an odd number (3 or 5)`);
+
+    const secretShares = r.integer("vaultSecretShares", d.vaultSecretShares, 1, 10);
+    const secretThreshold = r.integer("vaultSecretThreshold", d.vaultSecretThreshold, 1, 10);
+    if (secretThreshold > secretShares) {
+        r.problem("vaultSecretThreshold", `threshold ${secretThreshold} is greater than vaultSecretShares ${secretShares}; choose a threshold ≤ shares (e.g. 3 of 5)`);
+    }
+    if (secretShares > 1 && secretThreshold < 2) {
+        r.problem("vaultSecretThreshold", `threshold 1 of ${secretShares} shares lets any single key holder unseal; use at least 2`);
+    }
+
+    const address = r.optionalString("vaultAddress", (v) => checkUrl(v, ["http", "https"]));
+    if (vaultMode === "external" && !address) r.problem("vaultAddress", `required when vaultMode is "external": set it with \`pulumi config set vaultAddress https://vault.example.com:8200\``);
+    if (vaultMode === "chart" && address) r.problem("vaultAddress", `only used when vaultMode is "external"; remove it or set vaultMode to "external"`);
+
+    const image = r.optionalString("vaultImage", (v) => (/^[^\s:@]+(:[A-Za-z0-9_.-]+)$/.test(v) ? undefined : `"${v}" must be "repository:tag" with an explicit tag`));
+    const adoptKeys = r.optionalSecretObject<string[]>("vaultAdoptUnsealKeys");
+    const adoptToken = r.optionalSecret("vaultAdoptRootToken");
+    if (!!adoptKeys !== !!adoptToken) {
+        r.problem(adoptKeys ? "vaultAdoptRootToken" : "vaultAdoptUnsealKeys", "adopting an existing Vault needs both vaultAdoptUnsealKeys and vaultAdoptRootToken (set both with --secret)");
+    }
+
+    const tlsSecretName = r.optionalString("vaultTlsSecret", checkDnsSubdomain);
+    const caCertFile = r.optionalString("vaultCaCertFile");
+    let caCert: string | undefined;
+    if (caCertFile) {
+        try {
+            caCert = fs.readFileSync(caCertFile, "utf8");
+            if (!caCert.includes("-----BEGIN CERTIFICATE-----")) r.problem("vaultCaCertFile", `${caCertFile} holds no PEM certificate`);
+        } catch (e) {
+            r.problem("vaultCaCertFile", `cannot read ${caCertFile} (${(e as NodeJS.ErrnoException).code}); give a path relative to the project directory`);
+        }
+    } else if (tlsSecretName && vaultMode === "chart") {
+        r.problem("vaultCaCertFile", "required with vaultTlsSecret: the PEM CA that signed Vault's certificate, so Pulumi and external-secrets can verify it");
+    }
+
+    const tokenTtl = r.string("esoTokenTtl", d.esoTokenTtl, (v) => checkDuration(v, 60, 86400));
+    const tokenMaxTtl = r.string("esoTokenMaxTtl", d.esoTokenMaxTtl, (v) => checkDuration(v, 60, 7 * 86400));
+    const ttlSeconds = parseDuration(tokenTtl) ?? 0;
+    const maxTtlSeconds = parseDuration(tokenMaxTtl) ?? 0;
+    if (ttlSeconds > maxTtlSeconds && maxTtlSeconds > 0) r.problem("esoTokenTtl", `${tokenTtl} is longer than esoTokenMaxTtl ${tokenMaxTtl}; lower the TTL or raise the max`);
+
+    const kubernetesHost = r.string("kubernetesHost", d.kubernetesHost, (v) => checkUrl(v, ["https", "http"]));
+    const esoNamespace = r.string("esoNamespace", d.esoNamespace, checkDnsLabel);
+    const appNamespace = r.string("appNamespace", d.appNamespace, checkDnsLabel);
+    const registryEnabled = r.boolean("registryPullSecret", d.registryPullSecret);
+    const registryUsername = r.optionalString("registryUsername");
+    const registryPassword = r.optionalSecret("registryPassword");
+    if (registryEnabled && !registryUsername) r.problem("registryUsername", "required when registryPullSecret is true: `pulumi config set registryUsername <user>` (or set registryPullSecret false)");
+    if (registryEnabled && !registryPassword) r.problem("registryPassword", "required when registryPullSecret is true: `pulumi config set --secret registryPassword <token>`");
+
+    const appSecrets = r.appSecrets("appSecrets", d.appSecrets);
+    const registryPath = r.string("registryPath", d.registryPath, checkVaultPath);
+    const registrySecretName = r.string("registrySecretName", d.registrySecretName, checkDnsSubdomain);
+    const demo = r.boolean("demoWorkload", d.demoWorkload);
+    if (demo && !registryEnabled) r.problem("demoWorkload", "the demo pulls its image through the synced pull secret: set registryPullSecret true or demoWorkload false");
+    for (const s of appSecrets) {
+        if (registryEnabled && s.name === registrySecretName) r.problem("appSecrets", `"${s.name}" is also registrySecretName; give it another name`);
+        if (registryEnabled && s.path === registryPath) r.problem("appSecrets", `path "${s.path}" is also registryPath; use another KV path`);
+    }
+
+    const result: PlatformConfig = {
+        environment,
+        vault: {
+            mode: vaultMode,
+            namespace: vaultNamespace,
+            serviceAccount: r.string("vaultServiceAccount", d.vaultServiceAccount, checkDnsSubdomain),
+            chart: r.chart("vaultChart", d.vaultChartRepo, d.vaultChartVersion),
+            image: image ? { repository: image.slice(0, image.lastIndexOf(":")), tag: image.slice(image.lastIndexOf(":") + 1) } : undefined,
+            ha,
+            replicas: ha ? replicas : 1,
+            ui: r.boolean("vaultUi", d.vaultUi),
+            injector: r.boolean("vaultInjector", d.vaultInjector),
+            tlsSecretName,
+            audit: r.boolean("vaultAudit", d.vaultAudit),
+            storageSize: r.string("vaultStorageSize", d.vaultStorageSize, (v) => (/^\d+(Mi|Gi|Ti)$/.test(v) ? undefined : `"${v}" must be a size like "10Gi"`)),
+            secretShares,
+            secretThreshold,
+            address,
+            caCertFile,
+            caCert,
+            localPort: r.integer("vaultLocalPort", d.vaultLocalPort, 1024, 65535),
+            adoptUnsealKeys: adoptKeys,
+            adoptRootToken: adoptToken,
+        },
+        auth: {
+            mountPath: r.string("authMountPath", d.authMountPath, checkVaultPath),
+            kubernetesHost,
+            kubernetesCaCert: r.optionalString("kubernetesCaCert", (v) => (v.includes("-----BEGIN CERTIFICATE-----") ? undefined : "must be a PEM certificate")),
+            issuer: r.optionalString("kubernetesIssuer"),
+            roleName: r.string("esoRoleName", d.esoRoleName, checkDnsSubdomain),
+            tokenTtlSeconds: ttlSeconds,
+            tokenMaxTtlSeconds: maxTtlSeconds,
+            audience: r.string("esoAudience", d.esoAudience),
+        },
+        kv: { path: r.string("kvPath", d.kvPath, checkVaultPath) },
+        eso: {
+            namespace: esoNamespace,
+            chart: r.chart("esoChart", d.esoChartRepo, d.esoChartVersion),
+            serviceAccount: r.string("esoServiceAccount", d.esoServiceAccount, checkDnsSubdomain),
+            webhook: r.boolean("esoWebhook", d.esoWebhook),
+            certController: r.boolean("esoCertController", d.esoCertController),
+            skipAwait: r.boolean("esoSkipAwait", d.esoSkipAwait),
+            storeKind: r.oneOf("storeKind", d.storeKind, ["SecretStore", "ClusterSecretStore"] as const),
+            refreshInterval: r.string("refreshInterval", d.refreshInterval, (v) => checkDuration(v, 10, 86400)),
+        },
+        apps: { namespace: appNamespace, secrets: appSecrets },
+        registry: {
+            enabled: registryEnabled,
+            server: r.string("registryServer", d.registryServer, (v) => (/^[a-z0-9.-]+(:\d+)?$/.test(v) ? undefined : `"${v}" must be a registry host like "registry.gitlab.com"`)),
+            path: registryPath,
+            secretName: registrySecretName,
+            username: registryUsername,
+            password: registryPassword,
+        },
+        demo: { enabled: demo, image: r.string("demoImage", d.demoImage) },
+    };
+
+    r.throwIfProblems();
+    return result;
+}

@@ -1,0 +1,123 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AppSecretSpec, ChartSource, ConfigError } from "./types";
+import { checkDnsSubdomain, checkExactVersion, checkVaultPath } from "./validators";
+
+type Check = (value: string) => string | undefined;
+
+/**
+ * Reads raw config values and collects problems instead of throwing on the first one,
+ * so a user sees every mistake in one `pulumi preview`.
+ */
+export class ConfigReader {
+    private readonly problems: string[] = [];
+
+    constructor(private readonly config: pulumi.Config) {}
+
+    problem(key: string, reason: string): void {
+        this.problems.push(`${this.config.name}:${key}: ${reason}`);
+    }
+
+    throwIfProblems(): void {
+        if (this.problems.length > 0) throw new ConfigError(this.problems);
+    }
+
+    optionalString(key: string, check?: Check): string | undefined {
+        const value = this.config.get(key);
+        if (value === undefined) return undefined;
+        const reason = value === "" ? "is empty; remove the key to use the default" : check?.(value);
+        if (reason) this.problem(key, reason);
+        return value;
+    }
+
+    string(key: string, fallback: string, check?: Check): string {
+        return this.optionalString(key, check) ?? fallback;
+    }
+
+    oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
+        const value = this.config.get(key) ?? fallback;
+        if (!allowed.includes(value as T)) this.problem(key, `"${value}" is not one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
+        return value as T;
+    }
+
+    boolean(key: string, fallback: boolean): boolean {
+        const value = this.config.get(key);
+        if (value === undefined) return fallback;
+        if (value !== "true" && value !== "false") {
+            this.problem(key, `"${value}" is not a boolean: use true or false`);
+            return fallback;
+        }
+        return value === "true";
+    }
+
+    integer(key: string, fallback: number, min: number, max: number): number {
+        const value = this.config.get(key);
+        if (value === undefined) return fallback;
+        const n = Number(value);
+        if (!/^-?\d+$/.test(value) || n < min || n > max) {
+            this.problem(key, `"${value}" must be a whole number from ${min} to ${max}`);
+            return fallback;
+        }
+        return n;
+    }
+
+    /** A secret value: only its presence is checked here, its text never leaves an Output. */
+    optionalSecret(key: string): pulumi.Output<string> | undefined {
+        return this.config.getSecret(key);
+    }
+
+    optionalSecretObject<T>(key: string): pulumi.Output<T> | undefined {
+        try {
+            return this.config.getSecretObject<T>(key);
+        } catch {
+            this.problem(key, "is not valid JSON/YAML structured config; set it with `pulumi config set --secret --path`");
+            return undefined;
+        }
+    }
+
+    /** `<prefix>Repo`, `<prefix>Version`, `<prefix>Path`: a chart from a repository or a local directory. */
+    chart(prefix: string, repo: string, version: string): ChartSource {
+        return {
+            repo: this.string(`${prefix}Repo`, repo, (v) => (/^(https|oci):\/\//.test(v) ? undefined : `"${v}" must be an https:// or oci:// chart repository`)),
+            version: this.string(`${prefix}Version`, version, checkExactVersion),
+            path: this.optionalString(`${prefix}Path`),
+        };
+    }
+
+    appSecrets(key: string, fallback: AppSecretSpec[]): AppSecretSpec[] {
+        let raw: unknown;
+        try {
+            raw = this.config.getObject<unknown>(key);
+        } catch {
+            this.problem(key, "is not a list; see README 'Declaring secrets'");
+            return fallback;
+        }
+        if (raw === undefined) return fallback;
+        if (!Array.isArray(raw) || raw.length === 0) {
+            this.problem(key, "must be a non-empty list of {name, path, keys, seed?}; see README 'Declaring secrets'");
+            return fallback;
+        }
+        const names = new Set<string>();
+        return raw.map((entry: any, i: number): AppSecretSpec => {
+            const at = `${key}[${i}]`;
+            const name = typeof entry?.name === "string" ? entry.name : "";
+            const path = typeof entry?.path === "string" ? entry.path : "";
+            const keys: unknown = entry?.keys;
+            const seed = entry?.seed ?? "random";
+            const nameReason = name ? checkDnsSubdomain(name) : "needs a name (the Kubernetes Secret to create)";
+            if (nameReason) this.problem(`${at}.name`, nameReason);
+            if (names.has(name)) this.problem(`${at}.name`, `"${name}" is declared twice`);
+            names.add(name);
+            const pathReason = path ? checkVaultPath(path) : "needs a KV path, e.g. \"app/db\"";
+            if (pathReason) this.problem(`${at}.path`, pathReason);
+            const keyList = Array.isArray(keys) ? keys.filter((k): k is string => typeof k === "string") : [];
+            if (!Array.isArray(keys) || keyList.length === 0 || keyList.length !== keys.length) {
+                this.problem(`${at}.keys`, "must be a non-empty list of property names, e.g. [password]");
+            }
+            for (const k of keyList) {
+                if (!/^[-._a-zA-Z0-9]+$/.test(k)) this.problem(`${at}.keys`, `"${k}" is not a valid Secret data key (letters, digits, '-', '_', '.')`);
+            }
+            if (seed !== "random" && seed !== "none") this.problem(`${at}.seed`, `"${seed}" must be "random" or "none"`);
+            return { name, path, keys: keyList, seed };
+        });
+    }
+}

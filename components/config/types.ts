@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** Where a Helm chart comes from: a repository + exact version, or a local directory (air-gapped). */
+export interface ChartSource {
+    repo: string;
+    version: string;
+    /** Local chart directory; when set, repo is not contacted. */
+    path?: string;
+}
+
+/** A Kubernetes Secret synced from one KV v2 path. */
+export interface AppSecretSpec {
+    /** Name of the ExternalSecret and of the Kubernetes Secret it writes. */
+    name: string;
+    /** KV v2 path below the mount, e.g. "path_to_secret". */
+    path: string;
+    /** Properties of the KV entry, each synced to a key of the same name. */
+    keys: string[];
+    /** "random": Pulumi seeds each key with a generated password; "none": the value is managed in Vault by people. */
+    seed: "random" | "none";
+}
+
+export interface PlatformConfig {
+    environment: string;
+    vault: {
+        /** "chart": deploy the Vault chart into the cluster; "external": use a Vault reached at `address`. */
+        mode: "chart" | "external";
+        namespace: string;
+        serviceAccount: string;
+        chart: ChartSource;
+        image?: { repository: string; tag: string };
+        ha: boolean;
+        replicas: number;
+        ui: boolean;
+        injector: boolean;
+        tlsSecretName?: string;
+        audit: boolean;
+        storageSize: string;
+        secretShares: number;
+        secretThreshold: number;
+        address?: string;
+        /** PEM file that verifies Vault's certificate, and its content. */
+        caCertFile?: string;
+        caCert?: string;
+        localPort: number;
+        adoptUnsealKeys?: pulumi.Output<string[]>;
+        adoptRootToken?: pulumi.Output<string>;
+    };
+    auth: {
+        mountPath: string;
+        kubernetesHost: string;
+        kubernetesCaCert?: string;
+        issuer?: string;
+        roleName: string;
+        tokenTtlSeconds: number;
+        tokenMaxTtlSeconds: number;
+        audience: string;
+    };
+    kv: { path: string };
+    eso: {
+        namespace: string;
+        chart: ChartSource;
+        serviceAccount: string;
+        webhook: boolean;
+        certController: boolean;
+        skipAwait: boolean;
+        storeKind: "SecretStore" | "ClusterSecretStore";
+        refreshInterval: string;
+    };
+    apps: { namespace: string; secrets: AppSecretSpec[] };
+    registry: {
+        enabled: boolean;
+        server: string;
+        path: string;
+        secretName: string;
+        username?: string;
+        password?: pulumi.Output<string>;
+    };
+    demo: { enabled: boolean; image: string };
+}
+
+/** Every problem in the stack configuration, reported at once before any resource exists. */
+export class ConfigError extends pulumi.RunError {
+    constructor(public readonly problems: string[]) {
+        super(
+            `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was changed:\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}

@@ -1,0 +1,60 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ChartSource } from "../config";
+import { chartSource } from "../vault/server";
+
+export interface ExternalSecretsOperatorArgs {
+    /** Namespace for the operator. */
+    namespace: string;
+    /** Chart repository and exact version, or a local chart directory. */
+    chart: ChartSource;
+    /** The controller's service account. @default - "external-secrets" */
+    serviceAccountName?: string;
+    /** Install the validating webhook. @default - true */
+    webhook?: boolean;
+    /** Install the cert controller that feeds the webhook. @default - true */
+    certController?: boolean;
+    /**
+     * Don't wait for the chart's workloads to become ready. Only for clusters that cannot run pods
+     * (the local end-to-end stack runs the controller on the host instead).
+     * @default - false
+     */
+    skipAwait?: boolean;
+}
+
+/** The external-secrets operator and its CRDs. */
+export class ExternalSecretsOperator extends pulumi.ComponentResource {
+    public readonly namespace: pulumi.Output<string>;
+    public readonly serviceAccountName: string;
+    /** Depend on this before creating SecretStores or ExternalSecrets (their CRDs come with it). */
+    public readonly chart: k8s.helm.v4.Chart;
+
+    constructor(name: string, args: ExternalSecretsOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:externalSecrets:Operator", name, {}, opts);
+        this.serviceAccountName = args.serviceAccountName ?? "external-secrets";
+
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            { metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": "secrets-platform" } } },
+            { parent: this },
+        );
+        this.chart = new k8s.helm.v4.Chart(
+            `${name}-chart`,
+            {
+                name: "external-secrets",
+                namespace: ns.metadata.name,
+                ...chartSource(args.chart, "external-secrets"),
+                skipAwait: args.skipAwait ?? false,
+                values: {
+                    installCRDs: true,
+                    serviceAccount: { create: true, name: this.serviceAccountName },
+                    webhook: { create: args.webhook ?? true },
+                    certController: { create: args.certController ?? true },
+                },
+            },
+            { parent: this },
+        );
+        this.namespace = ns.metadata.name;
+        this.registerOutputs({ namespace: this.namespace, serviceAccountName: this.serviceAccountName });
+    }
+}

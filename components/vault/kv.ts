@@ -1,0 +1,62 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as vault from "@pulumi/vault";
+
+export interface KvSeed {
+    /** Entry path below the mount. */
+    path: string;
+    /**
+     * Values to write; a value left undefined gets a generated 32-character password
+     * (the guide's `averystrongpassword`, done properly).
+     */
+    values: Record<string, pulumi.Input<string> | undefined>;
+}
+
+export interface KvEngineArgs {
+    /** Mount path of the KV v2 engine. @default - "kv" */
+    path?: string;
+    /** Entries Pulumi writes once; their values stay secret in state. */
+    seeds: KvSeed[];
+}
+
+/** `vault secrets enable -version=2 kv` plus the seeded entries. */
+export class KvEngine extends pulumi.ComponentResource {
+    public readonly path: pulumi.Output<string>;
+    /** Seeded entry paths (below the mount). */
+    public readonly seededPaths: string[];
+
+    constructor(name: string, args: KvEngineArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:vault:KvEngine", name, {}, opts);
+
+        // Kept on destroy: unmounting a KV engine deletes every secret stored in it.
+        const mount = new vault.Mount(
+            `${name}-mount`,
+            { path: args.path ?? "kv", type: "kv", options: { version: "2" }, description: "KV v2 secrets synced by external-secrets" },
+            { parent: this, retainOnDelete: true },
+        );
+
+        for (const seed of args.seeds) {
+            const id = seed.path.replace(/\//g, "-");
+            const values: Record<string, pulumi.Input<string>> = {};
+            for (const [key, value] of Object.entries(seed.values)) {
+                values[key] =
+                    value ??
+                    new random.RandomPassword(`${name}-${id}-${key}`, { length: 32, special: false }, { parent: this }).result;
+            }
+            new vault.kv.SecretV2(
+                `${name}-${id}`,
+                {
+                    mount: mount.path,
+                    name: seed.path,
+                    dataJson: pulumi.secret(pulumi.output(values).apply((v) => JSON.stringify(v))),
+                },
+                // Kept on destroy for the same reason as the mount.
+                { parent: this, retainOnDelete: true },
+            );
+        }
+
+        this.path = mount.path;
+        this.seededPaths = args.seeds.map((s) => s.path);
+        this.registerOutputs({ path: this.path, seededPaths: this.seededPaths });
+    }
+}

@@ -1,0 +1,175 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import type { ChartSource } from "../config";
+import { checkDnsLabel, checkExactVersion } from "../config";
+import { VaultInit } from "./init";
+import { VaultChartOptions, vaultChartValues, vaultScheme } from "./values";
+
+export interface VaultServerArgs extends Omit<VaultChartOptions, "releaseName" | "namespace"> {
+    /**
+     * "chart" deploys the hashicorp/vault chart; "external" uses a Vault that already runs elsewhere
+     * (HCP, a VM, a local server) at `address`. Init and unseal happen in both modes.
+     * @default - "chart"
+     */
+    mode?: "chart" | "external";
+    /** Namespace for the chart (created, and kept on destroy so the data volumes survive). */
+    namespace: string;
+    /** Chart repository and exact version, or a local chart directory. */
+    chart: ChartSource;
+    /** External mode only: base URL of the Vault API. */
+    address?: string;
+    /** PEM file the Vault provider uses to verify Vault's certificate. @default - system roots */
+    caCertFile?: string;
+    /** Content of that PEM file, for the init/unseal provider. */
+    caCert?: string;
+    /** Shamir key shares created at init. @default - 5 */
+    secretShares?: number;
+    /** Shares needed to unseal. @default - 3 */
+    secretThreshold?: number;
+    /** Adopt a Vault initialised by hand: its unseal keys (secret). */
+    adoptUnsealKeys?: pulumi.Input<string[]>;
+    /** Adopt a Vault initialised by hand: its root token (secret). */
+    adoptRootToken?: pulumi.Input<string>;
+    /**
+     * Chart mode: local port on which the Pulumi program forwards to the active Vault pod, used by the
+     * Vault provider so Vault need not be exposed (see components/vault/init/README.md).
+     * @default - 18200
+     */
+    localPort?: number;
+    /** Enable a file audit device writing to stdout (collected with the pod logs). @default - true */
+    audit?: boolean;
+}
+
+/** Vault (or OpenBao) installed, initialised and unsealed, with an explicit provider for configuring it. */
+export class VaultServer extends pulumi.ComponentResource {
+    /** URL that workloads inside the cluster (ESO) use, e.g. http://vault.vault.svc:8200. */
+    public readonly clusterAddress: pulumi.Output<string>;
+    /** URL the Vault provider uses from where Pulumi runs. */
+    public readonly providerAddress: pulumi.Output<string>;
+    public readonly namespace: pulumi.Output<string>;
+    public readonly serviceAccountName: pulumi.Output<string>;
+    /** Root token (secret). */
+    public readonly rootToken: pulumi.Output<string>;
+    /** Unseal keys, or recovery keys under auto-unseal (secret). */
+    public readonly unsealKeys: pulumi.Output<string[]>;
+    /** Provider for every Vault resource of the program. */
+    public readonly provider: vault.Provider;
+    public readonly chart?: k8s.helm.v4.Chart;
+    public readonly init: VaultInit;
+
+    constructor(name: string, args: VaultServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:vault:VaultServer", name, {}, opts);
+        validate(args);
+        const mode = args.mode ?? "chart";
+        const releaseName = "vault";
+        const options: VaultChartOptions = { ...args, releaseName };
+        const scheme = vaultScheme(options);
+
+        // Chart mode: kept on destroy, since deleting the namespace would delete the PVCs holding
+        // Vault's data. External mode: holds the service account whose token Vault uses for TokenReview.
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            { metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": "secrets-platform" } } },
+            { parent: this, retainOnDelete: mode === "chart" },
+        );
+        this.namespace = ns.metadata.name;
+        let initDependsOn: pulumi.Resource[] = [];
+        if (mode === "chart") {
+            this.chart = new k8s.helm.v4.Chart(
+                `${name}-chart`,
+                {
+                    name: releaseName,
+                    namespace: ns.metadata.name,
+                    ...chartSource(args.chart, "vault"),
+                    values: vaultChartValues(options),
+                },
+                { parent: this },
+            );
+            initDependsOn = [this.chart];
+            this.clusterAddress = pulumi.interpolate`${scheme}://${releaseName}.${ns.metadata.name}.svc:8200`;
+            this.providerAddress = pulumi.output(`${scheme}://127.0.0.1:${args.localPort ?? 18200}`);
+        } else {
+            // The chart would create it; an external Vault still needs an identity in the cluster.
+            new k8s.core.v1.ServiceAccount(
+                `${name}-sa`,
+                { metadata: { name: args.serviceAccount, namespace: ns.metadata.name }, automountServiceAccountToken: false },
+                { parent: this },
+            );
+            this.clusterAddress = pulumi.output(args.address!);
+            this.providerAddress = pulumi.output(args.address!);
+        }
+        this.serviceAccountName = pulumi.output(args.serviceAccount);
+
+        // Through the tunnel Vault is reached as 127.0.0.1; its certificate names the Service.
+        const tlsServerName = mode === "chart" && args.tlsSecretName ? `${releaseName}.${args.namespace}.svc` : undefined;
+        const podNames = Array.from({ length: args.ha ? args.replicas : 1 }, (_, i) => `${releaseName}-${i}`);
+        this.init = new VaultInit(
+            `${name}-init`,
+            {
+                ...(mode === "chart"
+                    ? { kubernetes: { namespace: args.namespace, podNames, scheme } }
+                    : { address: args.address }),
+                caCert: args.caCert,
+                tlsServerName,
+                secretShares: args.secretShares ?? 5,
+                secretThreshold: args.secretThreshold ?? 3,
+                adoptUnsealKeys: args.adoptUnsealKeys,
+                adoptRootToken: args.adoptRootToken,
+                raftLeaderApiAddr: args.ha ? `${scheme}://${podNames[0]}.${releaseName}-internal:8200` : undefined,
+            },
+            // Vault data lives beyond this stack: removing the resource never seals or wipes anything.
+            { parent: this, dependsOn: initDependsOn, retainOnDelete: true },
+        );
+        this.rootToken = pulumi.secret(this.init.rootToken);
+        this.unsealKeys = pulumi.secret(this.init.unsealKeys);
+
+        this.provider = new vault.Provider(
+            `${name}-provider`,
+            {
+                address: this.providerAddress,
+                token: this.rootToken,
+                // A child token would expire between runs and breaks plan-time reads.
+                skipChildToken: true,
+                caCertFile: args.caCertFile,
+                tlsServerName,
+            },
+            { parent: this },
+        );
+
+        if (args.audit ?? true) {
+            new vault.Audit(
+                `${name}-audit`,
+                { type: "file", options: { file_path: "stdout" }, description: "audit log to the server's stdout" },
+                { parent: this, provider: this.provider },
+            );
+        }
+
+        this.registerOutputs({
+            clusterAddress: this.clusterAddress,
+            providerAddress: this.providerAddress,
+            namespace: this.namespace,
+            serviceAccountName: this.serviceAccountName,
+            rootToken: this.rootToken,
+            unsealKeys: this.unsealKeys,
+        });
+    }
+}
+
+/** Chart args for a repository chart or a local chart directory (air-gapped installs). */
+export function chartSource(source: ChartSource, chartName: string): Pick<k8s.helm.v4.ChartArgs, "chart" | "version" | "repositoryOpts"> {
+    if (source.path) return { chart: source.path };
+    return { chart: chartName, version: source.version, repositoryOpts: { repo: source.repo } };
+}
+
+function validate(args: VaultServerArgs): void {
+    const errors: pulumi.InputPropertyErrorDetails[] = [];
+    const add = (propertyPath: string, reason: string | undefined) => reason && errors.push({ propertyPath, reason });
+    const mode = args.mode ?? "chart";
+    add("namespace", checkDnsLabel(args.namespace));
+    if (mode === "chart" && !args.chart.path) add("chart.version", checkExactVersion(args.chart.version));
+    if (mode === "external" && !args.address) add("address", "required in external mode");
+    if ((args.secretThreshold ?? 3) > (args.secretShares ?? 5)) add("secretThreshold", "must not exceed secretShares");
+    if (args.ha && args.replicas < 3) add("replicas", "HA with raft needs at least 3 replicas");
+    if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: "invalid VaultServer arguments", errors });
+}

@@ -1,0 +1,83 @@
+/**
+ * Values for the hashicorp/vault chart, built from typed options so tests can assert on them
+ * and the policy pack can read them in previews.
+ */
+export interface VaultChartOptions {
+    releaseName: string;
+    namespace: string;
+    serviceAccount: string;
+    ha: boolean;
+    replicas: number;
+    ui: boolean;
+    injector: boolean;
+    /** Secret with tls.crt, tls.key and ca.crt; TLS is off when unset. */
+    tlsSecretName?: string;
+    storageSize: string;
+    image?: { repository: string; tag: string };
+}
+
+/**
+ * Sealed or uninitialised pods still count as Ready, so Pulumi's StatefulSet await finishes and
+ * the init/unseal step can run; standbys are Ready too. Vault's own health semantics are kept
+ * for load balancers through the Service's `publishNotReadyAddresses` default.
+ */
+export const READINESS_PATH = "/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204";
+
+export function vaultScheme(o: Pick<VaultChartOptions, "tlsSecretName">): "http" | "https" {
+    return o.tlsSecretName ? "https" : "http";
+}
+
+export function listenerHcl(o: VaultChartOptions): string {
+    const tls = o.tlsSecretName
+        ? [
+              `  tls_cert_file = "/vault/userconfig/${o.tlsSecretName}/tls.crt"`,
+              `  tls_key_file = "/vault/userconfig/${o.tlsSecretName}/tls.key"`,
+              `  tls_client_ca_file = "/vault/userconfig/${o.tlsSecretName}/ca.crt"`,
+          ]
+        : ["  tls_disable = 1"];
+    return ['listener "tcp" {', '  address = "[::]:8200"', '  cluster_address = "[::]:8201"', ...tls, "}"].join("\n");
+}
+
+/** Server HCL: file storage for standalone, integrated raft with retry_join to every peer for HA. */
+export function serverHcl(o: VaultChartOptions): string {
+    const lines = [`ui = ${o.ui}`, "", listenerHcl(o), ""];
+    if (!o.ha) {
+        lines.push('storage "file" {', '  path = "/vault/data"', "}");
+    } else {
+        const scheme = vaultScheme(o);
+        lines.push('storage "raft" {', '  path = "/vault/data"');
+        for (let i = 0; i < o.replicas; i++) {
+            lines.push("  retry_join {", `    leader_api_addr = "${scheme}://${o.releaseName}-${i}.${o.releaseName}-internal:8200"`);
+            if (o.tlsSecretName) lines.push(`    leader_ca_cert_file = "/vault/userconfig/${o.tlsSecretName}/ca.crt"`);
+            lines.push("  }");
+        }
+        lines.push("}", "", 'service_registration "kubernetes" {}');
+    }
+    return lines.join("\n") + "\n";
+}
+
+export function vaultChartValues(o: VaultChartOptions): Record<string, unknown> {
+    const server: Record<string, unknown> = {
+        serviceAccount: { create: true, name: o.serviceAccount },
+        readinessProbe: { enabled: true, path: READINESS_PATH },
+        dataStorage: { enabled: true, size: o.storageSize },
+        standalone: { enabled: !o.ha, config: o.ha ? "" : serverHcl(o) },
+        ha: o.ha
+            ? { enabled: true, replicas: o.replicas, raft: { enabled: true, setNodeId: true, config: serverHcl(o) } }
+            : { enabled: false },
+        // The UI and API stay inside the cluster; reach them with a port-forward (README).
+        service: { type: "ClusterIP" },
+        ingress: { enabled: false },
+    };
+    if (o.image) server.image = { repository: o.image.repository, tag: o.image.tag };
+    if (o.tlsSecretName) {
+        server.extraVolumes = [{ type: "secret", name: o.tlsSecretName }];
+        server.extraEnvironmentVars = { VAULT_CACERT: `/vault/userconfig/${o.tlsSecretName}/ca.crt` };
+    }
+    return {
+        global: { tlsDisable: !o.tlsSecretName },
+        injector: { enabled: o.injector },
+        ui: { enabled: o.ui, serviceType: "ClusterIP" },
+        server,
+    };
+}

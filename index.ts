@@ -1,0 +1,152 @@
+// The secrets platform: Vault (or OpenBao) + external-secrets, wired together for one environment.
+// Everything is validated before any resource is declared; see README.md for the config reference.
+import * as pulumi from "@pulumi/pulumi";
+import { AppNamespace } from "./components/apps/namespace";
+import { DemoWorkload } from "./components/apps/demoWorkload";
+import { loadConfig } from "./components/config";
+import { ExternalSecret, dockerConfigSecretArgs, plainSecretArgs } from "./components/externalSecrets/externalSecret";
+import { ExternalSecretsOperator } from "./components/externalSecrets/operator";
+import { VaultSecretStore } from "./components/externalSecrets/secretStore";
+import { KubernetesAuth } from "./components/vault/kubernetesAuth";
+import { KvEngine } from "./components/vault/kv";
+import { renderKvReadPolicy } from "./components/vault/policy";
+import { VaultServer } from "./components/vault/server";
+import { TokenReviewer } from "./components/vault/tokenReviewer";
+
+const cfg = loadConfig();
+const prefix = "platform";
+
+const vaultServer = new VaultServer(prefix, {
+    mode: cfg.vault.mode,
+    namespace: cfg.vault.namespace,
+    chart: cfg.vault.chart,
+    serviceAccount: cfg.vault.serviceAccount,
+    ha: cfg.vault.ha,
+    replicas: cfg.vault.replicas,
+    ui: cfg.vault.ui,
+    injector: cfg.vault.injector,
+    tlsSecretName: cfg.vault.tlsSecretName,
+    storageSize: cfg.vault.storageSize,
+    image: cfg.vault.image,
+    address: cfg.vault.address,
+    caCertFile: cfg.vault.caCertFile,
+    caCert: cfg.vault.caCert,
+    secretShares: cfg.vault.secretShares,
+    secretThreshold: cfg.vault.secretThreshold,
+    adoptUnsealKeys: cfg.vault.adoptUnsealKeys,
+    adoptRootToken: cfg.vault.adoptRootToken,
+    localPort: cfg.vault.localPort,
+    audit: cfg.vault.audit,
+});
+const vaultOpts = { provider: vaultServer.provider };
+
+// Vault's own service account reviews the tokens ESO presents; it exists once the server does.
+const reviewer = new TokenReviewer(
+    `${prefix}-reviewer`,
+    { namespace: vaultServer.namespace, serviceAccountName: vaultServer.serviceAccountName },
+    { dependsOn: [vaultServer] },
+);
+
+const kv = new KvEngine(
+    `${prefix}-kv`,
+    {
+        path: cfg.kv.path,
+        seeds: [
+            ...cfg.apps.secrets
+                .filter((s) => s.seed === "random")
+                .map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) })),
+            ...(cfg.registry.enabled
+                ? [{ path: cfg.registry.path, values: { username: cfg.registry.username, password: cfg.registry.password } }]
+                : []),
+        ],
+    },
+    vaultOpts,
+);
+
+const operator = new ExternalSecretsOperator(`${prefix}-eso`, {
+    namespace: cfg.eso.namespace,
+    chart: cfg.eso.chart,
+    serviceAccountName: cfg.eso.serviceAccount,
+    webhook: cfg.eso.webhook,
+    certController: cfg.eso.certController,
+    skipAwait: cfg.eso.skipAwait,
+});
+
+const readerServiceAccount = "vault-secret-reader";
+const apps = new AppNamespace(`${prefix}-apps`, { name: cfg.apps.namespace, readerServiceAccountName: readerServiceAccount });
+
+// ESO logs in as the app namespace's reader (SecretStore) or as its own controller (ClusterSecretStore).
+const clusterStore = cfg.eso.storeKind === "ClusterSecretStore";
+const declaredPaths = [...cfg.apps.secrets.map((s) => s.path), ...(cfg.registry.enabled ? [cfg.registry.path] : [])];
+const auth = new KubernetesAuth(
+    `${prefix}-auth`,
+    {
+        mountPath: cfg.auth.mountPath,
+        kubernetesHost: cfg.auth.kubernetesHost,
+        kubernetesCaCert: cfg.auth.kubernetesCaCert ?? reviewer.caCert,
+        tokenReviewerJwt: reviewer.jwt,
+        issuer: cfg.auth.issuer,
+        roles: [
+            {
+                name: cfg.auth.roleName,
+                serviceAccountNames: [clusterStore ? cfg.eso.serviceAccount : readerServiceAccount],
+                namespaces: [clusterStore ? cfg.eso.namespace : cfg.apps.namespace],
+                policyHcl: renderKvReadPolicy(declaredPaths.map((path) => ({ mount: cfg.kv.path, path }))),
+                tokenTtlSeconds: cfg.auth.tokenTtlSeconds,
+                tokenMaxTtlSeconds: cfg.auth.tokenMaxTtlSeconds,
+                audience: cfg.auth.audience,
+            },
+        ],
+    },
+    { ...vaultOpts, dependsOn: [reviewer.clusterRoleBinding] },
+);
+
+const store = new VaultSecretStore(
+    `${prefix}-store`,
+    {
+        kind: cfg.eso.storeKind,
+        name: "vault",
+        namespace: clusterStore ? undefined : apps.name,
+        server: vaultServer.clusterAddress,
+        kvMount: kv.path,
+        authMountPath: auth.path,
+        role: cfg.auth.roleName,
+        serviceAccount: clusterStore
+            ? { name: cfg.eso.serviceAccount, namespace: operator.namespace }
+            : { name: apps.readerServiceAccountName },
+        audience: cfg.auth.audience,
+        caCert: cfg.vault.caCert,
+    },
+    { dependsOn: [operator.chart, auth] },
+);
+
+const storeRef = { name: store.name, kind: store.kind };
+const base = { namespace: apps.name, storeRef, refreshInterval: cfg.eso.refreshInterval };
+// The seeded KV entries must exist before ESO reads them, or the first sync fails.
+const secretOpts = { dependsOn: [kv] };
+const synced = cfg.apps.secrets.map(
+    (s) => new ExternalSecret(`${prefix}-${s.name}`, plainSecretArgs({ ...base, name: s.name }, s.path, s.keys), secretOpts),
+);
+if (cfg.registry.enabled) {
+    const pullSecret = new ExternalSecret(
+        `${prefix}-pull-secret`,
+        dockerConfigSecretArgs({ ...base, name: cfg.registry.secretName }, cfg.registry.path, cfg.registry.server),
+        secretOpts,
+    );
+    synced.push(pullSecret);
+    if (cfg.demo.enabled) {
+        new DemoWorkload(`${prefix}-demo`, { namespace: apps.name, image: cfg.demo.image, pullSecretName: pullSecret.secretName }, { dependsOn: [pullSecret] });
+    }
+}
+
+export const environment = cfg.environment;
+export const vaultAddress = vaultServer.clusterAddress;
+export const vaultNamespace = vaultServer.namespace;
+export const externalSecretsNamespace = operator.namespace;
+export const appNamespace = apps.name;
+export const secretStore = pulumi.interpolate`${store.kind}/${store.name}`;
+export const syncedSecrets = pulumi.all(synced.map((s) => s.secretName));
+export const vaultPolicies = auth.policyNames;
+// Secrets: shown only with `pulumi stack output --show-secrets`.
+export const vaultRootToken = vaultServer.rootToken;
+export const vaultUnsealKeys = vaultServer.unsealKeys;
