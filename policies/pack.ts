@@ -1,0 +1,31 @@
+// The policy list and pack metadata, kept apart from index.ts so tests can import the rules
+// without starting the policy server that `new PolicyPack` launches.
+import { PolicyPackArgs } from "@pulumi/policy";
+import { helmChartPinned } from "./rules/charts";
+import { esoServedApi, externalSecretShape, externalSecretStoreExists } from "./rules/eso";
+import { vaultChartExposure } from "./rules/exposure";
+import { noLiteralSecrets } from "./rules/secrets";
+import { vaultAuditEnabled, vaultProdHa } from "./rules/stack";
+import { kubernetesAuthRoleBound, vaultPolicyLeastPrivilege } from "./rules/vault";
+
+export const PACK_NAME = "vault-eso-platform";
+
+export const policies = [
+    noLiteralSecrets,
+    vaultPolicyLeastPrivilege,
+    kubernetesAuthRoleBound,
+    esoServedApi,
+    externalSecretShape,
+    helmChartPinned,
+    vaultChartExposure,
+    vaultAuditEnabled,
+    vaultProdHa,
+    externalSecretStoreExists,
+];
+
+export const packArgs: PolicyPackArgs = {
+    description: "Guardrails for the Vault/OpenBao + external-secrets platform: no literal secrets, least-privilege Vault, pinned charts, TLS, audit and HA.",
+    // Every rule blocks `pulumi up` by default; relax per rule with --policy-pack-config.
+    enforcementLevel: "mandatory",
+    policies,
+};

@@ -1,0 +1,192 @@
+// Rules 4 and 8: external-secrets resources use the served API, refresh sanely, own their target
+// Secret, and point at a store the program declares.
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { formatSeconds, parseGoDuration } from "../lib/duration";
+import { UNKNOWN, config, get, keys, list, message, show, str } from "../lib/props";
+import { ESO_LABEL_PREFIX } from "./secrets";
+
+export const ESO_GROUP = "external-secrets.io";
+export const SERVED_VERSION = "v1";
+export const EXTERNAL_SECRET_TYPE = `kubernetes:${ESO_GROUP}/${SERVED_VERSION}:ExternalSecret`;
+export const CLUSTER_EXTERNAL_SECRET_TYPE = `kubernetes:${ESO_GROUP}/${SERVED_VERSION}:ClusterExternalSecret`;
+export const SECRET_STORE_TYPE = `kubernetes:${ESO_GROUP}/${SERVED_VERSION}:SecretStore`;
+export const CLUSTER_SECRET_STORE_TYPE = `kubernetes:${ESO_GROUP}/${SERVED_VERSION}:ClusterSecretStore`;
+
+const esoType = /^kubernetes:external-secrets\.io\/([^:]+):(\w+)$/;
+
+export const esoServedApi: ResourceValidationPolicy = {
+    name: "eso-served-api-version",
+    description:
+        "external-secrets resources use external-secrets.io/v1; v1beta1 is deprecated and v1alpha1 is no longer served.",
+    validateResource: (args, reportViolation) => {
+        const m = esoType.exec(args.type);
+        if (!m || m[1] === SERVED_VERSION) {
+            return;
+        }
+        reportViolation(
+            message(
+                args.type,
+                args.name,
+                `uses apiVersion "${ESO_GROUP}/${m[1]}"`,
+                `declare it as apiVersion "${ESO_GROUP}/${SERVED_VERSION}", kind "${m[2]}" (the v1 schema is the same for these fields)`,
+            ),
+        );
+    },
+};
+
+export interface ExternalSecretConfig {
+    minRefreshInterval: string;
+    maxRefreshInterval: string;
+    allowNoRefresh: boolean;
+}
+
+export const externalSecretDefaults: ExternalSecretConfig = {
+    minRefreshInterval: "30s",
+    maxRefreshInterval: "24h",
+    allowNoRefresh: false,
+};
+
+/** The ExternalSecret spec, also inside a ClusterExternalSecret. */
+function externalSecretSpec(type: string, props: unknown): unknown {
+    return type === CLUSTER_EXTERNAL_SECRET_TYPE ? get(props, "spec", "externalSecretSpec") : get(props, "spec");
+}
+
+export const externalSecretShape: ResourceValidationPolicy = {
+    name: "eso-external-secret-shape",
+    description:
+        "ExternalSecrets refresh within bounds and own their target Secret (creationPolicy Owner), so " +
+        "external-secrets labels it reconcile.external-secrets.io/created-by and deletes it with the ExternalSecret.",
+    configSchema: {
+        properties: {
+            minRefreshInterval: {
+                type: "string",
+                default: externalSecretDefaults.minRefreshInterval,
+                description: "Shortest spec.refreshInterval (Go duration); shorter ones hammer Vault.",
+            },
+            maxRefreshInterval: {
+                type: "string",
+                default: externalSecretDefaults.maxRefreshInterval,
+                description: "Longest spec.refreshInterval (Go duration); longer ones delay rotations.",
+            },
+            allowNoRefresh: {
+                type: "boolean",
+                default: externalSecretDefaults.allowNoRefresh,
+                description: 'Allow refreshInterval "0" (sync once, never pick up rotations).',
+            },
+        },
+    },
+    validateResource: (args, reportViolation) => {
+        if (args.type !== EXTERNAL_SECRET_TYPE && args.type !== CLUSTER_EXTERNAL_SECRET_TYPE) {
+            return;
+        }
+        const cfg = config(externalSecretDefaults, args.getConfig());
+        const report = (problem: string, fix: string) => reportViolation(message(args.type, args.name, problem, fix));
+        const spec = externalSecretSpec(args.type, args.props);
+        const min = parseGoDuration(cfg.minRefreshInterval) ?? 30;
+        const max = parseGoDuration(cfg.maxRefreshInterval) ?? 86400;
+        const bounds = `between "${cfg.minRefreshInterval}" and "${cfg.maxRefreshInterval}"`;
+
+        // Unset means ESO's default of 1h, which is within any sane bounds.
+        const raw = get(spec, "refreshInterval");
+        if (raw !== undefined && raw !== UNKNOWN) {
+            const seconds = typeof raw === "string" ? parseGoDuration(raw) : undefined;
+            if (seconds === undefined) {
+                report(`spec.refreshInterval ${show(raw)} is not a Go duration`, `use a duration such as "1h" ${bounds}`);
+            } else if (seconds === 0) {
+                if (!cfg.allowNoRefresh) {
+                    report(
+                        `spec.refreshInterval ${show(raw)} disables refresh, so rotated values in Vault never reach the Secret`,
+                        `set a refreshInterval ${bounds}`,
+                    );
+                }
+            } else if (seconds < min || seconds > max) {
+                report(`spec.refreshInterval ${show(raw)} (${formatSeconds(seconds)}) is outside the allowed range`, `set a refreshInterval ${bounds}`);
+            }
+        }
+
+        const policy = get(spec, "target", "creationPolicy");
+        if (policy !== undefined && policy !== UNKNOWN && policy !== "Owner") {
+            report(
+                `spec.target.creationPolicy is ${show(policy)}; only "Owner" makes external-secrets set an ownerReference and the ` +
+                    `"${ESO_LABEL_PREFIX}created-by" label on the Secret`,
+                'remove creationPolicy or set it to "Owner"',
+            );
+        }
+
+        const labels = keys(get(spec, "target", "template", "metadata", "labels")).filter((k) => k.startsWith(ESO_LABEL_PREFIX));
+        if (labels.length > 0) {
+            report(
+                `spec.target.template.metadata.labels sets ${labels.map((l) => `"${l}"`).join(", ")}, which external-secrets manages itself`,
+                "remove these labels from the template; with creationPolicy Owner external-secrets adds them",
+            );
+        }
+    },
+};
+
+interface StoreRef {
+    name: string;
+    kind: string;
+}
+
+/** Every store an ExternalSecret reads from: spec.secretStoreRef and per-entry sourceRef.storeRef. */
+function storeRefs(spec: unknown): Array<{ at: string; ref: StoreRef }> {
+    const out: Array<{ at: string; ref: StoreRef }> = [];
+    const add = (at: string, ref: unknown) => {
+        const name = get(ref, "name");
+        if (typeof name === "string") {
+            out.push({ at, ref: { name, kind: str(get(ref, "kind")) ?? "SecretStore" } });
+        }
+    };
+    add("spec.secretStoreRef", get(spec, "secretStoreRef"));
+    for (const field of ["data", "dataFrom"]) {
+        (list(get(spec, field)) ?? []).forEach((entry, i) => {
+            const ref = get(entry, "sourceRef", "storeRef");
+            if (ref !== undefined && ref !== UNKNOWN) {
+                add(`spec.${field}[${i}].sourceRef.storeRef`, ref);
+            }
+        });
+    }
+    return out;
+}
+
+export const externalSecretStoreExists: StackValidationPolicy = {
+    name: "eso-store-ref-exists",
+    description:
+        "Every ExternalSecret references a SecretStore in its own namespace or a ClusterSecretStore declared by the same program.",
+    validateStack: (args, reportViolation) => {
+        const stores = new Set<string>();
+        for (const r of args.resources) {
+            const name = str(get(r.props, "metadata", "name"));
+            if (!name) {
+                continue;
+            }
+            if (r.type === SECRET_STORE_TYPE) {
+                stores.add(`SecretStore/${str(get(r.props, "metadata", "namespace")) ?? "default"}/${name}`);
+            } else if (r.type === CLUSTER_SECRET_STORE_TYPE) {
+                stores.add(`ClusterSecretStore/${name}`);
+            }
+        }
+        for (const r of args.resources) {
+            if (r.type !== EXTERNAL_SECRET_TYPE) {
+                continue;
+            }
+            const namespace = str(get(r.props, "metadata", "namespace")) ?? "default";
+            for (const { at, ref } of storeRefs(get(r.props, "spec"))) {
+                const key = ref.kind === "ClusterSecretStore" ? `ClusterSecretStore/${ref.name}` : `SecretStore/${namespace}/${ref.name}`;
+                if (stores.has(key)) {
+                    continue;
+                }
+                const where = ref.kind === "ClusterSecretStore" ? "" : ` in namespace "${namespace}"`;
+                reportViolation(
+                    message(
+                        r.type,
+                        r.name,
+                        `${at} names ${ref.kind} "${ref.name}", which this program does not declare${where}`,
+                        `declare a ${ref.kind} with metadata.name "${ref.name}"${where}, or point ${at} at an existing one`,
+                    ),
+                    r.urn,
+                );
+            }
+        }
+    },
+};

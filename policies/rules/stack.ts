@@ -1,0 +1,89 @@
+// Rule 7: stack-level Vault posture per environment: audit on outside dev, HA raft in prod.
+import { PolicyResource, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { Environment, EnvironmentConfig, environmentDefaults, environmentOf, environmentSchema, stackFromUrn } from "../lib/env";
+import { UNKNOWN, config, get, message, num, show } from "../lib/props";
+import { VaultChartConfig, isVaultChart, vaultChartDefaults, vaultChartSchema } from "./exposure";
+
+export const AUDIT_TYPE = "vault:index/audit:Audit";
+
+/** The chart's own default for server.ha.replicas (hashicorp/vault and openbao charts). */
+export const CHART_DEFAULT_HA_REPLICAS = 3;
+
+type StackConfig = EnvironmentConfig & VaultChartConfig;
+const stackDefaults: StackConfig = { ...environmentDefaults, ...vaultChartDefaults };
+
+function stackContext(args: StackValidationArgs): { stack: string | undefined; env: Environment; cfg: StackConfig } {
+    const cfg = config(stackDefaults, args.getConfig());
+    const stack = args.resources.map((r) => stackFromUrn(r.urn)).find((s) => s !== undefined);
+    return { stack, env: environmentOf(stack, args.stackTags, cfg), cfg };
+}
+
+function vaultCharts(args: StackValidationArgs, cfg: StackConfig): PolicyResource[] {
+    return args.resources.filter((r) => isVaultChart(r.type, r.props, cfg.vaultChartPattern));
+}
+
+const sharedSchema = { properties: { ...environmentSchema, ...vaultChartSchema } };
+
+export const vaultAuditEnabled: StackValidationPolicy = {
+    name: "vault-audit-device",
+    description: "Outside dev stacks, the program enables a Vault audit device (vault.Audit) so every request is logged.",
+    configSchema: sharedSchema,
+    validateStack: (args, reportViolation) => {
+        const { stack, env } = stackContext(args);
+        if (env === "dev") {
+            args.notApplicable(`stack "${stack}" is a dev stack`);
+        }
+        if (args.resources.some((r) => r.type === AUDIT_TYPE)) {
+            return;
+        }
+        reportViolation(
+            `Stack "${stack ?? "<unknown>"}" (environment ${env}) declares no ${AUDIT_TYPE}: Vault requests are not audited. ` +
+                'Fix: add a vault.Audit (e.g. type "file", options { file_path: "stdout" }) to the program.',
+        );
+    },
+};
+
+export const vaultProdHa: StackValidationPolicy = {
+    name: "vault-prod-ha",
+    description: `Prod stacks run Vault in HA with integrated raft storage and at least ${CHART_DEFAULT_HA_REPLICAS} replicas; non-dev stacks never use dev mode.`,
+    configSchema: sharedSchema,
+    validateStack: (args, reportViolation) => {
+        const { stack, env, cfg } = stackContext(args);
+        if (env === "dev") {
+            args.notApplicable(`stack "${stack}" is a dev stack`);
+        }
+        const charts = vaultCharts(args, cfg);
+        for (const chart of charts) {
+            const values = get(chart.props, "values");
+            const report = (problem: string, fix: string) => reportViolation(message(chart.type, chart.name, problem, fix), chart.urn);
+            if (get(values, "server", "dev", "enabled") === true) {
+                report(`server.dev.enabled is true in the ${env} stack "${stack}" (in-memory storage, root token "root")`, "remove server.dev.enabled");
+            }
+            if (env !== "prod") {
+                continue;
+            }
+            const ha = get(values, "server", "ha", "enabled");
+            const raft = get(values, "server", "ha", "raft", "enabled");
+            if (ha !== true && ha !== UNKNOWN) {
+                report(`server.ha.enabled is ${show(ha)} in the prod stack "${stack}"`, "set server.ha.enabled to true");
+            }
+            if (raft !== true && raft !== UNKNOWN) {
+                report(`server.ha.raft.enabled is ${show(raft)} in the prod stack "${stack}"`, "set server.ha.raft.enabled to true (integrated storage)");
+            }
+            const rawReplicas = get(values, "server", "ha", "replicas");
+            const replicas = rawReplicas === undefined ? CHART_DEFAULT_HA_REPLICAS : num(rawReplicas);
+            if (rawReplicas !== UNKNOWN && (replicas === undefined || replicas < CHART_DEFAULT_HA_REPLICAS)) {
+                report(
+                    `server.ha.replicas is ${show(rawReplicas)} in the prod stack "${stack}"; raft needs ${CHART_DEFAULT_HA_REPLICAS} voters to survive losing one`,
+                    `set server.ha.replicas to ${CHART_DEFAULT_HA_REPLICAS} or more (odd)`,
+                );
+            }
+        }
+        if (env === "prod" && charts.length === 0) {
+            reportViolation(
+                `Stack "${stack}" (environment prod) declares no Vault/OpenBao Helm chart matching /${cfg.vaultChartPattern}/, so HA cannot be verified. ` +
+                    "Fix: install Vault with a kubernetes:helm.sh/v4:Chart in this program, or adjust vaultChartPattern.",
+            );
+        }
+    },
+};
