@@ -1,0 +1,149 @@
+// The one algorithm behind create and update: reach Vault, init if (and only if) allowed, unseal every node.
+import { Target } from "./client";
+import { connect, displayAddress, targetKey } from "./connect";
+import { Inputs, Outputs } from "./inputs";
+import { SealStatus, initVault, isAutoUnseal, isInitialized, raftJoin, sealStatus, unsealShamir, verifyToken, waitUnsealed } from "./ops";
+
+/** Keys/token we already hold (from state) — absent on create. */
+export interface Held {
+    rootToken?: string;
+    unsealKeys?: string[];
+    keysEncrypted?: boolean;
+    rootTokenEncrypted?: boolean;
+    secretShares?: number;
+    secretThreshold?: number;
+}
+
+export function fingerprint(i: Inputs): string {
+    if (!i.adoptUnsealKeys && !i.adoptRootToken) {
+        return "";
+    }
+    const h = require("crypto").createHash("sha256");
+    h.update(JSON.stringify([i.adoptUnsealKeys ?? [], i.adoptRootToken ?? ""]));
+    return h.digest("hex");
+}
+
+/** Message for "initialised by someone else": actionable, and we changed nothing. */
+export function adoptHelp(label: string): string {
+    return (
+        `${label} is already initialised and this stack holds no unseal keys/root token for it. ` +
+        "Nothing was changed. To adopt it, supply its keys and root token as secret config, e.g. " +
+        "`pulumi config set --secret --path 'vault.adoptUnsealKeys[0]' <key1>` (repeat for [1], [2], ...) and " +
+        "`pulumi config set --secret --path 'vault.adoptRootToken' <token>`, then run `pulumi up` again. " +
+        "This provider never re-initialises or wipes a Vault."
+    );
+}
+
+/** An error the engine records as "created but failed to initialise", keeping `properties` in the state. */
+export function partialInitError(message: string, id: string, properties: Outputs): Error {
+    return Object.assign(new Error(message), { id, properties, reasons: [message] });
+}
+
+export async function converge(i: Inputs, held: Held | undefined, log: (m: string) => void): Promise<{ id: string; outs: Outputs }> {
+    const adopting = !!(i.adoptUnsealKeys || i.adoptRootToken);
+    const secrets = [...(i.adoptUnsealKeys ?? []), i.adoptRootToken ?? "", ...(held?.unsealKeys ?? []), held?.rootToken ?? ""];
+    const deadline = Date.now() + i.timeoutSeconds * 1000;
+    const conn = await connect(i);
+    try {
+        const [leader, ...followers] = conn.targets;
+        const status = await sealStatus(leader, deadline, secrets);
+        const auto = isAutoUnseal(status);
+        let keys = i.adoptUnsealKeys ?? held?.unsealKeys;
+        let token = i.adoptRootToken ?? held?.rootToken;
+        let keysEncrypted = i.adoptUnsealKeys ? false : held?.keysEncrypted ?? false;
+        let tokenEncrypted = i.adoptRootToken ? false : held?.rootTokenEncrypted ?? false;
+        let shares = held?.secretShares ?? i.secretShares;
+        let threshold = held?.secretThreshold ?? i.secretThreshold;
+        let initialisedNow = false;
+
+        if (!(await isInitialized(leader, deadline, secrets))) {
+            if (held) {
+                throw new Error(
+                    `${leader.label} is not initialised, but this stack holds keys of a Vault that was. Refusing to ` +
+                        "re-initialise: if its storage was wiped on purpose, remove this resource from the state " +
+                        "(`pulumi state delete <urn>`) after saving the old keys, then run `pulumi up`.",
+                );
+            }
+            if (adopting) {
+                throw new Error(`${leader.label} is not initialised, but adoptUnsealKeys/adoptRootToken are set. Nothing was changed; remove the adopt config to let this stack initialise it.`);
+            }
+            const res = await initVault(leader, { shares: i.secretShares, threshold: i.secretThreshold, pgpKeys: i.pgpKeys, rootTokenPgpKey: i.rootTokenPgpKey, autoUnseal: auto }, deadline, secrets);
+            secrets.push(...res.keys, res.rootToken);
+            keys = res.keys;
+            token = res.rootToken;
+            keysEncrypted = !!i.pgpKeys && i.pgpKeys.length > 0;
+            tokenEncrypted = !!i.rootTokenPgpKey;
+            shares = i.secretShares;
+            threshold = i.secretThreshold;
+            initialisedNow = true;
+            log(`VaultInit: initialised ${leader.label} (${auto ? "recovery" : "unseal"} keys ${threshold}/${shares}, seal ${status.type})`);
+        } else if (!keys && !token) {
+            throw new Error(adoptHelp(leader.label));
+        } else if (adopting && !auto && status.n > 0 && (status.n !== i.secretShares || status.t !== i.secretThreshold)) {
+            throw new Error(`${leader.label} uses ${status.t}-of-${status.n} unseal keys; set secretShares=${status.n} and secretThreshold=${status.t} to adopt it. Nothing was changed.`);
+        } else if (adopting && !auto) {
+            shares = status.n;
+            threshold = status.t;
+        }
+
+        const outs = (final: SealStatus | undefined): Outputs => ({
+            rootToken: token ?? "",
+            unsealKeys: keys ?? [],
+            sealType: (final ?? status).type,
+            secretShares: shares,
+            secretThreshold: threshold,
+            vaultVersion: (final ?? status).version ?? "",
+            address: displayAddress(i),
+            keysEncrypted,
+            rootTokenEncrypted: tokenEncrypted,
+            target: targetKey(i),
+            caCert: i.caCert,
+            tlsServerName: i.tlsServerName,
+            raftLeaderApiAddr: i.raftLeaderApiAddr,
+            timeoutSeconds: i.timeoutSeconds,
+            providerVersion: i.providerVersion,
+            adoptFingerprint: fingerprint(i),
+            sealedTargets: [],
+        });
+        const id = status.cluster_id || `vault-${require("crypto").randomUUID()}`;
+        try {
+            const unseal = async (t: Target): Promise<SealStatus> => {
+                if (auto) {
+                    return waitUnsealed(t, deadline, secrets);
+                }
+                const s = await sealStatus(t, deadline, secrets);
+                if (!s.sealed) {
+                    return s;
+                }
+                if (!keys || keys.length === 0) {
+                    throw new Error(`${t.label} is sealed and no unseal keys are known; supply them via adoptUnsealKeys.`);
+                }
+                if (keysEncrypted) {
+                    throw new Error(`${t.label} is sealed and the stored unseal keys are PGP-encrypted (pgpKeys). Decrypt them and supply them via adoptUnsealKeys (secret config), then run \`pulumi up\` again.`);
+                }
+                return unsealShamir(t, keys, deadline, secrets);
+            };
+            const final = await unseal(leader);
+            for (const f of followers) {
+                if (i.raftLeaderApiAddr) {
+                    await raftJoin(f, i.raftLeaderApiAddr, i.caCert, deadline, secrets);
+                }
+                await unseal(f);
+            }
+            if (token && !tokenEncrypted) {
+                await verifyToken(leader, token, deadline, secrets);
+            }
+            log(`VaultInit: ${conn.targets.map((t) => t.label).join(", ")} unsealed`);
+            return { id: final.cluster_id || id, outs: outs(final) };
+        } catch (e) {
+            if (initialisedNow) {
+                // The keys exist nowhere else: hand them to the engine as partial state (ErrorResourceInitFailed).
+                const msg = `${(e as Error).message} (Vault WAS initialised: keys and root token are saved in the stack state; fix the cause and run \`pulumi up\` again to finish unsealing)`;
+                throw partialInitError(msg, id, outs(undefined));
+            }
+            throw e;
+        }
+    } finally {
+        await conn.close();
+    }
+}

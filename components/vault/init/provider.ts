@@ -1,0 +1,178 @@
+// The dynamic provider. The engine serializes this object (and everything it reaches) with
+// pulumi.runtime.serializeFunction and runs it in a separate process: methods reach helpers only
+// through function references and `require`, never through module state or captured clients.
+import type * as pulumi from "@pulumi/pulumi";
+import { Target } from "./client";
+import { connect, targetKey } from "./connect";
+import { converge, fingerprint, Held } from "./converge";
+import { Inputs, Outputs, hasUnknown, validate, withDefaults } from "./inputs";
+import { sealStatus } from "./ops";
+
+/** Bump when provider behaviour changes, so existing stacks run an update with the new code. */
+export const PROVIDER_VERSION = 1;
+
+/** Pulumi's wire marker for a secret value: keeps keys secret even in partial or refreshed state. */
+export function secretValue(value: unknown): unknown {
+    return { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
+}
+
+export function unwrapSecret<T>(v: unknown): T {
+    if (v && typeof v === "object" && "4dabf18193072939515e22adb298388d" in v) {
+        return (v as unknown as { value: T }).value;
+    }
+    return v as T;
+}
+
+/** Outputs as handed to the engine, with keys and token explicitly secret. */
+export function toWire(o: Outputs): Record<string, unknown> {
+    // JSON round trip drops undefined fields, which protobuf Struct cannot encode.
+    const plain = JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
+    return { ...plain, rootToken: secretValue(o.rootToken), unsealKeys: secretValue(o.unsealKeys) };
+}
+
+export function heldFrom(olds: Record<string, unknown>): Held {
+    return {
+        rootToken: unwrapSecret<string>(olds.rootToken) || undefined,
+        unsealKeys: unwrapSecret<string[] | undefined>(olds.unsealKeys),
+        keysEncrypted: olds.keysEncrypted === true,
+        rootTokenEncrypted: olds.rootTokenEncrypted === true,
+        secretShares: olds.secretShares as number | undefined,
+        secretThreshold: olds.secretThreshold as number | undefined,
+    };
+}
+
+export function logInfo(msg: string): void {
+    // Messages are built without keys/tokens; the engine shows them in the update log.
+    require("@pulumi/pulumi").log.info(msg);
+}
+
+export function checkedInputs(raw: Record<string, unknown>): Inputs {
+    const i = withDefaults(raw);
+    const failures = validate(i);
+    if (failures.length > 0) {
+        throw new Error(`VaultInit: invalid inputs: ${failures.map((f) => f.reason).join("; ")}`);
+    }
+    return i;
+}
+
+/** Returns the labels of targets that are sealed (or unreachable) within a short probe timeout. */
+export async function sealedTargets(i: Inputs, probeSeconds: number): Promise<string[]> {
+    const conn = await connect(i);
+    const deadline = Date.now() + probeSeconds * 1000;
+    try {
+        const out: string[] = [];
+        for (const t of conn.targets as Target[]) {
+            try {
+                if ((await sealStatus(t, deadline, [])).sealed) {
+                    out.push(t.label);
+                }
+            } catch {
+                out.push(`${t.label} (unreachable)`);
+            }
+        }
+        return out;
+    } finally {
+        await conn.close();
+    }
+}
+
+async function wrapCreateErrors<T>(f: () => Promise<T>): Promise<T> {
+    try {
+        return await f();
+    } catch (e) {
+        const err = e as Error & { properties?: Outputs };
+        if (err.properties) {
+            (err as unknown as { properties: unknown }).properties = toWire(err.properties);
+        }
+        throw err;
+    }
+}
+
+export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+        const inputs = withDefaults(news);
+        return { inputs, failures: validate(inputs) };
+    },
+
+    async create(raw: Record<string, unknown>) {
+        const i = checkedInputs(raw);
+        return wrapCreateErrors(async () => {
+            const { id, outs } = await converge(i, undefined, logInfo);
+            return { id, outs: toWire(outs) };
+        });
+    },
+
+    async diff(_id: string, olds: Record<string, unknown>, newsRaw: Record<string, unknown>) {
+        const news = withDefaults(newsRaw);
+        const o = olds as unknown as Outputs;
+        const changed =
+            o.providerVersion !== news.providerVersion ||
+            o.target !== targetKey(news) ||
+            (o.caCert ?? "") !== (news.caCert ?? "") ||
+            (o.tlsServerName ?? "") !== (news.tlsServerName ?? "") ||
+            (o.raftLeaderApiAddr ?? "") !== (news.raftLeaderApiAddr ?? "") ||
+            o.timeoutSeconds !== news.timeoutSeconds ||
+            o.secretShares !== news.secretShares ||
+            o.secretThreshold !== news.secretThreshold ||
+            (o.adoptFingerprint ?? "") !== fingerprint(news);
+        // Never `replaces`: replacing would mean initialising a new Vault, i.e. losing the data.
+        const result = { changes: true, replaces: [] as string[], deleteBeforeReplace: false };
+        if (changed || hasUnknown(news) || validate(news).length > 0) {
+            return result;
+        }
+        // Inputs unchanged: the only drift is a sealed node (restart, reschedule). Probe briefly.
+        const sealed = await sealedTargets(news, Math.min(20, news.timeoutSeconds));
+        return { ...result, changes: sealed.length > 0 };
+    },
+
+    async update(_id: string, olds: Record<string, unknown>, newsRaw: Record<string, unknown>) {
+        const i = checkedInputs(newsRaw);
+        const held = heldFrom(olds);
+        if (
+            (held.secretShares !== undefined && held.secretShares !== i.secretShares) ||
+            (held.secretThreshold !== undefined && held.secretThreshold !== i.secretThreshold)
+        ) {
+            throw new Error(
+                `VaultInit: changing secretShares/secretThreshold from ${held.secretThreshold}-of-${held.secretShares} to ` +
+                    `${i.secretThreshold}-of-${i.secretShares} needs a rekey (\`bao operator rekey\`), which this provider ` +
+                    "does not do. Nothing was changed; revert the inputs, or rekey manually and adopt the new keys.",
+            );
+        }
+        const { outs } = await converge(i, held, logInfo);
+        return { outs: toWire(outs) };
+    },
+
+    async read(id: string, props: Record<string, unknown>) {
+        // Refresh reports seal state but must never drop the keys: on any failure keep the state as is.
+        const plain = { ...props, rootToken: unwrapSecret(props.rootToken), unsealKeys: unwrapSecret(props.unsealKeys) };
+        let sealed: string[] = (props.sealedTargets as string[] | undefined) ?? [];
+        try {
+            const raw = olderInputsFromOutputs(props);
+            if (raw) {
+                sealed = await sealedTargets(raw, 20);
+            }
+        } catch (e) {
+            logInfo(`VaultInit: refresh could not probe Vault (${(e as Error).message}); state kept as is`);
+        }
+        return { id, props: toWire({ ...(plain as unknown as Outputs), sealedTargets: sealed }) };
+    },
+
+    async delete(_id: string, props: Record<string, unknown>) {
+        logInfo(`VaultInit: delete of ${String(props.address)} only forgets it: Vault is not sealed and its data and keys are untouched (save the keys first if you still need them)`);
+    },
+};
+
+/**
+ * read() only has the outputs. A direct address is enough to probe; a Kubernetes target needs
+ * the kubeconfig, which is not kept in outputs, so refresh falls back to the default kubeconfig.
+ */
+export function olderInputsFromOutputs(props: Record<string, unknown>): Inputs | undefined {
+    const target = String(props.target ?? "");
+    const m = /^k8s:\/\/([^/]+)\/([^:]+):(\d+)\/(https?)@(.*)$/.exec(target);
+    const base = { secretShares: 1, secretThreshold: 1, timeoutSeconds: 20, providerVersion: 0, caCert: props.caCert as string | undefined, tlsServerName: props.tlsServerName as string | undefined };
+    if (m) {
+        const kubernetes = { namespace: m[1], podNames: m[2].split(","), port: Number(m[3]), scheme: m[4] as "http" | "https", context: m[5] || undefined };
+        return { ...base, kubernetes };
+    }
+    return target ? { ...base, address: target } : undefined;
+}

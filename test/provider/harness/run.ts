@@ -1,0 +1,84 @@
+// Drives the serialized VaultInit provider in fresh Node processes, like the engine's dynamic provider host.
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const here = __dirname;
+const root = path.resolve(here, "..", "..", "..");
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export interface OpResult {
+    ok: boolean;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    result?: any;
+    error?: { message: string; id?: string; properties?: Record<string, unknown> };
+    /** Everything the provider printed (must never contain a key or token). */
+    output: string;
+}
+
+export class ProviderRunner {
+    /** Every line the provider printed across runs, for the no-leak assertion. */
+    public transcript = "";
+    private constructor(private readonly dir: string, private readonly providerFile: string) {}
+
+    /** Serializes the provider once (in its own process, through Pulumi's ts-node) into a temp dir. */
+    static async create(): Promise<ProviderRunner> {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-init-provider-"));
+        const file = path.join(dir, "provider.js");
+        await node([path.join(here, "serialize.js"), file]);
+        return new ProviderRunner(dir, file);
+    }
+
+    get serializedText(): string {
+        return fs.readFileSync(this.providerFile, "utf8");
+    }
+
+    async op(op: string, ...args: unknown[]): Promise<OpResult> {
+        const stamp = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+        const req = path.join(this.dir, `req-${stamp}.json`);
+        const res = path.join(this.dir, `res-${stamp}.json`);
+        fs.writeFileSync(req, JSON.stringify({ op, args }));
+        const { stdout, stderr } = await node([path.join(here, "driver.js"), this.providerFile, req, res]);
+        const output = stdout + stderr;
+        this.transcript += output;
+        const parsed = JSON.parse(fs.readFileSync(res, "utf8"));
+        fs.rmSync(req);
+        fs.rmSync(res);
+        return { ...parsed, output };
+    }
+
+    cleanup(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+function node(args: string[]): Promise<{ stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        execFile(process.execPath, args, { cwd: root, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+            if (err) {
+                reject(new Error(`${err.message}\n${stderr}`));
+            } else {
+                resolve({ stdout, stderr });
+            }
+        });
+    });
+}
+
+/** What the engine hands back to the provider as olds: secrets unwrapped (the provider does not accept secrets). */
+export function engineView(outs: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(outs)) {
+        out[k] = v && typeof v === "object" && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v;
+    }
+    return out;
+}
+
+export function isWireSecret(v: unknown): boolean {
+    return !!v && typeof v === "object" && SECRET_SIG in v;
+}
+
+/** Inputs as the resource constructor + check() would pass them. */
+export function inputs(extra: Record<string, unknown>): Record<string, unknown> {
+    return { secretShares: 5, secretThreshold: 3, timeoutSeconds: 30, providerVersion: 1, ...extra };
+}

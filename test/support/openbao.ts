@@ -1,0 +1,175 @@
+// Real OpenBao servers for tests: raft storage in a temp dir (starts sealed and
+// uninitialised), optional transit auto-unseal, stop/restart keeping data, cleanup.
+import { ChildProcess, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+
+const repoRoot = path.resolve(__dirname, "..", "..");
+
+/** Absolute path of the `bao` binary, via the tools contract (`node tools/run.mjs --path bao`). */
+export function baoBinary(): string {
+    if (process.env.BAO_BIN) {
+        return process.env.BAO_BIN;
+    }
+    try {
+        const out = execFileSync(process.execPath, [path.join(repoRoot, "tools", "run.mjs"), "--path", "bao"], {
+            cwd: repoRoot,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        }).trim();
+        if (out && fs.existsSync(out)) {
+            return out;
+        }
+    } catch {
+        // fall through to the clear message below
+    }
+    throw new Error("OpenBao binary not found: `node tools/run.mjs --path bao` failed. Build it with `npm run tools -- openbao` (or set BAO_BIN).");
+}
+
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.once("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+export interface TransitSeal {
+    address: string;
+    token: string;
+    keyName: string;
+    mountPath: string;
+}
+
+export interface BaoOptions {
+    nodeId?: string;
+    transit?: TransitSeal;
+    /** -dev mode (unsealed, root token "root"); only for helpers such as the transit key holder. */
+    dev?: boolean;
+}
+
+export class BaoServer {
+    public readonly address: string;
+    public output = "";
+    private proc?: ChildProcess;
+
+    private constructor(
+        public readonly port: number,
+        private readonly clusterPort: number,
+        public readonly dir: string,
+        private readonly opts: BaoOptions,
+    ) {
+        this.address = `http://127.0.0.1:${port}`;
+    }
+
+    static async start(opts: BaoOptions = {}): Promise<BaoServer> {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bao-test-"));
+        const s = new BaoServer(await freePort(), await freePort(), dir, opts);
+        s.writeConfig();
+        await s.start();
+        return s;
+    }
+
+    private writeConfig(): void {
+        const o = this.opts;
+        const data = path.join(this.dir, "data");
+        fs.mkdirSync(data, { recursive: true });
+        // OpenBao 2.x has no "file" storage: every real server is (single- or multi-node) raft.
+        const storage = `storage "raft" {\n  path = "${data}"\n  node_id = "${o.nodeId ?? `node-${this.port}`}"\n}\ncluster_addr = "http://127.0.0.1:${this.clusterPort}"\n`;
+        const seal = o.transit
+            ? `seal "transit" {\n  address = "${o.transit.address}"\n  token = "${o.transit.token}"\n  key_name = "${o.transit.keyName}"\n  mount_path = "${o.transit.mountPath}"\n  disable_renewal = "true"\n}\n`
+            : "";
+        const hcl =
+            `listener "tcp" {\n  address = "127.0.0.1:${this.port}"\n  cluster_address = "127.0.0.1:${this.clusterPort}"\n  tls_disable = true\n}\n` +
+            `${storage}${seal}api_addr = "${this.address}"\nui = false\nlog_level = "info"\n`;
+        fs.writeFileSync(path.join(this.dir, "config.hcl"), hcl);
+    }
+
+    /** Starts (or restarts) the process; with real storage it comes up sealed. */
+    async start(): Promise<void> {
+        const args = this.opts.dev
+            ? ["server", "-dev", "-dev-root-token-id=root", `-dev-listen-address=127.0.0.1:${this.port}`]
+            : ["server", `-config=${path.join(this.dir, "config.hcl")}`];
+        const proc = spawn(baoBinary(), args, { cwd: this.dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HOME: this.dir } });
+        this.proc = proc;
+        proc.stdout?.on("data", (d) => (this.output += d.toString()));
+        proc.stderr?.on("data", (d) => (this.output += d.toString()));
+        const deadline = Date.now() + 30000;
+        while (Date.now() < deadline) {
+            if (proc.exitCode !== null) {
+                throw new Error(`bao exited with ${proc.exitCode}:\n${this.output.slice(-3000)}`);
+            }
+            try {
+                const r = await fetch(`${this.address}/v1/sys/seal-status`);
+                await r.text();
+                return;
+            } catch {
+                await new Promise((r) => setTimeout(r, 100));
+            }
+        }
+        throw new Error(`bao did not answer on ${this.address} within 30s:\n${this.output.slice(-3000)}`);
+    }
+
+    async stop(): Promise<void> {
+        const p = this.proc;
+        this.proc = undefined;
+        if (!p || p.exitCode !== null || p.signalCode !== null) {
+            return;
+        }
+        const exited = new Promise<void>((r) => p.once("exit", () => r()));
+        p.kill("SIGTERM");
+        const timer = setTimeout(() => p.kill("SIGKILL"), 10000);
+        await exited;
+        clearTimeout(timer);
+    }
+
+    /** Restart keeping the data: the server is sealed again afterwards. */
+    async restart(): Promise<void> {
+        await this.stop();
+        await this.start();
+    }
+
+    async cleanup(): Promise<void> {
+        await this.stop();
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+
+    /** Plain API call for assertions (the code under test uses its own client). */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async api(method: string, apiPath: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
+        const headers: Record<string, string> = {};
+        if (token) {
+            headers["X-Vault-Token"] = token;
+        }
+        if (body !== undefined) {
+            headers["Content-Type"] = "application/json";
+        }
+        const r = await fetch(`${this.address}/v1/${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+        const text = await r.text();
+        return { status: r.status, json: text ? JSON.parse(text) : {} };
+    }
+}
+
+/** A -dev server holding a transit key, for transit auto-unseal of another server. */
+export async function startTransitKeyHolder(): Promise<{ server: BaoServer; seal: TransitSeal }> {
+    const server = await BaoServer.start({ dev: true });
+    const ok = async (p: Promise<{ status: number; json: unknown }>) => {
+        const r = await p;
+        if (r.status >= 300) {
+            throw new Error(`transit setup failed: ${r.status} ${JSON.stringify(r.json)}`);
+        }
+    };
+    // Dev mode answers before it is ready; wait for the root token to work.
+    const deadline = Date.now() + 20000;
+    while ((await server.api("GET", "sys/mounts", undefined, "root")).status !== 200 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    await ok(server.api("POST", "sys/mounts/transit", { type: "transit" }, "root"));
+    await ok(server.api("POST", "transit/keys/autounseal", {}, "root"));
+    return { server, seal: { address: server.address, token: "root", keyName: "autounseal", mountPath: "transit/" } };
+}
