@@ -149,34 +149,41 @@ function storeRefs(spec: unknown): Array<{ at: string; ref: StoreRef }> {
     return out;
 }
 
+/** A namespace as declared; "*" when the preview cannot know it yet (matches any). */
+function namespaceOf(props: unknown): string {
+    const ns = get(props, "metadata", "namespace");
+    return ns === UNKNOWN ? "*" : (str(ns) ?? "default");
+}
+
 export const externalSecretStoreExists: StackValidationPolicy = {
     name: "eso-store-ref-exists",
     description:
         "Every ExternalSecret references a SecretStore in its own namespace or a ClusterSecretStore declared by the same program.",
     validateStack: (args, reportViolation) => {
-        const stores = new Set<string>();
+        const clusterStores = new Set<string>();
+        const stores: Array<{ name: string; namespace: string }> = [];
         for (const r of args.resources) {
-            const name = str(get(r.props, "metadata", "name"));
-            if (!name) {
-                continue;
-            }
-            if (r.type === SECRET_STORE_TYPE) {
-                stores.add(`SecretStore/${str(get(r.props, "metadata", "namespace")) ?? "default"}/${name}`);
-            } else if (r.type === CLUSTER_SECRET_STORE_TYPE) {
-                stores.add(`ClusterSecretStore/${name}`);
+            const name = get(r.props, "metadata", "name");
+            if (r.type === SECRET_STORE_TYPE && typeof name === "string") {
+                stores.push({ name, namespace: namespaceOf(r.props) });
+            } else if (r.type === CLUSTER_SECRET_STORE_TYPE && typeof name === "string") {
+                clusterStores.add(name);
             }
         }
         for (const r of args.resources) {
             if (r.type !== EXTERNAL_SECRET_TYPE) {
                 continue;
             }
-            const namespace = str(get(r.props, "metadata", "namespace")) ?? "default";
+            const namespace = namespaceOf(r.props);
             for (const { at, ref } of storeRefs(get(r.props, "spec"))) {
-                const key = ref.kind === "ClusterSecretStore" ? `ClusterSecretStore/${ref.name}` : `SecretStore/${namespace}/${ref.name}`;
-                if (stores.has(key)) {
+                const cluster = ref.kind === "ClusterSecretStore";
+                const found = cluster
+                    ? clusterStores.has(ref.name)
+                    : stores.some((s) => s.name === ref.name && (s.namespace === namespace || s.namespace === "*" || namespace === "*"));
+                if (found) {
                     continue;
                 }
-                const where = ref.kind === "ClusterSecretStore" ? "" : ` in namespace "${namespace}"`;
+                const where = cluster || namespace === "*" ? "" : ` in namespace "${namespace}"`;
                 reportViolation(
                     message(
                         r.type,

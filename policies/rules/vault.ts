@@ -108,8 +108,8 @@ export const vaultPolicyLeastPrivilege: ResourceValidationPolicy = {
             reportViolation(message(args.type, args.name, `policy "${policyName}" cannot be parsed: ${e.message}`, "write valid Vault policy HCL"));
             return;
         }
-        const pattern = new RegExp(cfg.esoPolicyPattern);
-        const isEso = pattern.test(policyName) || pattern.test(args.name);
+        // The Vault-side name decides; the resource name only stands in when `name` is unset.
+        const isEso = new RegExp(cfg.esoPolicyPattern).test(policyName);
         for (const rule of rules) {
             for (const [problem, fix] of checkPath(rule, isEso, cfg)) {
                 reportViolation(message(args.type, args.name, `policy "${policyName}": ${problem}`, fix));

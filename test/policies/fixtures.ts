@@ -1,0 +1,187 @@
+// Known-good resources, shaped like the program's own inputs. Each test changes one thing.
+import { Fixture } from "./harness";
+
+export const esoPolicyHcl = [
+    'path "kv/data/apps/db" {',
+    '  capabilities = ["read"]',
+    "}",
+    "",
+    'path "kv/metadata/apps/db" {',
+    '  capabilities = ["read"]',
+    "}",
+    "",
+].join("\n");
+
+export const tokenSecret: Fixture = {
+    type: "kubernetes:core/v1:Secret",
+    name: "platform-reviewer-token",
+    props: {
+        type: "kubernetes.io/service-account-token",
+        metadata: { name: "vault-auth", namespace: "vault", annotations: { "kubernetes.io/service-account.name": "vault" } },
+    },
+};
+
+export const vaultPolicy: Fixture = {
+    type: "vault:index/policy:Policy",
+    name: "platform-auth-external-secrets-policy",
+    props: { name: "external-secrets", policy: esoPolicyHcl },
+};
+
+export const authRole: Fixture = {
+    type: "vault:kubernetes/authBackendRole:AuthBackendRole",
+    name: "platform-auth-external-secrets-role",
+    props: {
+        backend: "kubernetes",
+        roleName: "external-secrets",
+        boundServiceAccountNames: ["vault-secret-reader"],
+        boundServiceAccountNamespaces: ["apps"],
+        tokenPolicies: ["external-secrets"],
+        tokenTtl: 3600,
+        tokenMaxTtl: 14400,
+        audience: "vault",
+    },
+};
+
+export const secretStore: Fixture = {
+    type: "kubernetes:external-secrets.io/v1:SecretStore",
+    name: "platform-store",
+    props: {
+        apiVersion: "external-secrets.io/v1",
+        kind: "SecretStore",
+        metadata: { name: "vault", namespace: "apps" },
+        spec: {
+            provider: {
+                vault: {
+                    server: "https://vault.vault.svc:8200",
+                    path: "kv",
+                    version: "v2",
+                    auth: { kubernetes: { mountPath: "kubernetes", role: "external-secrets", serviceAccountRef: { name: "vault-secret-reader" } } },
+                },
+            },
+        },
+    },
+};
+
+export const clusterSecretStore: Fixture = {
+    type: "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+    name: "platform-cluster-store",
+    props: {
+        apiVersion: "external-secrets.io/v1",
+        kind: "ClusterSecretStore",
+        metadata: { name: "vault-cluster" },
+        spec: { provider: { vault: { server: "https://vault.vault.svc:8200", path: "kv", version: "v2" } } },
+    },
+};
+
+export const externalSecret: Fixture = {
+    type: "kubernetes:external-secrets.io/v1:ExternalSecret",
+    name: "registry-es",
+    props: {
+        apiVersion: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        metadata: { name: "registry", namespace: "apps", annotations: { "pulumi.com/waitFor": "condition=Ready" } },
+        spec: {
+            refreshInterval: "1h",
+            secretStoreRef: { name: "vault", kind: "SecretStore" },
+            target: {
+                name: "registry",
+                creationPolicy: "Owner",
+                template: {
+                    type: "kubernetes.io/dockerconfigjson",
+                    engineVersion: "v2",
+                    data: { ".dockerconfigjson": '{"auths":{"registry.gitlab.com":{"auth":"{{ printf "%s:%s" .username .password | b64enc }}"}}}' },
+                },
+            },
+            data: [
+                { secretKey: "username", remoteRef: { key: "gitlab/credentials", property: "username" } },
+                { secretKey: "password", remoteRef: { key: "gitlab/credentials", property: "password" } },
+            ],
+        },
+    },
+};
+
+const vaultValues = {
+    global: { tlsDisable: false },
+    injector: { enabled: false },
+    ui: { enabled: true, serviceType: "ClusterIP" },
+    server: {
+        serviceAccount: { create: true, name: "vault" },
+        standalone: { enabled: false },
+        ha: { enabled: true, replicas: 3, raft: { enabled: true, setNodeId: true } },
+        service: { type: "ClusterIP" },
+        ingress: { enabled: false },
+    },
+};
+
+export const vaultChart: Fixture = {
+    type: "kubernetes:helm.sh/v4:Chart",
+    name: "platform-chart",
+    props: {
+        name: "vault",
+        namespace: "vault",
+        chart: "vault",
+        version: "0.31.0",
+        repositoryOpts: { repo: "https://helm.releases.hashicorp.com" },
+        values: vaultValues,
+    },
+};
+
+export const esoChart: Fixture = {
+    type: "kubernetes:helm.sh/v4:Chart",
+    name: "platform-eso-chart",
+    props: {
+        name: "external-secrets",
+        namespace: "external-secrets",
+        chart: "external-secrets",
+        version: "0.20.4",
+        repositoryOpts: { repo: "https://charts.external-secrets.io" },
+        values: { installCRDs: true, serviceAccount: { create: true, name: "external-secrets" } },
+    },
+};
+
+export const vaultIngress: Fixture = {
+    type: "kubernetes:networking.k8s.io/v1:Ingress",
+    name: "vault-ingress",
+    props: {
+        metadata: { name: "vault", namespace: "vault" },
+        spec: {
+            tls: [{ hosts: ["vault.example.com"], secretName: "vault-tls" }],
+            rules: [
+                {
+                    host: "vault.example.com",
+                    http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "vault", port: { number: 8200 } } } }] },
+                },
+            ],
+        },
+    },
+};
+
+export const vaultService: Fixture = {
+    type: "kubernetes:core/v1:Service",
+    name: "vault-svc",
+    props: {
+        metadata: { name: "vault-lb", namespace: "vault" },
+        spec: { type: "ClusterIP", ports: [{ name: "http", port: 8200, targetPort: 8200 }] },
+    },
+};
+
+export const audit: Fixture = {
+    type: "vault:index/audit:Audit",
+    name: "platform-audit",
+    props: { type: "file", options: { file_path: "stdout" } },
+};
+
+/** Every known-good fixture: together they are a complete, compliant prod stack. */
+export const goodStack: Fixture[] = [
+    tokenSecret,
+    vaultPolicy,
+    authRole,
+    secretStore,
+    clusterSecretStore,
+    externalSecret,
+    vaultChart,
+    esoChart,
+    vaultIngress,
+    vaultService,
+    audit,
+];

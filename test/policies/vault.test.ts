@@ -1,0 +1,158 @@
+import { kubernetesAuthRoleBound, vaultPolicyLeastPrivilege } from "../../policies/rules/vault";
+import { authRole, vaultPolicy } from "./fixtures";
+import { UNKNOWN_VALUE, change, validateResource } from "./harness";
+
+const P = 'vault:index/policy:Policy "platform-auth-external-secrets-policy": policy "external-secrets": ';
+const withHcl = (hcl: string) => change(vaultPolicy, "policy", hcl);
+const appPolicy = (hcl: string) => change(withHcl(hcl), "name", "app-writer");
+const A = 'vault:index/policy:Policy "platform-auth-external-secrets-policy": policy "app-writer": ';
+
+describe("vault-policy-least-privilege", () => {
+    it("accepts exact read paths", async () => {
+        expect((await validateResource(vaultPolicyLeastPrivilege, vaultPolicy)).violations).toEqual([]);
+    });
+
+    it("flags the guide's bare path \"*\"", async () => {
+        const v = await validateResource(vaultPolicyLeastPrivilege, withHcl('path "*"\n{ capabilities = ["read"]\n}\n'));
+        expect(v.violations).toEqual([
+            P + 'grants ["read"] on the bare path "*" (line 1), i.e. on everything in Vault. Fix: replace path "*" with the exact paths the client needs.',
+        ]);
+    });
+
+    it("flags a wildcard first segment", async () => {
+        const v = await validateResource(vaultPolicyLeastPrivilege, withHcl('path "+/data/app" { capabilities = ["read"] }'));
+        expect(v.violations).toEqual([
+            P + 'path "+/data/app" (line 1) starts with a wildcard, so it spans every secrets engine and auth mount. Fix: name the mount explicitly (e.g. "kv/data/<app>/...").',
+        ]);
+    });
+
+    it("allows read and list under a glob", async () => {
+        const v = await validateResource(vaultPolicyLeastPrivilege, withHcl('path "kv/data/apps/*" { capabilities = ["read", "list"] }'));
+        expect(v.violations).toEqual([]);
+    });
+
+    it.each([
+        ["kv/data/apps/*", "create"],
+        ["kv/+/apps", "delete"],
+        ["kv/data/apps*", "update"],
+        ["kv/data/apps/*", "sudo"],
+        ["kv/data/apps/*", "patch"],
+    ])("flags glob %s with %s", async (path, cap) => {
+        const v = await validateResource(vaultPolicyLeastPrivilege, appPolicy(`path "${path}" { capabilities = ["read", "${cap}"] }`));
+        expect(v.violations).toEqual([
+            A + `glob path "${path}" (line 1) grants ["${cap}"]. Fix: list the exact paths that need ${cap}, or reduce the glob to ["read"].`,
+        ]);
+    });
+
+    it("lets a non-ESO policy write to exact paths", async () => {
+        const v = await validateResource(vaultPolicyLeastPrivilege, appPolicy('path "kv/data/apps/db" { capabilities = ["create", "update", "read"] }'));
+        expect(v.violations).toEqual([]);
+    });
+
+    it.each([["sudo"], ["root"], ["update"]])("flags %s in the external-secrets policy", async (cap) => {
+        const v = await validateResource(vaultPolicyLeastPrivilege, withHcl(`path "kv/data/apps/db" { capabilities = ["read", "${cap}"] }`));
+        expect(v.violations).toEqual([
+            P + `the external-secrets policy grants ["${cap}"] on "kv/data/apps/db" (line 1). Fix: limit it to ["read","list","deny"]; ESO only reads secrets.`,
+        ]);
+    });
+
+    it("recognises ESO's policy by resource name when the name input is unset", async () => {
+        const v = await validateResource(vaultPolicyLeastPrivilege, change(withHcl('path "sys/mounts" { capabilities = ["sudo"] }'), "name", undefined));
+        expect(v.violations).toEqual([
+            'vault:index/policy:Policy "platform-auth-external-secrets-policy": policy "platform-auth-external-secrets-policy": ' +
+                'the external-secrets policy grants ["sudo"] on "sys/mounts" (line 1). Fix: limit it to ["read","list","deny"]; ESO only reads secrets.',
+        ]);
+    });
+
+    it("uses esoPolicyPattern from config", async () => {
+        const hcl = 'path "kv/data/apps/db" { capabilities = ["sudo"] }';
+        expect((await validateResource(vaultPolicyLeastPrivilege, withHcl(hcl), { config: { esoPolicyPattern: "^eso-" } })).violations).toEqual([]);
+    });
+
+    it("uses broadCapabilities from config", async () => {
+        const hcl = 'path "kv/data/apps/*" { capabilities = ["list"] }';
+        const v = await validateResource(vaultPolicyLeastPrivilege, appPolicy(hcl), { config: { broadCapabilities: ["list"] } });
+        expect(v.violations).toEqual([A + 'glob path "kv/data/apps/*" (line 1) grants ["list"]. Fix: list the exact paths that need list, or reduce the glob to ["read"].']);
+    });
+
+    it("reports a policy it cannot parse", async () => {
+        const v = await validateResource(vaultPolicyLeastPrivilege, withHcl('path "kv/data/a" { capabilities = "read" }'));
+        expect(v.violations).toEqual([
+            'vault:index/policy:Policy "platform-auth-external-secrets-policy": policy "external-secrets" cannot be parsed: ' +
+                "capabilities must be a list of strings. Fix: write valid Vault policy HCL.",
+        ]);
+    });
+
+    it("skips a policy document that is unknown during preview", async () => {
+        expect((await validateResource(vaultPolicyLeastPrivilege, withHcl(UNKNOWN_VALUE))).violations).toEqual([]);
+    });
+});
+
+const R = 'vault:kubernetes/authBackendRole:AuthBackendRole "platform-auth-external-secrets-role": role "external-secrets": ';
+
+describe("vault-kubernetes-role-bound", () => {
+    it("accepts exact names, namespaces and bounded TTLs", async () => {
+        expect((await validateResource(kubernetesAuthRoleBound, authRole)).violations).toEqual([]);
+    });
+
+    it.each([
+        ["boundServiceAccountNames", ["*"], 'contains ["*"]', "service-account names"],
+        ["boundServiceAccountNames", ["eso-*"], 'contains ["eso-*"]', "service-account names"],
+        ["boundServiceAccountNamespaces", ["*"], 'contains ["*"]', "namespaces"],
+        ["boundServiceAccountNamespaces", [], "is empty (Vault then refuses or, with a selector, matches broadly)", "namespaces"],
+        ["boundServiceAccountNamespaces", undefined, "is empty (Vault then refuses or, with a selector, matches broadly)", "namespaces"],
+        ["boundServiceAccountNames", [""], 'contains [""]', "service-account names"],
+    ])("flags %s = %j", async (field, value, problem, what) => {
+        const v = await validateResource(kubernetesAuthRoleBound, change(authRole, field, value));
+        expect(v.violations).toEqual([R + `${field} ${problem}. Fix: list the exact ${what} allowed to log in.`]);
+    });
+
+    it("flags a namespace selector", async () => {
+        const v = await validateResource(kubernetesAuthRoleBound, change(authRole, "boundServiceAccountNamespaceSelector", '{"matchLabels":{"a":"b"}}'));
+        expect(v.violations).toEqual([
+            R + 'boundServiceAccountNamespaceSelector is set ("{\\"matchLabels\\":{\\"a\\":\\"b\\"}}"). Fix: bind explicit boundServiceAccountNamespaces instead of a label selector.',
+        ]);
+    });
+
+    it("flags an unset tokenTtl", async () => {
+        const v = await validateResource(kubernetesAuthRoleBound, change(authRole, "tokenTtl", undefined));
+        expect(v.violations).toEqual([R + "tokenTtl is <unset>, so Vault's default TTL (768h) applies. Fix: set tokenTtl to at most 86400 (24h)."]);
+    });
+
+    it("flags an unset tokenMaxTtl", async () => {
+        const v = await validateResource(kubernetesAuthRoleBound, change(authRole, "tokenMaxTtl", undefined));
+        expect(v.violations).toEqual([
+            R + "tokenMaxTtl is <unset>, so renewals can extend the token to Vault's system max (768h). Fix: set tokenMaxTtl to at most 86400 (24h).",
+        ]);
+    });
+
+    it("flags a tokenTtl above the limit", async () => {
+        const v = await validateResource(kubernetesAuthRoleBound, change(change(authRole, "tokenTtl", 90000), "tokenMaxTtl", 86400));
+        expect(v.violations).toEqual([
+            R + "tokenTtl is 90000s (25h), above the 86400s limit. Fix: set tokenTtl to at most 86400 (24h).",
+            R + "tokenTtl 90000 is above tokenMaxTtl 86400. Fix: make tokenTtl less than or equal to tokenMaxTtl.",
+        ]);
+    });
+
+    it("honours maxTokenTtlSeconds from config", async () => {
+        const v = await validateResource(kubernetesAuthRoleBound, authRole, { config: { maxTokenTtlSeconds: 3600 } });
+        expect(v.violations).toEqual([R + "tokenMaxTtl is 14400s (4h), above the 3600s limit. Fix: set tokenMaxTtl to at most 3600 (1h)."]);
+    });
+
+    it("flags tokenTtl above tokenMaxTtl", async () => {
+        const v = await validateResource(kubernetesAuthRoleBound, change(authRole, "tokenTtl", 20000));
+        expect(v.violations).toEqual([R + "tokenTtl 20000 is above tokenMaxTtl 14400. Fix: make tokenTtl less than or equal to tokenMaxTtl."]);
+    });
+
+    it("flags periodic tokens", async () => {
+        const v = await validateResource(kubernetesAuthRoleBound, change(authRole, "tokenPeriod", 3600));
+        expect(v.violations).toEqual([
+            R + "tokenPeriod is 3600, so tokens renew forever regardless of tokenMaxTtl. Fix: remove tokenPeriod (ESO logs in again when its token expires).",
+        ]);
+    });
+
+    it("does not guess about values unknown during preview", async () => {
+        const role = change(change(authRole, "boundServiceAccountNamespaces", UNKNOWN_VALUE), "tokenTtl", UNKNOWN_VALUE);
+        expect((await validateResource(kubernetesAuthRoleBound, role)).violations).toEqual([]);
+    });
+});
