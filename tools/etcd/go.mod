@@ -5,7 +5,7 @@ module vault-eso-platform/tools/etcd
 
 go 1.26.0
 
-tool go.etcd.io/etcd/server/v3
+require go.etcd.io/etcd/server/v3 v3.6.16
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -47,7 +47,6 @@ require (
 	go.etcd.io/etcd/client/pkg/v3 v3.6.16 // indirect
 	go.etcd.io/etcd/client/v3 v3.6.16 // indirect
 	go.etcd.io/etcd/pkg/v3 v3.6.16 // indirect
-	go.etcd.io/etcd/server/v3 v3.6.16 // indirect
 	go.etcd.io/raft/v3 v3.6.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.59.0 // indirect
