@@ -57,7 +57,7 @@ export const vaultProdHa: StackValidationPolicy = {
             const values = get(chart.props, "values");
             const report = (problem: string, fix: string) => reportViolation(message(chart.type, chart.name, problem, fix), chart.urn);
             if (get(values, "server", "dev", "enabled") === true) {
-                report(`server.dev.enabled is true in the ${env} stack "${stack}" (in-memory storage, root token "root")`, "remove server.dev.enabled");
+                report(`server.dev.enabled is true in stack "${stack}" (environment ${env}); dev mode keeps data in memory and uses root token "root"`, "remove server.dev.enabled");
             }
             if (env !== "prod") {
                 continue;

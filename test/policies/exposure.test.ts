@@ -1,0 +1,116 @@
+import { vaultChartExposure } from "../../policies/rules/exposure";
+import { esoChart, vaultChart, vaultIngress, vaultService } from "./fixtures";
+import { change, validateResource } from "./harness";
+
+const V = 'kubernetes:helm.sh/v4:Chart "platform-chart": ';
+const noTls = (what: string, shown = "true") =>
+    V +
+    `${what} expose Vault outside the cluster while global.tlsDisable is ${shown} (the chart default is true). ` +
+    "Fix: set global.tlsDisable to false with a TLS listener (server.extraVolumes + tls_cert_file/tls_key_file), or keep the service ClusterIP.";
+
+describe("vault-exposure-requires-tls (chart values)", () => {
+    it.each([vaultChart, esoChart, vaultIngress, vaultService])("accepts known-good $name", async (f) => {
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([]);
+    });
+
+    it("accepts a ClusterIP Vault without TLS (reached by port-forward)", async () => {
+        expect((await validateResource(vaultChartExposure, change(vaultChart, "values.global.tlsDisable", true))).violations).toEqual([]);
+    });
+
+    it("accepts a LoadBalancer Vault with TLS", async () => {
+        expect((await validateResource(vaultChartExposure, change(vaultChart, "values.server.service.type", "LoadBalancer"))).violations).toEqual([]);
+    });
+
+    it("flags server.service.type LoadBalancer without TLS", async () => {
+        const f = change(change(vaultChart, "values.server.service.type", "LoadBalancer"), "values.global.tlsDisable", true);
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([noTls('server.service.type "LoadBalancer"')]);
+    });
+
+    it("flags ui.serviceType LoadBalancer when tlsDisable is left at the chart default", async () => {
+        const f = change(change(vaultChart, "values.ui.serviceType", "LoadBalancer"), "values.global", undefined);
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([noTls('ui.serviceType "LoadBalancer"', "<unset>")]);
+    });
+
+    it("ignores ui.serviceType when the UI is disabled", async () => {
+        const f = change(change(change(vaultChart, "values.ui.serviceType", "LoadBalancer"), "values.ui.enabled", false), "values.global.tlsDisable", true);
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([]);
+    });
+
+    it("flags NodePort too", async () => {
+        const f = change(change(vaultChart, "values.server.service.type", "NodePort"), "values.global.tlsDisable", true);
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([noTls('server.service.type "NodePort"')]);
+    });
+
+    it("flags an ingress without tls entries", async () => {
+        const f = change(vaultChart, "values.server.ingress", { enabled: true, hosts: [{ host: "vault.example.com" }] });
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([
+            V + "server.ingress.enabled is true but server.ingress.tls is <unset>. Fix: add server.ingress.tls entries (hosts + secretName) so the ingress terminates TLS.",
+        ]);
+    });
+
+    it("flags an ingress without TLS anywhere (both findings)", async () => {
+        const f = change(change(vaultChart, "values.server.ingress", { enabled: true, tls: [] }), "values.global.tlsDisable", true);
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([
+            noTls("server.ingress.enabled true"),
+            V + "server.ingress.enabled is true but server.ingress.tls is []. Fix: add server.ingress.tls entries (hosts + secretName) so the ingress terminates TLS.",
+        ]);
+    });
+
+    it("accepts an ingress with tls entries and a TLS listener", async () => {
+        const f = change(vaultChart, "values.server.ingress", { enabled: true, tls: [{ secretName: "vault-tls", hosts: ["vault.example.com"] }] });
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([]);
+    });
+
+    it("recognises OpenBao and configured chart names", async () => {
+        const exposed = change(change(vaultChart, "values.server.service.type", "LoadBalancer"), "values.global.tlsDisable", true);
+        const bao = change(exposed, "chart", "openbao/openbao");
+        expect((await validateResource(vaultChartExposure, bao)).violations).toEqual([noTls('server.service.type "LoadBalancer"')]);
+        const custom = change(exposed, "chart", "my-vault-fork");
+        expect((await validateResource(vaultChartExposure, custom)).violations).toEqual([]);
+        expect((await validateResource(vaultChartExposure, custom, { config: { vaultChartPattern: "vault-fork$" } })).violations).toEqual([
+            noTls('server.service.type "LoadBalancer"'),
+        ]);
+    });
+});
+
+describe("vault-exposure-requires-tls (standalone resources)", () => {
+    it("flags an Ingress to port 8200 without tls", async () => {
+        const f = change(vaultIngress, "spec.tls", undefined);
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([
+            'kubernetes:networking.k8s.io/v1:Ingress "vault-ingress": routes to port 8200 (Vault) without spec.tls (<unset>). Fix: add spec.tls with the host and a certificate secretName.',
+        ]);
+    });
+
+    it("flags a defaultBackend to port 8200 without tls", async () => {
+        const f = change(change(vaultIngress, "spec", {}), "spec.defaultBackend", { service: { name: "vault", port: { number: 8200 } } });
+        expect((await validateResource(vaultChartExposure, f)).violations).toHaveLength(1);
+    });
+
+    it("ignores an Ingress to other ports", async () => {
+        const f = change(change(vaultIngress, "spec.tls", undefined), "spec.rules.0.http.paths.0.backend.service.port.number", 80);
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([]);
+    });
+
+    it("flags a LoadBalancer Service in front of 8200", async () => {
+        const f = change(vaultService, "spec.type", "LoadBalancer");
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([
+            'kubernetes:core/v1:Service "vault-svc": is a LoadBalancer forwarding port 8200 to Vault\'s 8200 with no TLS declared. ' +
+                'Fix: keep Vault behind a ClusterIP service and a TLS Ingress, or enable Vault\'s TLS listener and annotate the Service "vault-eso-platform/tls: passthrough".',
+        ]);
+    });
+
+    it("flags a LoadBalancer whose targetPort is 8200", async () => {
+        const f = change(change(vaultService, "spec.type", "LoadBalancer"), "spec.ports", [{ port: 443, targetPort: 8200 }]);
+        expect((await validateResource(vaultChartExposure, f)).violations).toHaveLength(1);
+    });
+
+    it("accepts a LoadBalancer declared as TLS passthrough", async () => {
+        const f = change(change(vaultService, "spec.type", "LoadBalancer"), "metadata.annotations", { "vault-eso-platform/tls": "passthrough" });
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([]);
+    });
+
+    it("ignores LoadBalancers for other ports", async () => {
+        const f = change(change(vaultService, "spec.type", "LoadBalancer"), "spec.ports", [{ port: 443, targetPort: 8443 }]);
+        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([]);
+    });
+});

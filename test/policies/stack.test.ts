@@ -1,0 +1,113 @@
+import { environmentDefaults, environmentOf, stackFromUrn } from "../../policies/lib/env";
+import { vaultAuditEnabled, vaultProdHa } from "../../policies/rules/stack";
+import { goodStack, vaultChart } from "./fixtures";
+import { change, validateStack } from "./harness";
+
+const withoutAudit = goodStack.filter((f) => f.type !== "vault:index/audit:Audit");
+const withChart = (chart: typeof vaultChart) => goodStack.map((f) => (f.name === vaultChart.name ? chart : f));
+const H = 'kubernetes:helm.sh/v4:Chart "platform-chart": ';
+
+describe("environment detection", () => {
+    it("reads the stack from a URN", () => {
+        expect(stackFromUrn("urn:pulumi:prod-eu::vault-eso-platform::vault:index/audit:Audit::a")).toBe("prod-eu");
+        expect(stackFromUrn("not-a-urn")).toBeUndefined();
+    });
+
+    it.each([
+        ["dev", "dev"],
+        ["dev-alice", "dev"],
+        ["local", "dev"],
+        ["prod", "prod"],
+        ["production", "prod"],
+        ["prod-eu", "prod"],
+        ["staging", "other"],
+        ["product", "other"],
+        [undefined, "other"],
+    ])("classifies stack %s as %s", (stack, env) => {
+        expect(environmentOf(stack, new Map(), environmentDefaults)).toBe(env);
+    });
+
+    it("prefers config, then the environment stack tag", () => {
+        expect(environmentOf("dev", new Map([["environment", "prod"]]), environmentDefaults)).toBe("prod");
+        expect(environmentOf("dev", new Map([["environment", "prod"]]), { ...environmentDefaults, environment: "dev" })).toBe("dev");
+    });
+});
+
+describe("vault-audit-device", () => {
+    it.each(["prod", "staging"])("accepts %s with an audit device", async (stack) => {
+        expect(await validateStack(vaultAuditEnabled, goodStack, { stack })).toEqual({ violations: [] });
+    });
+
+    it("does not apply to dev stacks", async () => {
+        expect(await validateStack(vaultAuditEnabled, withoutAudit, { stack: "dev" })).toEqual({ violations: [], notApplicable: 'stack "dev" is a dev stack' });
+    });
+
+    it.each([
+        ["prod", "prod"],
+        ["staging", "other"],
+    ])("flags %s without an audit device", async (stack, env) => {
+        expect((await validateStack(vaultAuditEnabled, withoutAudit, { stack })).violations).toEqual([
+            `Stack "${stack}" (environment ${env}) declares no vault:index/audit:Audit: Vault requests are not audited. ` +
+                'Fix: add a vault.Audit (e.g. type "file", options { file_path: "stdout" }) to the program.',
+        ]);
+    });
+
+    it("uses the environment from config", async () => {
+        expect((await validateStack(vaultAuditEnabled, withoutAudit, { stack: "prod", config: { environment: "dev" } })).notApplicable).toBe(
+            'stack "prod" is a dev stack',
+        );
+        expect((await validateStack(vaultAuditEnabled, withoutAudit, { stack: "dev", config: { environment: "prod" } })).violations).toHaveLength(1);
+    });
+});
+
+describe("vault-prod-ha", () => {
+    it("accepts the HA raft chart in prod", async () => {
+        expect(await validateStack(vaultProdHa, goodStack, { stack: "prod" })).toEqual({ violations: [] });
+    });
+
+    it("accepts unset replicas (the chart default is 3)", async () => {
+        expect((await validateStack(vaultProdHa, withChart(change(vaultChart, "values.server.ha.replicas", undefined)), { stack: "prod" })).violations).toEqual([]);
+    });
+
+    it("does not apply to dev stacks", async () => {
+        const standalone = change(vaultChart, "values.server.ha", { enabled: false });
+        expect((await validateStack(vaultProdHa, withChart(standalone), { stack: "dev" })).notApplicable).toBe('stack "dev" is a dev stack');
+    });
+
+    it("does not apply without a Vault chart (external Vault)", async () => {
+        const stack = goodStack.filter((f) => f !== vaultChart);
+        expect((await validateStack(vaultProdHa, stack, { stack: "prod" })).notApplicable).toBe(
+            'no Vault/OpenBao chart matching /(^|/)(vault|openbao)$/ in stack "prod"',
+        );
+    });
+
+    it("flags a standalone Vault in prod", async () => {
+        const standalone = change(vaultChart, "values.server.ha", { enabled: false });
+        expect((await validateStack(vaultProdHa, withChart(standalone), { stack: "prod" })).violations).toEqual([
+            H + 'server.ha.enabled is false in the prod stack "prod". Fix: set server.ha.enabled to true.',
+            H + 'server.ha.raft.enabled is <unset> in the prod stack "prod". Fix: set server.ha.raft.enabled to true (integrated storage).',
+        ]);
+    });
+
+    it("flags HA without raft", async () => {
+        const chart = change(vaultChart, "values.server.ha.raft.enabled", false);
+        expect((await validateStack(vaultProdHa, withChart(chart), { stack: "prod" })).violations).toEqual([
+            H + 'server.ha.raft.enabled is false in the prod stack "prod". Fix: set server.ha.raft.enabled to true (integrated storage).',
+        ]);
+    });
+
+    it("flags fewer than 3 replicas", async () => {
+        const chart = change(vaultChart, "values.server.ha.replicas", 2);
+        expect((await validateStack(vaultProdHa, withChart(chart), { stack: "prod" })).violations).toEqual([
+            H +
+                'server.ha.replicas is 2 in the prod stack "prod"; raft needs 3 voters to survive losing one. Fix: set server.ha.replicas to 3 or more (odd).',
+        ]);
+    });
+
+    it("flags dev mode outside dev, without requiring HA outside prod", async () => {
+        const chart = change(change(vaultChart, "values.server.dev.enabled", true), "values.server.ha", { enabled: false });
+        expect((await validateStack(vaultProdHa, withChart(chart), { stack: "staging" })).violations).toEqual([
+            H + 'server.dev.enabled is true in stack "staging" (environment other); dev mode keeps data in memory and uses root token "root". Fix: remove server.dev.enabled.',
+        ]);
+    });
+});
