@@ -1,0 +1,9 @@
+//go:build tools
+
+// Keeps `go mod tidy` from dropping the pinned requirement.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+)
