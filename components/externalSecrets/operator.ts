@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartSource } from "../config";
-import { chartSource } from "../vault/server";
+import { chartSource } from "../helm";
 
 export interface ExternalSecretsOperatorArgs {
     /** Namespace for the operator. */

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import type { ChartSource } from "../config";
 import { checkDnsLabel, checkExactVersion } from "../config";
+import { chartSource } from "../helm";
 import { VaultInit } from "./init";
 import { VaultChartOptions, vaultChartValues, vaultScheme } from "./values";
 
@@ -154,12 +155,6 @@ export class VaultServer extends pulumi.ComponentResource {
             unsealKeys: this.unsealKeys,
         });
     }
-}
-
-/** Chart args for a repository chart or a local chart directory (air-gapped installs). */
-export function chartSource(source: ChartSource, chartName: string): Pick<k8s.helm.v4.ChartArgs, "chart" | "version" | "repositoryOpts"> {
-    if (source.path) return { chart: source.path };
-    return { chart: chartName, version: source.version, repositoryOpts: { repo: source.repo } };
 }
 
 function validate(args: VaultServerArgs): void {

@@ -1,0 +1,97 @@
+import type * as pulumiType from "@pulumi/pulumi";
+
+/** One registered resource as the engine would see it: resolved inputs plus graph edges. */
+export interface Recorded {
+    type: string;
+    name: string;
+    custom: boolean;
+    inputs: any;
+    /** Dotted paths of inputs that arrived as secrets (their values are revealed in `inputs`). */
+    secretInputs: string[];
+    /** URN of the parent ("" when registered without one). */
+    parent: string;
+    /** URNs this resource depends on (explicit dependsOn and inputs taken from other resources). */
+    dependencies: string[];
+    urn: string;
+    /** Output names the SDK registered as secret. */
+    additionalSecretOutputs: string[];
+    /** Kept in the cluster/Vault when removed from the program. */
+    retainOnDelete: boolean;
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Replaces the wire form of secrets with their values, noting where they were. */
+function reveal(value: any, path: string, secrets: string[]): any {
+    if (Array.isArray(value)) return value.map((v, i) => reveal(v, `${path}[${i}]`, secrets));
+    if (value === null || typeof value !== "object") return value;
+    if (value[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270") {
+        secrets.push(path.replace(/^\./, ""));
+        return reveal(value.value, path, secrets);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v, `${path}.${k}`, secrets)]));
+}
+
+/** Outputs the mocked engine returns for resources whose real outputs come from a server. */
+function mockedState(type: string, name: string, inputs: any): Record<string, unknown> {
+    switch (type) {
+        case "pulumi-nodejs:dynamic/vault:VaultInit":
+            return { ...inputs, rootToken: "s.mockroottoken", unsealKeys: ["k1", "k2", "k3", "k4", "k5"], sealType: "shamir", vaultVersion: "2.4.1" };
+        case "kubernetes:core/v1:Secret":
+            return inputs.type === "kubernetes.io/service-account-token"
+                ? { ...inputs, data: { token: Buffer.from("reviewer-jwt").toString("base64"), "ca.crt": Buffer.from("-----BEGIN CERTIFICATE-----\nMOCK").toString("base64") } }
+                : inputs;
+        case "random:index/randomPassword:RandomPassword":
+            return { ...inputs, result: `generated-${name}` };
+        default:
+            return inputs;
+    }
+}
+
+/**
+ * Installs Pulumi mocks on the given SDK instance and records every registration, including the
+ * parent and dependency URNs the mock monitor receives (the Mocks interface itself omits them).
+ * Unmocked provider functions (`call`) throw, so a test never depends on an accidental lookup.
+ */
+export async function installMocks(pulumi: typeof pulumiType, project: string, stack: string): Promise<Recorded[]> {
+    const recorded: Recorded[] = [];
+    const edges = new Map<string, Partial<Recorded>>();
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const secretInputs: string[] = [];
+                const inputs = reveal(args.inputs, "", secretInputs);
+                recorded.push({ type: args.type, name: args.name, custom: !!args.custom, inputs, secretInputs, parent: "", dependencies: [], urn: "", additionalSecretOutputs: [], retainOnDelete: false });
+                return { id: args.custom ? `${args.name}-id` : undefined, state: mockedState(args.type, args.name, inputs) };
+            },
+            call(args) {
+                throw new Error(`unmocked call ${args.token}`);
+            },
+        },
+        project,
+        stack,
+        false,
+    );
+    const monitor = (pulumi.runtime as any).getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) => {
+        const key = `${req.getType()}::${req.getName()}`;
+        edges.set(key, {
+            parent: req.getParent(),
+            dependencies: req.getDependenciesList(),
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            retainOnDelete: !!req.getRetainondelete(),
+        });
+        return register(req, (err: unknown, resp: any) => {
+            if (resp) Object.assign(edges.get(key)!, { urn: resp.getUrn() });
+            callback(err, resp);
+        });
+    };
+    // Edges are joined lazily: records are complete once the program's registrations settle.
+    return new Proxy(recorded, {
+        get(target, prop, receiver) {
+            for (const r of target) Object.assign(r, edges.get(`${r.type}::${r.name}`) ?? {});
+            return Reflect.get(target, prop, receiver);
+        },
+    });
+}

@@ -1,0 +1,130 @@
+import { recordComponents } from "../support/components";
+import { one, unwrap } from "../support/program";
+
+const role = {
+    name: "external-secrets",
+    serviceAccountNames: ["reader"],
+    namespaces: ["apps"],
+    policyHcl: 'path "kv/data/a" {\n  capabilities = ["read"]\n}\n',
+    tokenTtlSeconds: 600,
+    tokenMaxTtlSeconds: 3600,
+    audience: "vault",
+};
+const authArgs = { kubernetesHost: "https://k8s:6443", kubernetesCaCert: "CA", tokenReviewerJwt: "jwt", roles: [role] };
+
+describe("components on their own", () => {
+    test("KubernetesAuth refuses wildcard and empty bindings and inverted TTLs, all at once", async () => {
+        const error = await recordComponents(async () => {
+            const { KubernetesAuth } = await import("../../components/vault/kubernetesAuth");
+            new KubernetesAuth("auth", { ...authArgs, roles: [{ ...role, serviceAccountNames: ["*"], namespaces: [], tokenTtlSeconds: 7200 }] });
+        }).catch((e) => e);
+        expect(error.message).toBe("invalid KubernetesAuth arguments");
+        expect(error.errors).toEqual([
+            { propertyPath: "roles[0].serviceAccountNames", reason: "must list exact names; wildcards and empty lists bind every service account" },
+            { propertyPath: "roles[0].namespaces", reason: "must list exact names; wildcards and empty lists bind every service account" },
+            { propertyPath: "roles[0].tokenTtlSeconds", reason: "must be positive and not above tokenMaxTtlSeconds" },
+        ]);
+    });
+
+    test("KubernetesAuth: children are parented to it and issuer validation follows the issuer setting", async () => {
+        const resources = await recordComponents(async () => {
+            const { KubernetesAuth } = await import("../../components/vault/kubernetesAuth");
+            new KubernetesAuth("auth", { ...authArgs, issuer: "https://kubernetes.default.svc.cluster.local" });
+        });
+        const component = one(resources, "platform:vault:KubernetesAuth");
+        for (const child of resources.filter((r) => r.type.startsWith("vault:"))) expect(child.parent).toBe(component.urn);
+        expect(one(resources, "vault:kubernetes/authBackendConfig:AuthBackendConfig").inputs).toMatchObject({
+            issuer: "https://kubernetes.default.svc.cluster.local",
+            disableIssValidation: false,
+        });
+    });
+
+    test("TokenReviewer exposes the controller-filled token as a secret and the CA in clear", async () => {
+        let jwt: { value: string; secret: boolean } | undefined;
+        let ca: { value: string; secret: boolean } | undefined;
+        await recordComponents(async () => {
+            const { TokenReviewer } = await import("../../components/vault/tokenReviewer");
+            const reviewer = new TokenReviewer("rev", { namespace: "vault", serviceAccountName: "vault" });
+            [jwt, ca] = await Promise.all([unwrap(reviewer.jwt), unwrap(reviewer.caCert)]);
+        });
+        expect(jwt).toEqual({ value: "reviewer-jwt", secret: true });
+        expect(ca).toEqual({ value: "-----BEGIN CERTIFICATE-----\nMOCK", secret: false });
+    });
+
+    test("KvEngine keeps the mount and seeded entries on destroy and marks their data secret", async () => {
+        const resources = await recordComponents(async () => {
+            const { KvEngine } = await import("../../components/vault/kv");
+            new KvEngine("kv", { path: "secret", seeds: [{ path: "app/db", values: { user: "app", pass: undefined } }] });
+        });
+        const mount = one(resources, "vault:index/mount:Mount");
+        expect(mount.retainOnDelete).toBe(true);
+        const entry = one(resources, "vault:kv/secretV2:SecretV2");
+        expect(entry.retainOnDelete).toBe(true);
+        expect(JSON.parse(entry.inputs.dataJson)).toEqual({ user: "app", pass: "generated-kv-app-db-pass" });
+        expect(one(resources, "random:index/randomPassword:RandomPassword").inputs).toMatchObject({ length: 32, special: false });
+    });
+
+    test("VaultSecretStore: a namespaced store needs a namespace", async () => {
+        const error = await recordComponents(async () => {
+            const { VaultSecretStore } = await import("../../components/externalSecrets/secretStore");
+            new VaultSecretStore("s", { name: "vault", server: "http://v:8200", kvMount: "kv", authMountPath: "kubernetes", role: "r", serviceAccount: { name: "sa" }, audience: "vault" });
+        }).catch((e) => e);
+        expect(error.errors).toEqual([{ propertyPath: "namespace", reason: "a SecretStore needs a namespace (or use kind ClusterSecretStore)" }]);
+    });
+
+    test("ExternalSecret needs at least one key", async () => {
+        const error = await recordComponents(async () => {
+            const { ExternalSecret } = await import("../../components/externalSecrets/externalSecret");
+            new ExternalSecret("e", { name: "x", namespace: "apps", storeRef: { name: "vault", kind: "SecretStore" }, data: [] });
+        }).catch((e) => e);
+        expect(error.errors).toEqual([{ propertyPath: "data", reason: "map at least one key" }]);
+    });
+
+    test("VaultServer validates before creating anything", async () => {
+        const resources: unknown[] = [];
+        const error = await recordComponents(async () => {
+            const { VaultServer } = await import("../../components/vault/server");
+            new VaultServer("v", {
+                mode: "external",
+                namespace: "Vault",
+                chart: { repo: "https://x", version: "0.30.1" },
+                serviceAccount: "vault",
+                ha: true,
+                replicas: 1,
+                ui: false,
+                injector: false,
+                storageSize: "1Gi",
+                secretShares: 3,
+                secretThreshold: 4,
+            });
+        }).catch((e) => {
+            resources.push(...(e.resources ?? []));
+            return e;
+        });
+        expect(error.errors.map((e: { propertyPath: string }) => e.propertyPath)).toEqual(["namespace", "address", "secretThreshold", "replicas"]);
+    });
+
+    test("VaultServer in chart mode keeps its namespace and init state on destroy", async () => {
+        const resources = await recordComponents(async () => {
+            const { VaultServer } = await import("../../components/vault/server");
+            new VaultServer("v", {
+                namespace: "vault",
+                chart: { repo: "https://helm.releases.hashicorp.com", version: "0.30.1", path: "./charts/vault" },
+                serviceAccount: "vault",
+                ha: false,
+                replicas: 1,
+                ui: true,
+                injector: false,
+                storageSize: "1Gi",
+                audit: false,
+            });
+        });
+        expect(one(resources, "kubernetes:core/v1:Namespace").retainOnDelete).toBe(true);
+        expect(one(resources, "pulumi-nodejs:dynamic/vault:VaultInit").retainOnDelete).toBe(true);
+        // A local chart path wins over the repository (air-gapped installs).
+        const chart = one(resources, "kubernetes:helm.sh/v4:Chart");
+        expect(chart.inputs.chart).toBe("./charts/vault");
+        expect(chart.inputs.version).toBeUndefined();
+        expect(resources.filter((r) => r.type === "vault:index/audit:Audit")).toHaveLength(0);
+    });
+});

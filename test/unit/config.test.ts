@@ -1,0 +1,126 @@
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { DEFAULTS, parseDuration } from "../../components/config";
+import type { PlatformConfig } from "../../components/config";
+import { runProgram, stackConfig } from "../support/program";
+
+const project = "vault-eso-platform";
+const password = { registryPassword: "s3cret-registry-token" };
+
+/** Loads config for the dev stack plus overrides (undefined removes a key). */
+async function load(overrides: Record<string, string | undefined>, secrets: Record<string, string> = password): Promise<{ cfg?: PlatformConfig; error?: string }> {
+    const all = stackConfig("dev");
+    for (const [k, v] of Object.entries({ ...overrides, ...secrets })) {
+        if (v === undefined) delete all[`${project}:${k}`];
+        else all[`${project}:${k}`] = v;
+    }
+    let result: { cfg?: PlatformConfig; error?: string } = {};
+    await jest.isolateModulesAsync(async () => {
+        const pulumi = await import("@pulumi/pulumi");
+        await pulumi.runtime.setMocks({ newResource: () => ({ id: "x", state: {} }), call: () => ({}) }, project, "dev", false);
+        pulumi.runtime.setAllConfig(all, Object.keys(secrets).map((k) => `${project}:${k}`));
+        const { loadConfig } = await import("../../components/config");
+        try {
+            result = { cfg: loadConfig() };
+        } catch (e) {
+            result = { error: (e as Error).message };
+        }
+    });
+    return result;
+}
+
+async function problems(overrides: Record<string, string | undefined>, secrets?: Record<string, string>): Promise<string> {
+    const { error } = await load(overrides, secrets);
+    if (!error) throw new Error("expected a config error");
+    return error;
+}
+
+describe("stack config", () => {
+    test("the dev stack with its secret loads with the documented defaults", async () => {
+        const { cfg, error } = await load({});
+        expect(error).toBeUndefined();
+        expect(cfg!.vault).toMatchObject({ mode: "chart", namespace: "vault", ha: false, replicas: 1, secretShares: 5, secretThreshold: 3 });
+        expect(cfg!.eso).toMatchObject({ namespace: "external-secrets", storeKind: "SecretStore", refreshInterval: "1m" });
+        expect(cfg!.apps.secrets).toEqual([{ name: "example-password", path: "path_to_secret", keys: ["password"], seed: "random" }]);
+        expect(cfg!.auth.tokenTtlSeconds).toBe(3600);
+    });
+
+    test("Pulumi.yaml declares every scalar key with the same default as the code", () => {
+        const schema = (yaml.load(fs.readFileSync(path.join(__dirname, "../../Pulumi.yaml"), "utf8")) as any).config as Record<string, { default?: unknown }>;
+        for (const [key, value] of Object.entries(DEFAULTS)) {
+            if (Array.isArray(value)) continue; // appSecrets: structured, documented in the README
+            expect({ key, default: schema[key]?.default }).toEqual({ key, default: value });
+        }
+    });
+
+    test("reports every problem at once, each with its key and fix", async () => {
+        const msg = await problems({ vaultNamespace: "Vault_NS", vaultSecretThreshold: "7", vaultSecretShares: "5", esoTokenTtl: "1 hour" });
+        expect(msg).toContain("Invalid stack configuration (3 problems); nothing was changed");
+        expect(msg).toContain(`${project}:vaultNamespace: "Vault_NS" is not a valid name`);
+        expect(msg).toContain(`${project}:vaultSecretThreshold: threshold 7 is greater than vaultSecretShares 5`);
+        expect(msg).toContain(`${project}:esoTokenTtl: "1 hour" is not a duration`);
+    });
+
+    test.each([
+        [{ appNamespace: "-bad" }, `${project}:appNamespace: "-bad" is not a valid name`],
+        [{ vaultChartVersion: "^0.30" }, `${project}:vaultChartVersion: "^0.30" is not an exact chart version`],
+        [{ esoChartVersion: "latest" }, `${project}:esoChartVersion: "latest" is not an exact chart version`],
+        [{ vaultChartRepo: "http://insecure.example" }, `${project}:vaultChartRepo: "http://insecure.example" must be an https:// or oci:// chart repository`],
+        [{ esoTokenTtl: "2d" }, `${project}:esoTokenTtl: "2d" is not a duration`],
+        [{ esoTokenTtl: "48h" }, `${project}:esoTokenTtl: "48h" must be between 60s and 86400s`],
+        [{ esoTokenTtl: "2h", esoTokenMaxTtl: "1h" }, `${project}:esoTokenTtl: 2h is longer than esoTokenMaxTtl 1h`],
+        [{ refreshInterval: "5s" }, `${project}:refreshInterval: "5s" must be between 10s and 86400s`],
+        [{ vaultSecretThreshold: "1" }, `${project}:vaultSecretThreshold: threshold 1 of 5 shares lets any single key holder unseal`],
+        [{ vaultSecretShares: "11" }, `${project}:vaultSecretShares: "11" must be a whole number from 1 to 10`],
+        [{ vaultHa: "yes" }, `${project}:vaultHa: "yes" is not a boolean`],
+        [{ vaultHa: "true", vaultReplicas: "2" }, `${project}:vaultReplicas: HA with raft needs at least 3 replicas`],
+        [{ vaultHa: "true", vaultReplicas: "4" }, `${project}:vaultReplicas: 4 replicas tolerate no more failures than 3`],
+        [{ vaultMode: "cloud" }, `${project}:vaultMode: "cloud" is not one of "chart", "external"`],
+        [{ vaultMode: "external" }, `${project}:vaultAddress: required when vaultMode is "external"`],
+        [{ vaultAddress: "https://vault.example.com" }, `${project}:vaultAddress: only used when vaultMode is "external"`],
+        [{ vaultMode: "external", vaultAddress: "vault:8200" }, `${project}:vaultAddress: "vault:8200" must use http or https`],
+        [{ vaultTlsSecret: "vault-tls" }, `${project}:vaultCaCertFile: required with vaultTlsSecret`],
+        [{ vaultCaCertFile: "does/not/exist.pem" }, `${project}:vaultCaCertFile: cannot read does/not/exist.pem (ENOENT)`],
+        [{ vaultImage: "openbao/openbao" }, `${project}:vaultImage: "openbao/openbao" must be "repository:tag"`],
+        [{ kvPath: "kv/*" }, `${project}:kvPath: "kv/*" is not a plain Vault path`],
+        [{ registryPath: "/gitlab" }, `${project}:registryPath: "/gitlab" is not a plain Vault path`],
+        [{ registryUsername: undefined }, `${project}:registryUsername: required when registryPullSecret is true`],
+        [{ storeKind: "ClusterStore" }, `${project}:storeKind: "ClusterStore" is not one of "SecretStore", "ClusterSecretStore"`],
+        [{ vaultLocalPort: "80" }, `${project}:vaultLocalPort: "80" must be a whole number from 1024 to 65535`],
+        [{ demoWorkload: "true", registryPullSecret: "false" }, `${project}:demoWorkload: the demo pulls its image through the synced pull secret`],
+        [{ appSecrets: "[]" }, `${project}:appSecrets: must be a non-empty list`],
+        [{ appSecrets: JSON.stringify([{ name: "Bad Name", path: "a/*", keys: [] }]) }, `${project}:appSecrets[0].name: "Bad Name" is not a valid name`],
+        [{ appSecrets: JSON.stringify([{ name: "a", path: "a/*", keys: ["x"] }]) }, `${project}:appSecrets[0].path: "a/*" is not a plain Vault path`],
+        [{ appSecrets: JSON.stringify([{ name: "a", path: "a", keys: [] }]) }, `${project}:appSecrets[0].keys: must be a non-empty list of property names`],
+        [{ appSecrets: JSON.stringify([{ name: "a", path: "a", keys: ["x"], seed: "maybe" }]) }, `${project}:appSecrets[0].seed: "maybe" must be "random" or "none"`],
+        [{ appSecrets: JSON.stringify([{ name: "a", path: "a", keys: ["x"] }, { name: "a", path: "b", keys: ["y"] }]) }, `${project}:appSecrets[1].name: "a" is declared twice`],
+        [{ appSecrets: JSON.stringify([{ name: "a", path: "gitlab/credentials", keys: ["x"] }]) }, `${project}:appSecrets: path "gitlab/credentials" is also registryPath`],
+    ])("rejects %j", async (overrides, expected) => {
+        expect(await problems(overrides as Record<string, string | undefined>)).toContain(expected);
+    });
+
+    test("a missing registry password is reported with the command that sets it", async () => {
+        expect(await problems({}, {})).toContain(`${project}:registryPassword: required when registryPullSecret is true: \`pulumi config set --secret registryPassword <token>\``);
+    });
+
+    test("adoption needs both the keys and the root token", async () => {
+        expect(await problems({}, { ...password, vaultAdoptRootToken: "root" })).toContain(`${project}:vaultAdoptUnsealKeys: adopting an existing Vault needs both`);
+    });
+
+    test("an invalid config fails the program before any resource is registered", async () => {
+        const error = await runProgram("dev", { vaultSecretThreshold: "9" }, password).then(
+            () => undefined,
+            (e) => e,
+        );
+        expect(error?.message).toContain("vaultSecretThreshold: threshold 9 is greater than vaultSecretShares 5");
+        expect(error.resources).toEqual([]);
+    });
+
+    test("durations parse like Vault's", () => {
+        expect(parseDuration("1h30m")).toBe(5400);
+        expect(parseDuration("90s")).toBe(90);
+        expect(parseDuration("10")).toBeUndefined();
+        expect(parseDuration("1d")).toBeUndefined();
+    });
+});

@@ -1,0 +1,301 @@
+import * as fs from "fs";
+import * as path from "path";
+import { byType, one, ProgramRun, runProgram } from "../support/program";
+
+const secrets = { registryPassword: "s3cret-registry-token" };
+const caFile = path.join(__dirname, "../fixtures/vault-ca.pem");
+
+const T = {
+    ns: "kubernetes:core/v1:Namespace",
+    chart: "kubernetes:helm.sh/v4:Chart",
+    secret: "kubernetes:core/v1:Secret",
+    crb: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    init: "pulumi-nodejs:dynamic/vault:VaultInit",
+    vaultProvider: "pulumi:providers:vault",
+    audit: "vault:index/audit:Audit",
+    authBackend: "vault:index/authBackend:AuthBackend",
+    authConfig: "vault:kubernetes/authBackendConfig:AuthBackendConfig",
+    role: "vault:kubernetes/authBackendRole:AuthBackendRole",
+    policy: "vault:index/policy:Policy",
+    mount: "vault:index/mount:Mount",
+    kvSecret: "vault:kv/secretV2:SecretV2",
+    store: "kubernetes:external-secrets.io/v1:SecretStore",
+    clusterStore: "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+    externalSecret: "kubernetes:external-secrets.io/v1:ExternalSecret",
+    deployment: "kubernetes:apps/v1:Deployment",
+};
+
+const expectedPolicy = [
+    'path "kv/data/gitlab/credentials" {\n  capabilities = ["read"]\n}\n',
+    'path "kv/data/path_to_secret" {\n  capabilities = ["read"]\n}\n',
+    'path "kv/metadata/gitlab/credentials" {\n  capabilities = ["read"]\n}\n',
+    'path "kv/metadata/path_to_secret" {\n  capabilities = ["read"]\n}\n',
+].join("\n");
+
+describe("dev stack", () => {
+    let run: ProgramRun;
+    beforeAll(async () => {
+        run = await runProgram("dev", {}, secrets);
+    });
+    const r = () => run.resources;
+
+    test("declares the expected resource graph", () => {
+        const counts: Record<string, number> = {};
+        for (const res of r()) counts[res.type] = (counts[res.type] ?? 0) + 1;
+        expect(counts).toMatchObject({
+            [T.chart]: 2,
+            [T.init]: 1,
+            [T.vaultProvider]: 1,
+            [T.audit]: 1,
+            [T.authBackend]: 1,
+            [T.authConfig]: 1,
+            [T.role]: 1,
+            [T.policy]: 1,
+            [T.mount]: 1,
+            [T.kvSecret]: 2,
+            [T.store]: 1,
+            [T.externalSecret]: 2,
+            [T.crb]: 1,
+            [T.secret]: 1,
+            [T.ns]: 3,
+            "random:index/randomPassword:RandomPassword": 1,
+        });
+        expect(counts[T.deployment]).toBeUndefined();
+        expect(counts[T.clusterStore]).toBeUndefined();
+    });
+
+    test("Vault chart: pinned, sealed-tolerant readiness, injector off, parented to the VaultServer component", () => {
+        const chart = one(r(), T.chart, "platform-chart");
+        expect(chart.inputs).toMatchObject({ name: "vault", namespace: "vault", chart: "vault", version: "0.30.1", repositoryOpts: { repo: "https://helm.releases.hashicorp.com" } });
+        expect(chart.inputs.values.server.readinessProbe.path).toBe("/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204");
+        expect(chart.inputs.values.injector.enabled).toBe(false);
+        expect(chart.parent).toBe(one(r(), "platform:vault:VaultServer").urn);
+        expect(chart.parent).toMatch(/::platform:vault:VaultServer::platform$/);
+    });
+
+    test("init/unseal runs after the chart, holds its keys as secrets, and is never deleted", () => {
+        const init = one(r(), T.init);
+        expect(init.inputs).toMatchObject({ kubernetes: { namespace: "vault", podNames: ["vault-0"], scheme: "http" }, secretShares: 5, secretThreshold: 3 });
+        expect(init.additionalSecretOutputs).toEqual(expect.arrayContaining(["rootToken", "unsealKeys"]));
+        expect(init.dependencies).toContain(one(r(), T.chart, "platform-chart").urn);
+    });
+
+    test("the Vault provider reaches Vault through the local tunnel with the root token", () => {
+        const provider = one(r(), T.vaultProvider);
+        // Provider config travels as strings.
+        expect(provider.inputs).toMatchObject({ address: "http://127.0.0.1:18200", skipChildToken: "true", token: "s.mockroottoken" });
+        expect(provider.secretInputs).toEqual(["token"]);
+        expect(provider.dependencies).toContain(one(r(), T.init).urn);
+        for (const type of [T.audit, T.authBackend, T.authConfig, T.role, T.policy, T.mount, T.kvSecret]) {
+            for (const res of byType(r(), type)) expect(res.dependencies).toBeDefined();
+        }
+    });
+
+    test("token reviewer: service-account-token Secret and auth-delegator binding for Vault's account", () => {
+        const secret = one(r(), T.secret);
+        expect(secret.inputs).toEqual({
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: "vault-token-reviewer", namespace: "vault", annotations: { "kubernetes.io/service-account.name": "vault" } },
+            type: "kubernetes.io/service-account-token",
+        });
+        const crb = one(r(), T.crb);
+        expect(crb.inputs.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" });
+        expect(crb.inputs.subjects).toEqual([{ kind: "ServiceAccount", name: "vault", namespace: "vault" }]);
+    });
+
+    test("kubernetes auth: config uses the reviewer JWT and CA, and depends on the reviewer token", () => {
+        const config = one(r(), T.authConfig);
+        expect(config.inputs).toMatchObject({
+            backend: "kubernetes",
+            kubernetesHost: "https://kubernetes.default.svc",
+            tokenReviewerJwt: "reviewer-jwt",
+            kubernetesCaCert: "-----BEGIN CERTIFICATE-----\nMOCK",
+            disableIssValidation: true,
+        });
+        expect(config.secretInputs).toContain("tokenReviewerJwt");
+        expect(config.dependencies).toContain(one(r(), T.secret).urn);
+        expect(config.dependencies).toContain(one(r(), T.authBackend).urn);
+        expect(one(r(), T.authBackend).inputs).toMatchObject({ type: "kubernetes", path: "kubernetes" });
+    });
+
+    test("ESO's role is bound to exactly one service account and namespace, with a bounded TTL", () => {
+        const role = one(r(), T.role);
+        expect(role.inputs).toMatchObject({
+            roleName: "external-secrets",
+            backend: "kubernetes",
+            boundServiceAccountNames: ["vault-secret-reader"],
+            boundServiceAccountNamespaces: ["demo-external-secrets"],
+            tokenPolicies: ["external-secrets"],
+            tokenTtl: 3600,
+            tokenMaxTtl: 86400,
+            audience: "vault",
+        });
+        expect(role.dependencies).toContain(one(r(), T.authConfig).urn);
+    });
+
+    test("ESO's policy grants read on exactly the declared KV paths", () => {
+        expect(one(r(), T.policy).inputs).toMatchObject({ name: "external-secrets", policy: expectedPolicy });
+    });
+
+    test("KV v2 mount and seeded entries: generated password and registry credentials, kept on destroy", () => {
+        expect(one(r(), T.mount).inputs).toMatchObject({ path: "kv", type: "kv", options: { version: "2" } });
+        const entries = Object.fromEntries(byType(r(), T.kvSecret).map((s) => [s.inputs.name, JSON.parse(s.inputs.dataJson)]));
+        for (const s of byType(r(), T.kvSecret)) {
+            expect(s.secretInputs).toEqual(["dataJson"]);
+            expect(s.retainOnDelete).toBe(true);
+        }
+        expect(one(r(), T.mount).retainOnDelete).toBe(true);
+        expect(entries).toEqual({
+            path_to_secret: { password: "generated-platform-kv-path_to_secret-password" },
+            "gitlab/credentials": { username: "yodamad", password: "s3cret-registry-token" },
+        });
+    });
+
+    test("external-secrets chart: pinned, CRDs installed, awaited", () => {
+        const chart = one(r(), T.chart, "platform-eso-chart");
+        expect(chart.inputs).toMatchObject({
+            name: "external-secrets",
+            namespace: "external-secrets",
+            chart: "external-secrets",
+            version: "1.3.2",
+            repositoryOpts: { repo: "https://charts.external-secrets.io" },
+            skipAwait: false,
+            values: { installCRDs: true, serviceAccount: { create: true, name: "external-secrets" }, webhook: { create: true }, certController: { create: true } },
+        });
+    });
+
+    test("SecretStore: served v1 API, Vault kubernetes auth with the namespace's reader, waits for Ready", () => {
+        const store = one(r(), T.store);
+        expect(store.inputs).toEqual({
+            apiVersion: "external-secrets.io/v1",
+            kind: "SecretStore",
+            metadata: { name: "vault", namespace: "demo-external-secrets", annotations: { "pulumi.com/waitFor": "condition=Ready" } },
+            spec: {
+                provider: {
+                    vault: {
+                        server: "http://vault.vault.svc:8200",
+                        path: "kv",
+                        version: "v2",
+                        auth: { kubernetes: { mountPath: "kubernetes", role: "external-secrets", serviceAccountRef: { name: "vault-secret-reader", audiences: ["vault"] } } },
+                    },
+                },
+            },
+        });
+        // The chart (a remote component) expands to its children at deploy time; under mocks it has none.
+        expect(store.dependencies).toEqual(expect.arrayContaining([one(r(), T.authBackend).urn, one(r(), T.mount).urn]));
+    });
+
+    test("ExternalSecrets: the plain mapping and the templated dockerconfigjson pull secret", () => {
+        const es = Object.fromEntries(byType(r(), T.externalSecret).map((e) => [e.inputs.metadata.name, e.inputs]));
+        expect(es["example-password"].spec).toEqual({
+            refreshInterval: "1m",
+            secretStoreRef: { name: "vault", kind: "SecretStore" },
+            target: { name: "example-password", creationPolicy: "Owner" },
+            data: [{ secretKey: "password", remoteRef: { key: "path_to_secret", property: "password" } }],
+        });
+        expect(es["gitlab-registry-secret"].metadata.annotations).toEqual({ "pulumi.com/waitFor": "condition=Ready" });
+        expect(es["gitlab-registry-secret"].spec.target).toEqual({
+            name: "gitlab-registry-secret",
+            creationPolicy: "Owner",
+            template: {
+                type: "kubernetes.io/dockerconfigjson",
+                engineVersion: "v2",
+                data: { ".dockerconfigjson": '{"auths":{"registry.gitlab.com":{"auth":"{{ printf "%s:%s" .username .password | b64enc }}"}}}' },
+            },
+        });
+        expect(es["gitlab-registry-secret"].spec.data.map((d: any) => d.remoteRef)).toEqual([
+            { key: "gitlab/credentials", property: "username" },
+            { key: "gitlab/credentials", property: "password" },
+        ]);
+    });
+
+    test("no Kubernetes Secret carries literal data; the registry password is only in Vault's seeded entry", () => {
+        for (const s of byType(r(), T.secret)) expect(s.inputs.data ?? s.inputs.stringData).toBeUndefined();
+        const mentions = r().filter((res) => JSON.stringify(res.inputs).includes("s3cret-registry-token")).map((res) => res.type);
+        expect(mentions).toEqual([T.kvSecret]);
+    });
+
+    test("stack outputs: addresses and names in clear, root token and unseal keys only as secrets", () => {
+        const o = run.outputs as Record<string, { value: unknown; secret: boolean }>;
+        expect(o.vaultAddress).toEqual({ value: "http://vault.vault.svc:8200", secret: false });
+        expect(o.secretStore).toEqual({ value: "SecretStore/vault", secret: false });
+        expect(o.syncedSecrets).toEqual({ value: ["example-password", "gitlab-registry-secret"], secret: false });
+        expect(o.vaultRootToken).toEqual({ value: "s.mockroottoken", secret: true });
+        expect(o.vaultUnsealKeys.secret).toBe(true);
+    });
+});
+
+describe("prod stack", () => {
+    let run: ProgramRun;
+    beforeAll(async () => {
+        run = await runProgram("prod", { vaultCaCertFile: caFile }, secrets);
+    });
+
+    test("HA raft with three replicas and TLS; every pod is unsealed", () => {
+        const chart = one(run.resources, T.chart, "platform-chart");
+        expect(chart.inputs.values.server.ha).toMatchObject({ enabled: true, replicas: 3, raft: { enabled: true } });
+        expect(chart.inputs.values.global.tlsDisable).toBe(false);
+        const init = one(run.resources, T.init);
+        expect(init.inputs).toMatchObject({
+            kubernetes: { podNames: ["vault-0", "vault-1", "vault-2"], scheme: "https" },
+            raftLeaderApiAddr: "https://vault-0.vault-internal:8200",
+            tlsServerName: "vault.vault.svc",
+        });
+    });
+
+    test("Pulumi and ESO verify Vault's certificate with the configured CA", () => {
+        const ca = fs.readFileSync(caFile, "utf8");
+        expect(one(run.resources, T.vaultProvider).inputs).toMatchObject({ address: "https://127.0.0.1:18200", caCertFile: caFile, tlsServerName: "vault.vault.svc" });
+        const store = one(run.resources, T.store);
+        expect(store.inputs.spec.provider.vault.server).toBe("https://vault.vault.svc:8200");
+        expect(Buffer.from(store.inputs.spec.provider.vault.caBundle, "base64").toString()).toBe(ca);
+    });
+
+    test("shorter ESO tokens and an audit device", () => {
+        expect(one(run.resources, T.role).inputs).toMatchObject({ tokenTtl: 1200, tokenMaxTtl: 3600 });
+        expect(byType(run.resources, T.audit)).toHaveLength(1);
+    });
+});
+
+describe("variants", () => {
+    test("ClusterSecretStore binds ESO's own service account in its namespace", async () => {
+        const run = await runProgram("dev", { storeKind: "ClusterSecretStore" }, secrets);
+        const store = one(run.resources, T.clusterStore);
+        expect(store.inputs.metadata.namespace).toBeUndefined();
+        expect(store.inputs.spec.provider.vault.auth.kubernetes.serviceAccountRef).toEqual({ name: "external-secrets", namespace: "external-secrets", audiences: ["vault"] });
+        expect(one(run.resources, T.role).inputs).toMatchObject({ boundServiceAccountNames: ["external-secrets"], boundServiceAccountNamespaces: ["external-secrets"] });
+        expect(byType(run.resources, T.externalSecret).map((e) => e.inputs.spec.secretStoreRef)).toEqual([
+            { name: "vault", kind: "ClusterSecretStore" },
+            { name: "vault", kind: "ClusterSecretStore" },
+        ]);
+    });
+
+    test("external Vault: no chart, init at the given address, Vault's identity created in the cluster", async () => {
+        const run = await runProgram("dev", { vaultMode: "external", vaultAddress: "https://vault.example.com:8200", kubernetesHost: "https://10.0.0.1:6443" }, secrets);
+        expect(byType(run.resources, T.chart).map((c) => c.name)).toEqual(["platform-eso-chart"]);
+        expect(one(run.resources, T.init).inputs).toMatchObject({ address: "https://vault.example.com:8200" });
+        expect(one(run.resources, T.init).inputs.kubernetes).toBeUndefined();
+        expect(one(run.resources, T.vaultProvider).inputs.address).toBe("https://vault.example.com:8200");
+        expect(one(run.resources, "kubernetes:core/v1:ServiceAccount", "platform-sa").inputs.metadata).toEqual({ name: "vault", namespace: "vault" });
+        expect(one(run.resources, T.authConfig).inputs.kubernetesHost).toBe("https://10.0.0.1:6443");
+    });
+
+    test("demo workload pulls through the synced pull secret, after it exists", async () => {
+        const run = await runProgram("dev", { demoWorkload: "true" }, secrets);
+        const deployment = one(run.resources, T.deployment);
+        expect(deployment.inputs.spec.template.spec.imagePullSecrets).toEqual([{ name: "gitlab-registry-secret" }]);
+        const pullSecret = one(run.resources, T.externalSecret, "platform-pull-secret-es");
+        expect(deployment.dependencies).toContain(pullSecret.urn);
+    });
+
+    test("appSecrets with seed none are synced but not written by Pulumi", async () => {
+        const run = await runProgram("dev", {
+            registryPullSecret: "false",
+            appSecrets: JSON.stringify([{ name: "db", path: "app/db", keys: ["user", "pass"], seed: "none" }]),
+        }, {});
+        expect(byType(run.resources, T.kvSecret)).toHaveLength(0);
+        expect(one(run.resources, T.policy).inputs.policy).toBe('path "kv/data/app/db" {\n  capabilities = ["read"]\n}\n\npath "kv/metadata/app/db" {\n  capabilities = ["read"]\n}\n');
+        expect(one(run.resources, T.externalSecret).inputs.spec.data).toHaveLength(2);
+    });
+});

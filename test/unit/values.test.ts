@@ -1,0 +1,50 @@
+import { READINESS_PATH, serverHcl, vaultChartValues, VaultChartOptions } from "../../components/vault/values";
+
+const standalone: VaultChartOptions = {
+    releaseName: "vault",
+    namespace: "vault",
+    serviceAccount: "vault",
+    ha: false,
+    replicas: 1,
+    ui: true,
+    injector: false,
+    storageSize: "10Gi",
+};
+
+describe("Vault chart values", () => {
+    test("standalone: file storage, no TLS, sealed pods still Ready, injector off, nothing exposed", () => {
+        const values = vaultChartValues(standalone) as any;
+        expect(values.global).toEqual({ tlsDisable: true });
+        expect(values.injector).toEqual({ enabled: false });
+        expect(values.ui).toEqual({ enabled: true, serviceType: "ClusterIP" });
+        expect(values.server.readinessProbe).toEqual({ enabled: true, path: "/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204" });
+        expect(values.server.ha).toEqual({ enabled: false });
+        expect(values.server.standalone.enabled).toBe(true);
+        expect(values.server.service).toEqual({ type: "ClusterIP" });
+        expect(values.server.ingress).toEqual({ enabled: false });
+        expect(values.server.standalone.config).toBe(
+            'ui = true\n\nlistener "tcp" {\n  address = "[::]:8200"\n  cluster_address = "[::]:8201"\n  tls_disable = 1\n}\n\nstorage "file" {\n  path = "/vault/data"\n}\n',
+        );
+        expect(READINESS_PATH).toContain("sealedcode=204");
+    });
+
+    test("HA raft with TLS: every peer in retry_join, certificates from the TLS secret", () => {
+        const ha = { ...standalone, ha: true, replicas: 3, tlsSecretName: "vault-tls", ui: false };
+        const values = vaultChartValues(ha) as any;
+        expect(values.global).toEqual({ tlsDisable: false });
+        expect(values.server.standalone.enabled).toBe(false);
+        expect(values.server.ha).toMatchObject({ enabled: true, replicas: 3, raft: { enabled: true, setNodeId: true } });
+        expect(values.server.extraVolumes).toEqual([{ type: "secret", name: "vault-tls" }]);
+        const hcl = serverHcl(ha);
+        for (const i of [0, 1, 2]) expect(hcl).toContain(`leader_api_addr = "https://vault-${i}.vault-internal:8200"`);
+        expect(hcl).toContain('tls_cert_file = "/vault/userconfig/vault-tls/tls.crt"');
+        expect(hcl).toContain('storage "raft"');
+        expect(hcl).toContain('service_registration "kubernetes" {}');
+        expect(hcl).not.toContain("tls_disable");
+    });
+
+    test("an explicit image (e.g. OpenBao) replaces the chart's", () => {
+        const values = vaultChartValues({ ...standalone, image: { repository: "openbao/openbao", tag: "2.4.1" } }) as any;
+        expect(values.server.image).toEqual({ repository: "openbao/openbao", tag: "2.4.1" });
+    });
+});
