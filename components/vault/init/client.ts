@@ -9,6 +9,8 @@ export interface Target {
     base: string;
     ca?: string;
     servername?: string;
+    /** Why the transport failed, when the transport knows better than the socket (port-forward). */
+    diagnose?: () => string | undefined;
 }
 
 export interface VaultResponse {
@@ -116,7 +118,8 @@ export async function vaultCall(t: Target, method: string, path: string, o: Call
             }
             last = `HTTP ${r.status} ${r.text.trim().slice(0, 500)}`;
         } catch (e) {
-            last = (e as Error).message || String(e);
+            const why = t.diagnose?.();
+            last = `${(e as Error).message || String(e)}${why ? ` (${why})` : ""}`;
         }
         if (Date.now() + delay > o.deadline) {
             throw new Error(redact(`${t.label}: ${method} /v1/${path} did not succeed in time; last: ${last}`, o.secrets));

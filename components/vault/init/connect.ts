@@ -26,7 +26,7 @@ export async function connect(i: Inputs): Promise<Connection> {
         for (const pod of k.podNames) {
             const fw = await openForward(kc, k.namespace, async () => pod, k.port ?? 8200, scheme);
             forwards.push(fw);
-            targets.push({ label: `k8s://${k.namespace}/${pod}`, base: fw.base, ca: i.caCert, servername: i.tlsServerName });
+            targets.push({ label: `k8s://${k.namespace}/${pod}`, base: fw.base, ca: i.caCert, servername: i.tlsServerName, diagnose: fw.lastError });
         }
     } catch (e) {
         await Promise.all(forwards.map((f) => f.close()));

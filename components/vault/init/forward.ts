@@ -31,6 +31,7 @@ export function forwardSocket(
     pod: () => Promise<string>,
     port: number,
     socket: import("net").Socket,
+    onError: (message: string) => void = () => undefined,
 ): void {
     const k8s = require("@kubernetes/client-node");
     const { Writable } = require("stream");
@@ -40,25 +41,35 @@ export function forwardSocket(
     const errSink = new Writable({
         write(chunk: Buffer, _enc: string, cb: () => void) {
             if (chunk.length > 0) {
-                socket.destroy(new Error(`port-forward: ${chunk.toString("utf8").slice(0, 300)}`));
+                onError(chunk.toString("utf8").slice(0, 300));
+                socket.destroy();
             }
             cb();
         },
     });
     socket.on("error", () => undefined);
+    let podName = "?";
     pod()
-        .then((name) => pf.portForward(namespace, name, [port], socket, errSink, socket))
+        .then((name) => {
+            podName = name;
+            return pf.portForward(namespace, name, [port], socket, errSink, socket);
+        })
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         .then((ws: any) => {
             ws.on("close", () => socket.end());
             ws.on("error", () => socket.destroy());
             socket.on("close", () => ws.close());
         })
-        .catch(() => socket.destroy());
+        .catch((e: Error) => {
+            onError(`port-forward to ${namespace}/${podName}:${port} failed: ${e?.message ?? String(e)}`);
+            socket.destroy();
+        });
 }
 
 export interface Forward {
     base: string;
+    /** Last port-forward error (the local HTTP client only sees a dropped connection). */
+    lastError(): string | undefined;
     close(): Promise<void>;
 }
 
@@ -74,10 +85,11 @@ export function openForward(
 ): Promise<Forward> {
     const net = require("net");
     const sockets = new Set<import("net").Socket>();
+    let lastError: string | undefined;
     const server = net.createServer((socket: import("net").Socket) => {
         sockets.add(socket);
         socket.on("close", () => sockets.delete(socket));
-        forwardSocket(kc, namespace, pod, port, socket);
+        forwardSocket(kc, namespace, pod, port, socket, (m) => (lastError = m));
     });
     return new Promise((resolve, reject) => {
         server.once("error", reject);
@@ -85,6 +97,7 @@ export function openForward(
             const addr = server.address() as import("net").AddressInfo;
             resolve({
                 base: `${scheme}://127.0.0.1:${addr.port}`,
+                lastError: () => lastError,
                 close: () =>
                     new Promise<void>((done) => {
                         for (const s of sockets) {
