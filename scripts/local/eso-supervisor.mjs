@@ -1,0 +1,118 @@
+// Runs the external-secrets controller ON THE HOST as the chart's own ServiceAccount, so the chart's
+// RBAC is what gets exercised. The SA (and the CRDs) only exist once `pulumi up` has installed the
+// chart, so this loops: wait for the SA -> TokenRequest -> kubeconfig -> run the controller; restart
+// it when it exits or when the SA is recreated (a token is bound to the SA's uid).
+//
+// Usage: node scripts/local/eso-supervisor.mjs <data dir>   (started detached by lib.mjs)
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Kube, log, paths, readState, sleep, toolPath } from "./lib.mjs";
+
+const dir = process.argv[2];
+if (!dir) {
+    console.error("usage: eso-supervisor.mjs <data dir>");
+    process.exit(2);
+}
+const NS = process.env.ESO_NAMESPACE || "external-secrets";
+const SA = process.env.ESO_SERVICE_ACCOUNT || "external-secrets";
+const p = paths(dir);
+const st = readState(dir);
+const server = `https://127.0.0.1:${st.apiPort}`;
+
+let child;
+let stopping = false;
+const stop = () => {
+    stopping = true;
+    if (child && child.exitCode === null) child.kill("SIGTERM");
+    setTimeout(() => process.exit(0), 5000).unref();
+    if (!child || child.exitCode !== null) process.exit(0);
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+
+function writeKubeconfig(token) {
+    const kc = `apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: "${server}", certificate-authority: "${path.join(p.certs, "ca.crt")}"}
+users:
+- name: ${NS}-${SA}
+  user: {token: "${token}"}
+contexts:
+- name: local
+  context: {cluster: local, user: ${NS}-${SA}, namespace: ${NS}}
+current-context: local
+`;
+    fs.writeFileSync(p.esoKubeconfig, kc, { mode: 0o600 });
+}
+
+async function saUid(admin) {
+    const r = await admin.get(`/api/v1/namespaces/${NS}/serviceaccounts/${SA}`);
+    return r.status === 200 ? r.json.metadata.uid : undefined;
+}
+
+const bin = toolPath("external-secrets");
+log(`supervisor: waiting for ServiceAccount ${NS}/${SA} (created by the chart during pulumi up)`);
+while (!stopping) {
+    const admin = Kube.admin(dir);
+    let uid;
+    try {
+        uid = await saUid(admin);
+    } catch (e) {
+        log(`supervisor: apiserver not reachable: ${e.message}`);
+    }
+    if (!uid) {
+        await sleep(1000);
+        continue;
+    }
+    let token;
+    try {
+        token = await admin.token(NS, SA, { expirationSeconds: 86400 });
+    } catch (e) {
+        log(`supervisor: ${e.message}`);
+        await sleep(2000);
+        continue;
+    }
+    writeKubeconfig(token);
+    log(`supervisor: starting external-secrets as system:serviceaccount:${NS}:${SA} (uid ${uid})`);
+    const args = [
+        `--metrics-addr=127.0.0.1:${st.esoMetricsPort}`,
+        "--enable-leader-election=false",
+        "--concurrent=2",
+        "--loglevel=info",
+        "--zap-time-encoding=iso8601",
+    ];
+    const logFd = fs.openSync(path.join(p.logs, "external-secrets.log"), "a");
+    child = spawn(bin, args, { env: { ...process.env, KUBECONFIG: p.esoKubeconfig }, stdio: ["ignore", logFd, logFd] });
+    fs.closeSync(logFd);
+    fs.writeFileSync(path.join(p.pids, "external-secrets.pid"), String(child.pid));
+    const exited = new Promise((r) => child.once("exit", (code, sig) => r(`${code ?? sig}`)));
+    // Watch the SA: if it goes away or is recreated (destroy, re-up), the token is dead; restart.
+    let reason;
+    for (;;) {
+        const res = await Promise.race([exited.then((c) => `controller exited (${c})`), sleep(5000).then(() => undefined)]);
+        if (res) {
+            reason = res;
+            break;
+        }
+        if (stopping) break;
+        let now;
+        try {
+            now = await saUid(Kube.admin(dir));
+        } catch {
+            continue;
+        }
+        if (now !== uid) {
+            reason = now ? "ServiceAccount recreated" : "ServiceAccount deleted";
+            child.kill("SIGTERM");
+            await exited;
+            break;
+        }
+    }
+    fs.rmSync(path.join(p.pids, "external-secrets.pid"), { force: true });
+    if (stopping) break;
+    log(`supervisor: ${reason}; restarting`);
+    await sleep(2000);
+}

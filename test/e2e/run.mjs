@@ -1,0 +1,441 @@
+#!/usr/bin/env node
+// End-to-end test (`npm run test:e2e`): the real Pulumi engine deploys the program (stack "local")
+// onto a loopback control plane, with OpenBao and the external-secrets controller running as host
+// processes (scripts/local/lib.mjs). Asserts on what the servers report, never on what the program
+// says. Secrets (root token, unseal keys, reviewer JWT, seeded values) stay in memory: assertion
+// messages say "differs", never the values.
+//
+//   node test/e2e/run.mjs              everything in a temp data dir, removed at the end
+//   KEEP=1 node test/e2e/run.mjs       keep the data dir and processes for inspection
+//   E2E_ONLY=1,2,3 ...                 run only these checks (later checks depend on earlier ones)
+// Ends with a line "N passed, N failed"; exit code 1 if anything failed.
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+    Kube, STACK, bao, bringUp, cfgArgs, log, paths, pulumi, pulumiEnv, pulumiOk, readState, restartBao, sleep, stopAll, waitFor,
+} from "../../scripts/local/lib.mjs";
+
+const APP_NS = "demo-external-secrets";
+const ESO_NS = "external-secrets";
+const READER_SA = "vault-secret-reader";
+const ROLE = "external-secrets";
+const KV = "kv";
+// What Pulumi.local.yaml declares (static settings, committed).
+const DECLARED = [
+    { name: "example-password", path: "path_to_secret", keys: ["password"] },
+    { name: "database-credentials", path: "apps/database", keys: ["username", "password"] },
+];
+const REGISTRY = { name: "gitlab-registry-secret", path: "gitlab/credentials", server: "registry.example.test", username: "e2e-robot" };
+const REFRESH_SECONDS = 10;
+
+const dir = fs.mkdtempSync(path.join(process.env.E2E_TMPDIR || os.tmpdir(), "vault-eso-e2e-"));
+const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(",").map(Number)) : undefined;
+const ctx = { registryPassword: randomBytes(18).toString("base64url"), timings: {} };
+const results = [];
+
+function assert(cond, msg) {
+    if (!cond) throw new Error(msg);
+}
+function eq(actual, expected, what) {
+    const a = JSON.stringify(actual);
+    const e = JSON.stringify(expected);
+    if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
+}
+
+async function check(n, title, fn) {
+    if (only && !only.has(n)) return;
+    const t0 = Date.now();
+    log(`--- check ${n}: ${title}`);
+    try {
+        const notes = await fn();
+        const s = ((Date.now() - t0) / 1000).toFixed(1);
+        results.push({ n, title, ok: true });
+        log(`PASS ${n} ${title} (${s}s)${notes ? `\n       ${[].concat(notes).join("\n       ")}` : ""}`);
+    } catch (e) {
+        results.push({ n, title, ok: false, error: e.message });
+        log(`FAIL ${n} ${title}: ${e.message}`);
+        if (e.result) log(`pulumi output tail:\n${(e.result.stdout + e.result.stderr).slice(-3000)}`);
+    }
+}
+
+// ---------------------------------------------------------------- helpers over the servers
+
+const kube = () => Kube.admin(dir);
+const env = () => ctx.env;
+const P = (args, opts = {}) => pulumi(dir, args, { env: env(), ...opts });
+const POk = (args, opts = {}) => pulumiOk(dir, args, { env: env(), ...opts });
+
+async function stackOutputSecret(name) {
+    const r = await POk(["stack", "output", name, "--show-secrets", "--json", "--stack", STACK]);
+    return JSON.parse(r.stdout);
+}
+
+async function rootToken() {
+    if (!ctx.rootToken) ctx.rootToken = await stackOutputSecret("vaultRootToken");
+    return ctx.rootToken;
+}
+
+async function kvRead(p, token) {
+    const r = await bao(dir, "GET", `${KV}/data/${p}`, undefined, token ?? (await rootToken()));
+    return r;
+}
+
+async function kvData(p) {
+    const r = await kvRead(p);
+    assert(r.status === 200, `GET ${KV}/data/${p} with the root token: HTTP ${r.status}`);
+    return r.json.data.data;
+}
+
+async function getObj(p) {
+    const r = await kube().get(p);
+    return r;
+}
+
+const esPath = (name) => `/apis/external-secrets.io/v1/namespaces/${APP_NS}/externalsecrets/${name}`;
+const secretPath = (name) => `/api/v1/namespaces/${APP_NS}/secrets/${name}`;
+
+function condition(obj, type) {
+    return (obj?.status?.conditions ?? []).find((c) => c.type === type);
+}
+
+function decodeData(secret) {
+    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+}
+
+/** Every ExternalSecret Ready/SecretSynced and every target Secret equal to OpenBao. */
+async function assertSynced({ after } = {}) {
+    const all = [...DECLARED.map((d) => d.name), REGISTRY.name];
+    const list = await getObj(`/apis/external-secrets.io/v1/namespaces/${APP_NS}/externalsecrets`);
+    assert(list.status === 200, `list ExternalSecrets: HTTP ${list.status}`);
+    eq(list.json.items.map((i) => i.metadata.name).sort(), [...all].sort(), "ExternalSecrets in the app namespace");
+    for (const name of all) {
+        const es = (await getObj(esPath(name))).json;
+        const c = condition(es, "Ready");
+        assert(c?.status === "True" && c.reason === "SecretSynced", `ExternalSecret ${name}: Ready=${c?.status} reason=${c?.reason} message=${c?.message}`);
+        if (after) assert(Date.parse(es.status.refreshTime) >= after - 1000, `ExternalSecret ${name}: last refresh ${es.status.refreshTime} is before ${new Date(after).toISOString()}`);
+    }
+    for (const d of DECLARED) {
+        const s = await getObj(secretPath(d.name));
+        assert(s.status === 200, `Secret ${d.name}: HTTP ${s.status}`);
+        const kv = await kvData(d.path);
+        const got = decodeData(s.json);
+        eq(Object.keys(got).sort(), [...d.keys].sort(), `keys of Secret ${d.name}`);
+        for (const k of d.keys) assert(got[k] === kv[k] && got[k].length > 0, `Secret ${d.name}.${k} differs from OpenBao ${KV}/${d.path}`);
+    }
+    const pull = await getObj(secretPath(REGISTRY.name));
+    assert(pull.status === 200, `Secret ${REGISTRY.name}: HTTP ${pull.status}`);
+    eq(pull.json.type, "kubernetes.io/dockerconfigjson", `type of ${REGISTRY.name}`);
+    eq(Object.keys(pull.json.data ?? {}), [".dockerconfigjson"], `keys of ${REGISTRY.name}`);
+    const creds = await kvData(REGISTRY.path);
+    assert(creds.username === REGISTRY.username, `OpenBao ${KV}/${REGISTRY.path} username is not the configured one`);
+    assert(creds.password === ctx.registryPassword, `OpenBao ${KV}/${REGISTRY.path} password is not the configured secret`);
+    const dcj = JSON.parse(decodeData(pull.json)[".dockerconfigjson"]);
+    eq(Object.keys(dcj.auths ?? {}), [REGISTRY.server], ".dockerconfigjson auths registries");
+    const auth = Buffer.from(dcj.auths[REGISTRY.server].auth, "base64").toString("utf8");
+    assert(auth === `${creds.username}:${creds.password}`, ".dockerconfigjson auth does not decode to username:password from OpenBao");
+}
+
+async function waitSynced(opts, timeoutMs = 120000) {
+    let last;
+    try {
+        await waitFor("every ExternalSecret synced", async () => {
+            try {
+                await assertSynced(opts);
+                return true;
+            } catch (e) {
+                last = e;
+                return false;
+            }
+        }, { timeoutMs, intervalMs: 1000 });
+    } catch {
+        throw last ?? new Error("not synced");
+    }
+}
+
+function stepsOf(previewJson) {
+    const j = JSON.parse(previewJson);
+    return (j.steps ?? []).map((s) => ({ op: s.op, urn: s.urn }));
+}
+
+function secretsAbsent(text, secrets, where) {
+    for (const [label, value] of secrets) {
+        if (!value) throw new Error(`could not obtain ${label} to compare`);
+        assert(!text.includes(value), `${where} contains the plaintext ${label}`);
+        const b64 = Buffer.from(value).toString("base64");
+        assert(!text.includes(b64), `${where} contains the base64 ${label}`);
+    }
+}
+
+// ---------------------------------------------------------------- the checks
+
+async function main() {
+    log(`data dir ${dir}`);
+    const t0 = Date.now();
+    try {
+        await bringUp(dir, { registryPassword: ctx.registryPassword });
+    } catch (e) {
+        log(`setup failed: ${e.message}`);
+        results.push({ n: 0, title: "setup", ok: false, error: e.message });
+        return;
+    }
+    ctx.env = pulumiEnv(dir);
+    ctx.st = readState(dir);
+    ctx.timings.setup = Date.now() - t0;
+    log(`control plane, OpenBao, stack config ready in ${(ctx.timings.setup / 1000).toFixed(1)}s`);
+
+    await check(1, "pulumi preview --policy-pack policies: no violations", async () => {
+        const r = await POk(["preview", ...cfgArgs(dir), "--policy-pack", "policies"]);
+        const out = r.stdout + r.stderr;
+        assert(/Policies:|Policy Packs run|vault-eso-platform/i.test(out), "no policy pack in the preview output");
+        assert(!/mandatory|advisory|violation/i.test(out.replace(/Policy Violations:\s*$/m, "")), `policy violations reported:\n${out.slice(-2000)}`);
+        return `preview with the pack: ${(r.ms / 1000).toFixed(1)}s`;
+    });
+
+    await check(2, "pulumi up: OpenBao initialised/unsealed and configured; store and secrets Ready and equal to OpenBao", async () => {
+        const r = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        ctx.upDone = true;
+        ctx.timings.up = r.ms;
+        const seal = await bao(dir, "GET", "sys/seal-status");
+        assert(seal.json.initialized === true && seal.json.sealed === false, `seal-status initialized=${seal.json.initialized} sealed=${seal.json.sealed}`);
+        eq([seal.json.n, seal.json.t], [3, 2], "shares/threshold");
+        const token = await rootToken();
+        const server = `https://127.0.0.1:${ctx.st.apiPort}`;
+        const cfg = await bao(dir, "GET", "auth/kubernetes/config", undefined, token);
+        assert(cfg.status === 200, `auth/kubernetes/config: HTTP ${cfg.status}`);
+        eq(cfg.json.data.kubernetes_host, server, "auth/kubernetes/config kubernetes_host");
+        eq(cfg.json.data.kubernetes_ca_cert.trim(), fs.readFileSync(path.join(paths(dir).certs, "ca.crt"), "utf8").trim(), "auth/kubernetes/config kubernetes_ca_cert");
+        if ("token_reviewer_jwt_set" in cfg.json.data) eq(cfg.json.data.token_reviewer_jwt_set, true, "token_reviewer_jwt_set");
+        const role = await bao(dir, "GET", `auth/kubernetes/role/${ROLE}`, undefined, token);
+        assert(role.status === 200, `role ${ROLE}: HTTP ${role.status}`);
+        const rd = role.json.data;
+        eq(rd.bound_service_account_names, [READER_SA], "role bound_service_account_names");
+        eq(rd.bound_service_account_namespaces, [APP_NS], "role bound_service_account_namespaces");
+        eq(rd.audience, "vault", "role audience");
+        eq([rd.token_ttl, rd.token_max_ttl], [900, 3600], "role token_ttl/token_max_ttl (15m/1h)");
+        assert(rd.token_policies.length === 1, `role token_policies: ${JSON.stringify(rd.token_policies)}`);
+        ctx.policyName = rd.token_policies[0];
+        const pol = await bao(dir, "GET", `sys/policies/acl/${ctx.policyName}`, undefined, token);
+        assert(pol.status === 200, `policy ${ctx.policyName}: HTTP ${pol.status}`);
+        const hcl = pol.json.data.policy;
+        const blocks = [...hcl.matchAll(/path\s+"([^"]+)"\s*\{([^}]*)\}/g)].map((m) => [m[1], m[2].replace(/\s+/g, " ").trim()]);
+        const want = [...DECLARED.map((d) => d.path), REGISTRY.path].flatMap((p) => [`${KV}/data/${p}`, `${KV}/metadata/${p}`]).sort();
+        eq(blocks.map((b) => b[0]).sort(), want, "policy paths");
+        for (const [p, body] of blocks) assert(/capabilities\s*=\s*\[\s*"read"\s*\]/.test(body), `policy path ${p} grants more than read: ${body}`);
+        const mounts = await bao(dir, "GET", "sys/mounts", undefined, token);
+        const kv = mounts.json.data?.[`${KV}/`] ?? mounts.json[`${KV}/`];
+        assert(kv, `no ${KV}/ mount`);
+        eq([kv.type, kv.options?.version], ["kv", "2"], `${KV}/ mount type/version`);
+        const store = (await getObj(`/apis/external-secrets.io/v1/namespaces/${APP_NS}/secretstores/vault`)).json;
+        const sc = condition(store, "Ready");
+        assert(sc?.status === "True", `SecretStore vault Ready=${sc?.status} (${sc?.message})`);
+        await waitSynced({}, 30000);
+        return [`pulumi up ${(r.ms / 1000).toFixed(1)}s`, `policy ${ctx.policyName}: ${blocks.length} read-only paths`, `seal-status: initialized, unsealed, ${seal.json.t}/${seal.json.n}`];
+    });
+
+    await check(3, "least privilege: ESO's role reads the declared paths, 403 elsewhere", async () => {
+        assert(ctx.upDone, "depends on check 2");
+        const token = await rootToken();
+        const w = await bao(dir, "POST", `${KV}/data/undeclared/extra`, { data: { value: randomBytes(9).toString("hex") } }, token);
+        assert(w.status === 200, `root write ${KV}/undeclared/extra: HTTP ${w.status}`);
+        const jwt = await kube().token(APP_NS, READER_SA, { audiences: ["vault"], expirationSeconds: 600 });
+        const login = await bao(dir, "POST", "auth/kubernetes/login", { role: ROLE, jwt });
+        assert(login.status === 200, `login as ${APP_NS}/${READER_SA}: HTTP ${login.status} ${JSON.stringify(login.json.errors ?? "")}`);
+        const t = login.json.auth.client_token;
+        eq(login.json.auth.policies.filter((p) => p !== "default"), [ctx.policyName], "policies of the login token");
+        eq(login.json.auth.lease_duration, 900, "login token TTL");
+        for (const p of [...DECLARED.map((d) => d.path), REGISTRY.path]) {
+            const r = await kvRead(p, t);
+            assert(r.status === 200, `reader GET ${KV}/data/${p}: HTTP ${r.status}`);
+            const m = await bao(dir, "GET", `${KV}/metadata/${p}`, undefined, t);
+            assert(m.status === 200, `reader GET ${KV}/metadata/${p}: HTTP ${m.status}`);
+        }
+        const denied = [
+            ["GET", `${KV}/data/undeclared/extra`],
+            ["POST", `${KV}/data/path_to_secret`, { data: { password: "x" } }],
+            ["LIST", `${KV}/metadata`],
+            ["GET", "sys/mounts"],
+        ];
+        for (const [m, p, b] of denied) {
+            const r = await bao(dir, m, p, b, t);
+            assert(r.status === 403, `reader ${m} ${p}: expected 403, got ${r.status}`);
+        }
+        // The role is bound to the SA and the audience: other identities can't log in.
+        const wrongAud = await kube().token(APP_NS, READER_SA, { expirationSeconds: 600 });
+        const r1 = await bao(dir, "POST", "auth/kubernetes/login", { role: ROLE, jwt: wrongAud });
+        assert(r1.status >= 400, `login with a token of the wrong audience: HTTP ${r1.status}`);
+        const other = await kube().token(APP_NS, "default", { audiences: ["vault"], expirationSeconds: 600 });
+        const r2 = await bao(dir, "POST", "auth/kubernetes/login", { role: ROLE, jwt: other });
+        assert(r2.status >= 400, `login as ${APP_NS}/default: HTTP ${r2.status}`);
+        return `reader: 200 on ${2 * (DECLARED.length + 1)} declared data/metadata paths; 403 on ${denied.map((d) => `${d[0]} ${d[1]}`).join(", ")}; wrong audience -> ${r1.status}, other SA -> ${r2.status}`;
+    });
+
+    await check(4, "second pulumi up reports no changes; preview --expect-no-changes passes", async () => {
+        assert(ctx.upDone, "depends on check 2");
+        const up = await POk(["up", "--yes", "--skip-preview", "--expect-no-changes", ...cfgArgs(dir)]);
+        ctx.timings.noopUp = up.ms;
+        const pv = await POk(["preview", "--expect-no-changes", ...cfgArgs(dir)]);
+        ctx.timings.noopPreview = pv.ms;
+        const summary = (up.stdout.match(/Resources:[\s\S]*?(?:\n\n|$)/) ?? [""])[0].trim().replace(/\s+/g, " ");
+        return `up ${(up.ms / 1000).toFixed(1)}s (${summary}); preview ${(pv.ms / 1000).toFixed(1)}s`;
+    });
+
+    await check(5, `a value changed in OpenBao reaches the Kubernetes Secret within refreshInterval (${REFRESH_SECONDS}s)`, async () => {
+        assert(ctx.upDone, "depends on check 2");
+        const d = DECLARED[0];
+        const original = await kvData(d.path);
+        const next = randomBytes(16).toString("hex");
+        const t0 = Date.now();
+        const w = await bao(dir, "POST", `${KV}/data/${d.path}`, { data: { ...original, password: next } }, await rootToken());
+        assert(w.status === 200, `root write: HTTP ${w.status}`);
+        await waitFor("the Secret to follow", async () => decodeData((await getObj(secretPath(d.name))).json).password === next, {
+            timeoutMs: (REFRESH_SECONDS + 20) * 1000,
+            intervalMs: 100,
+        });
+        const delay = Date.now() - t0;
+        ctx.timings.propagation = delay;
+        // Put the seeded value back so state and OpenBao agree again (and measure once more).
+        const t1 = Date.now();
+        await bao(dir, "POST", `${KV}/data/${d.path}`, { data: original }, await rootToken());
+        await waitFor("the Secret to follow back", async () => decodeData((await getObj(secretPath(d.name))).json).password === original.password, {
+            timeoutMs: (REFRESH_SECONDS + 20) * 1000,
+            intervalMs: 100,
+        });
+        const delay2 = Date.now() - t1;
+        assert(delay <= (REFRESH_SECONDS + 2) * 1000, `propagation took ${delay} ms (> refreshInterval ${REFRESH_SECONDS}s + 2s)`);
+        return `propagation delay ${(delay / 1000).toFixed(2)}s, then ${(delay2 / 1000).toFixed(2)}s back`;
+    });
+
+    await check(6, "OpenBao restarted (sealed): preview shows the drift, up unseals, secrets sync again, data kept", async () => {
+        assert(ctx.upDone, "depends on check 2");
+        const before = await kvData("undeclared/extra");
+        await restartBao(dir);
+        const seal = await bao(dir, "GET", "sys/seal-status");
+        assert(seal.json.initialized === true && seal.json.sealed === true, `after restart: initialized=${seal.json.initialized} sealed=${seal.json.sealed}`);
+        const pv = await POk(["preview", "--json", ...cfgArgs(dir)]);
+        const changes = stepsOf(pv.stdout).filter((s) => s.op !== "same");
+        assert(changes.length > 0, "preview shows no change while OpenBao is sealed");
+        const init = changes.filter((s) => /::platform-init$/.test(s.urn));
+        assert(init.length === 1 && init[0].op === "update", `expected an update of the init resource, got ${JSON.stringify(changes)}`);
+        const tUp = Date.now();
+        const up = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        const seal2 = await bao(dir, "GET", "sys/seal-status");
+        assert(seal2.json.sealed === false, "still sealed after pulumi up");
+        const after = await kvData("undeclared/extra");
+        eq(after.value === before.value, true, "undeclared/extra unchanged across the restart");
+        await waitSynced({ after: tUp }, 60000);
+        const noop = await P(["preview", "--expect-no-changes", ...cfgArgs(dir)]);
+        return [`preview steps: ${changes.map((s) => `${s.op} ${s.urn.split("::").pop()}`).join(", ")}`, `up ${(up.ms / 1000).toFixed(1)}s; preview afterwards ${noop.code === 0 ? "no changes" : "HAS CHANGES"}`];
+    });
+
+    await check(7, "bad config fails fast with the validation message; state untouched", async () => {
+        const before = (await POk(["stack", "export", "--stack", STACK])).stdout;
+        const cases = [
+            { key: "vault-eso-platform:vaultSecretThreshold", value: "5", expect: /vaultSecretThreshold: threshold 5 is greater than vaultSecretShares 3/ },
+            { key: "vault-eso-platform:appNamespace", value: "Bad_Namespace", expect: /appNamespace:.*Bad_Namespace/ },
+            { key: "vault-eso-platform:esoTokenTtl", value: "1 hour", expect: /esoTokenTtl: "1 hour" is not a duration/ },
+            { key: "vault-eso-platform:refreshInterval", value: "1s", expect: /refreshInterval:/ },
+        ];
+        const notes = [];
+        for (const c of cases) {
+            const bad = path.join(dir, "Pulumi.bad.yaml");
+            fs.copyFileSync(paths(dir).stackConfig, bad);
+            await POk(["config", "set", "--stack", STACK, "--config-file", bad, c.key, "--", c.value]);
+            const r = await P(["preview", "--stack", STACK, "--config-file", bad]);
+            const out = r.stdout + r.stderr;
+            assert(r.code !== 0, `preview with ${c.key}=${c.value} succeeded`);
+            assert(/Invalid stack configuration/.test(out) && c.expect.test(out), `preview with ${c.key}=${c.value}: message not found:\n${out.slice(-1500)}`);
+            notes.push(`${c.key.split(":")[1]}=${JSON.stringify(c.value)} -> exit ${r.code} in ${(r.ms / 1000).toFixed(1)}s: ${(out.match(/- vault-eso-platform:[^\n]*/) ?? [""])[0].trim()}`);
+        }
+        // And `up` with a bad value too: refused before any step.
+        const bad = path.join(dir, "Pulumi.bad.yaml");
+        fs.copyFileSync(paths(dir).stackConfig, bad);
+        await POk(["config", "set", "--stack", STACK, "--config-file", bad, "vault-eso-platform:vaultSecretThreshold", "5"]);
+        const upr = await P(["up", "--yes", "--skip-preview", "--stack", STACK, "--config-file", bad]);
+        assert(upr.code !== 0 && /Invalid stack configuration/.test(upr.stdout + upr.stderr), "pulumi up with a bad threshold did not fail with the validation message");
+        fs.rmSync(bad, { force: true });
+        const after = (await POk(["stack", "export", "--stack", STACK])).stdout;
+        const strip = (s) => JSON.stringify({ ...JSON.parse(s), deployment: { ...JSON.parse(s).deployment, manifest: undefined } });
+        assert(strip(before) === strip(after), "pulumi stack export differs after the failed previews/up");
+        notes.push(`up with threshold 5 -> exit ${upr.code}; stack export identical (resources: ${JSON.parse(after).deployment.resources.length})`);
+        return notes;
+    });
+
+    await check(8, "pulumi stack export holds no plaintext unseal key, root token, reviewer JWT or seeded value", async () => {
+        assert(ctx.upDone, "depends on check 2");
+        const exp = (await POk(["stack", "export", "--stack", STACK])).stdout;
+        const keys = await stackOutputSecret("vaultUnsealKeys");
+        const reviewer = await getObj("/api/v1/namespaces/vault/secrets/vault-token-reviewer");
+        assert(reviewer.status === 200, `reviewer Secret: HTTP ${reviewer.status}`);
+        const jwt = decodeData(reviewer.json).token;
+        const secrets = [["root token", await rootToken()], ["reviewer JWT", jwt], ["registry password", ctx.registryPassword]];
+        keys.forEach((k, i) => secrets.push([`unseal key ${i + 1}`, k]));
+        for (const d of DECLARED) {
+            const v = await kvData(d.path);
+            for (const k of d.keys) secrets.push([`seeded ${d.path}.${k}`, v[k]]);
+        }
+        assert(keys.length === 3, `expected 3 unseal keys, got ${keys.length}`);
+        secretsAbsent(exp, secrets, "pulumi stack export");
+        secretsAbsent(fs.readFileSync(paths(dir).stackConfig, "utf8"), [["registry password", ctx.registryPassword]], "the stack config file");
+        const secretCount = (exp.match(/"4dabf18193072939515e22adb298388d"/g) ?? []).length;
+        return `${secrets.length} secret values compared (plaintext and base64): none in the export (${exp.length} bytes, ${secretCount} secret-marked values)`;
+    });
+
+    await check(9, "pulumi destroy removes what the program created; OpenBao data intact", async () => {
+        assert(ctx.upDone, "depends on check 2");
+        const token = await rootToken();
+        const keep = {};
+        for (const p of [...DECLARED.map((d) => d.path), REGISTRY.path, "undeclared/extra"]) keep[p] = await kvData(p);
+        const r = await POk(["destroy", "--yes", "--skip-preview", "--stack", STACK, "--config-file", paths(dir).stackConfig]);
+        const exp = JSON.parse((await POk(["stack", "export", "--stack", STACK])).stdout);
+        eq((exp.deployment.resources ?? []).length, 0, "resources left in state");
+        for (const ns of [APP_NS, ESO_NS, "vault"]) {
+            await waitFor(`namespace ${ns} gone`, async () => (await getObj(`/api/v1/namespaces/${ns}`)).status === 404, { timeoutMs: 60000 });
+        }
+        for (const p of [
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/externalsecrets.external-secrets.io",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/secretstores.external-secrets.io",
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/vault-vault-tokenreview",
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles/external-secrets-controller",
+        ]) {
+            await waitFor(`${p} gone`, async () => (await getObj(p)).status === 404, { timeoutMs: 60000 });
+        }
+        const auths = await bao(dir, "GET", "sys/auth", undefined, token);
+        assert(auths.status === 200, `sys/auth with the root token after destroy: HTTP ${auths.status}`);
+        assert(!("kubernetes/" in (auths.json.data ?? auths.json)), "kubernetes auth still mounted");
+        const pol = await bao(dir, "GET", `sys/policies/acl/${ctx.policyName}`, undefined, token);
+        eq(pol.status, 404, `policy ${ctx.policyName} after destroy`);
+        const audit = await bao(dir, "GET", "sys/audit", undefined, token);
+        eq(Object.keys(audit.json.data ?? {}).length, 0, "audit devices after destroy");
+        const seal = await bao(dir, "GET", "sys/seal-status");
+        assert(seal.json.sealed === false, "destroy sealed OpenBao");
+        for (const [p, v] of Object.entries(keep)) {
+            const now = await kvData(p);
+            assert(JSON.stringify(now) === JSON.stringify(v), `${KV}/${p} changed by destroy`);
+        }
+        return `destroy ${(r.ms / 1000).toFixed(1)}s; 0 resources in state; namespaces, CRDs, RBAC, auth mount, policy, audit gone; ${Object.keys(keep).length} KV entries intact, unsealed`;
+    });
+}
+
+let exitCode = 0;
+try {
+    await main();
+} catch (e) {
+    results.push({ n: -1, title: "runner", ok: false, error: e.stack });
+} finally {
+    if (process.env.KEEP === "1") {
+        log(`KEEP=1: left everything running in ${dir} (stop with: node scripts/local/up.mjs --down --dir ${dir})`);
+    } else {
+        await stopAll(dir);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log("\nsummary:");
+for (const r of results) console.log(`  ${r.ok ? "PASS" : "FAIL"} ${r.n} ${r.title}${r.ok ? "" : `\n       ${r.error.split("\n")[0]}`}`);
+if (Object.keys(ctx.timings).length) console.log(`timings (ms): ${JSON.stringify(ctx.timings)}`);
+if (failed > 0) exitCode = 1;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(exitCode);
