@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// `npm run bench`: one run of the local stack (temp data dir, removed afterwards; KEEP=1 keeps it)
+// measuring, with the real Pulumi engine:
+//   - `pulumi up` start -> every ExternalSecret Ready/SecretSynced (polled every 250 ms), and up's own time
+//   - no-op `pulumi preview` and no-op `pulumi up`
+//   - the program's start-up cost: TypeScript compile + module load, measured by loading index.ts the
+//     way the language host does (vendored ts-node, with and without type checking), and as a share
+//     of the no-op preview; plus the no-op preview with PULUMI_NODEJS_TRANSPILE_ONLY=true
+//   - propagation delay of a value changed in OpenBao into the Kubernetes Secret
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Kube, bao, bringUp, cfgArgs, log, pulumi, pulumiEnv, pulumiOk, repoRoot, stopAll, waitFor } from "./local/lib.mjs";
+
+const APP_NS = "demo-external-secrets";
+const NAMES = ["example-password", "database-credentials", "gitlab-registry-secret"];
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-bench-"));
+const fig = {};
+const s = (ms) => `${(ms / 1000).toFixed(2)}s`;
+
+/** Time to load index.ts as the language host would (it throws at the first resource: no engine). */
+function programLoad(transpileOnly) {
+    const code = `
+const path = require("path");
+const t0 = process.hrtime.bigint();
+const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+require(path.join(pulumiDir, "vendor", "ts-node@7.0.1")).register({
+  compiler: "typescript", transpileOnly: ${transpileOnly}, project: "tsconfig.json", skipProject: false, compilerOptions: {},
+});
+const t1 = process.hrtime.bigint();
+let err = "";
+try { require("./index.ts"); } catch (e) { err = String(e.message).split("\\n")[0]; }
+const t2 = process.hrtime.bigint();
+console.log(JSON.stringify({ register: Number(t1 - t0) / 1e6, load: Number(t2 - t1) / 1e6, err }));`;
+    const env = { ...process.env, PULUMI_CONFIG: JSON.stringify({ "vault-eso-platform:vaultMode": "external", "vault-eso-platform:vaultAddress": "http://127.0.0.1:1", "vault-eso-platform:registryPullSecret": "false" }), PULUMI_NODEJS_STACK: "local", PULUMI_NODEJS_PROJECT: "vault-eso-platform" };
+    const t0 = Date.now();
+    const out = execFileSync(process.execPath, ["-e", code], { cwd: repoRoot, env, encoding: "utf8" });
+    return { ...JSON.parse(out.trim().split("\n").pop()), wall: Date.now() - t0 };
+}
+
+function packagesLoad() {
+    const code = `const t=process.hrtime.bigint();for (const m of ["@pulumi/pulumi","@pulumi/kubernetes","@pulumi/vault","@pulumi/random","@kubernetes/client-node"]) require(m);console.log(Number(process.hrtime.bigint()-t)/1e6)`;
+    return Number(execFileSync(process.execPath, ["-e", code], { cwd: repoRoot, encoding: "utf8" }).trim());
+}
+
+async function allSynced(kube) {
+    for (const n of NAMES) {
+        const r = await kube.get(`/apis/external-secrets.io/v1/namespaces/${APP_NS}/externalsecrets/${n}`);
+        const c = (r.json?.status?.conditions ?? []).find((x) => x.type === "Ready");
+        if (!(c?.status === "True" && c.reason === "SecretSynced")) return false;
+    }
+    return true;
+}
+
+try {
+    const t0 = Date.now();
+    await bringUp(dir, { registryPassword: randomBytes(18).toString("base64url") });
+    fig.infrastructure = Date.now() - t0;
+    const env = pulumiEnv(dir);
+    const kube = Kube.admin(dir);
+
+    log("pulumi up (first deploy)...");
+    const upStart = Date.now();
+    let syncedAt;
+    let polling = true;
+    const poller = (async () => {
+        while (polling && !syncedAt) {
+            try {
+                if (await allSynced(kube)) syncedAt = Date.now();
+            } catch {
+                /* CRDs not there yet */
+            }
+            await new Promise((r) => setTimeout(r, 250));
+        }
+    })();
+    const up = await pulumiOk(dir, ["up", "--yes", "--skip-preview", ...cfgArgs(dir)], { env });
+    if (!syncedAt) await waitFor("all ExternalSecrets synced", () => allSynced(kube), { timeoutMs: 60000, intervalMs: 250 }).then(() => (syncedAt = Date.now()));
+    polling = false;
+    await poller;
+    fig.firstUp = up.ms;
+    fig.upToAllSynced = syncedAt - upStart;
+
+    log("no-op preview / up ...");
+    fig.noopPreview = (await pulumiOk(dir, ["preview", "--expect-no-changes", ...cfgArgs(dir)], { env })).ms;
+    fig.noopPreview2 = (await pulumiOk(dir, ["preview", "--expect-no-changes", ...cfgArgs(dir)], { env })).ms;
+    fig.noopUp = (await pulumiOk(dir, ["up", "--yes", "--skip-preview", "--expect-no-changes", ...cfgArgs(dir)], { env })).ms;
+    fig.noopPreviewTranspileOnly = (await pulumiOk(dir, ["preview", "--expect-no-changes", ...cfgArgs(dir)], { env: { ...env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" } })).ms;
+
+    log("program start-up cost ...");
+    const tc = programLoad(false);
+    const tr = programLoad(true);
+    fig.programLoadTypecheck = Math.round(tc.register + tc.load);
+    fig.programLoadTranspileOnly = Math.round(tr.register + tr.load);
+    fig.packagesLoadOnly = Math.round(packagesLoad());
+    fig.programLoadStoppedAt = tc.err;
+
+    log("propagation ...");
+    const token = JSON.parse((await pulumiOk(dir, ["stack", "output", "vaultRootToken", "--show-secrets", "--json", "--stack", "local"], { env })).stdout);
+    const orig = (await bao(dir, "GET", "kv/data/path_to_secret", undefined, token)).json.data.data;
+    const next = randomBytes(16).toString("hex");
+    const tw = Date.now();
+    await bao(dir, "POST", "kv/data/path_to_secret", { data: { ...orig, password: next } }, token);
+    await waitFor("propagation", async () => {
+        const r = await kube.get(`/api/v1/namespaces/${APP_NS}/secrets/example-password`);
+        return Buffer.from(r.json?.data?.password ?? "", "base64").toString() === next;
+    }, { timeoutMs: 60000, intervalMs: 100 });
+    fig.propagation = Date.now() - tw;
+    await bao(dir, "POST", "kv/data/path_to_secret", { data: orig }, token);
+} catch (e) {
+    console.error(`bench failed: ${e.message}`);
+    process.exitCode = 1;
+} finally {
+    if (process.env.KEEP === "1") log(`KEEP=1: left running in ${dir}`);
+    else {
+        await stopAll(dir);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+console.log("\n== bench (one run; 2 shared cores)");
+const line = (k, label, extra = "") => fig[k] !== undefined && console.log(`${label.padEnd(58)} ${s(fig[k])}${extra}`);
+line("infrastructure", "control plane + OpenBao + stack setup");
+line("firstUp", "pulumi up (first deploy), total");
+line("upToAllSynced", "pulumi up start -> every ExternalSecret SecretSynced");
+line("noopPreview", "no-op pulumi preview");
+line("noopPreview2", "no-op pulumi preview (again)");
+line("noopUp", "no-op pulumi up");
+line("noopPreviewTranspileOnly", "no-op pulumi preview, PULUMI_NODEJS_TRANSPILE_ONLY=true");
+if (fig.programLoadTypecheck !== undefined) {
+    const base = Math.min(fig.noopPreview, fig.noopPreview2 ?? Infinity);
+    line("programLoadTypecheck", "program start-up: ts-node (type check) + module load", ` = ${((100 * fig.programLoadTypecheck) / base).toFixed(0)}% of the no-op preview`);
+    line("programLoadTranspileOnly", "program start-up: ts-node transpile-only + module load", ` = ${((100 * fig.programLoadTranspileOnly) / base).toFixed(0)}%`);
+    line("packagesLoadOnly", "  of which require() of @pulumi/* + client-node alone");
+}
+line("propagation", "OpenBao change -> Kubernetes Secret (refreshInterval 10s)");
+console.log(JSON.stringify(fig));
