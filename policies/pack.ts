@@ -3,7 +3,7 @@
 import { PolicyPackArgs } from "@pulumi/policy";
 import { helmChartPinned } from "./rules/charts";
 import { esoServedApi, externalSecretShape, externalSecretStoreExists } from "./rules/eso";
-import { vaultChartExposure } from "./rules/exposure";
+import { vaultChartExposure, vaultServiceExposure } from "./rules/exposure";
 import { noLiteralSecrets } from "./rules/secrets";
 import { vaultAuditEnabled, vaultProdHa } from "./rules/stack";
 import { kubernetesAuthRoleBound, vaultPolicyLeastPrivilege } from "./rules/vault";
@@ -18,6 +18,7 @@ export const policies = [
     externalSecretShape,
     helmChartPinned,
     vaultChartExposure,
+    vaultServiceExposure,
     vaultAuditEnabled,
     vaultProdHa,
     externalSecretStoreExists,

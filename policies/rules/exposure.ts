@@ -1,5 +1,6 @@
 // Rule 6: Vault (or OpenBao) is only reachable from outside the cluster over TLS.
-import { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
+import { PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { renderedVaultServers } from "../lib/rendered";
 import { UNKNOWN, config, get, list, message, num, show, str } from "../lib/props";
 import { CHART_V4_TYPE, RELEASE_V3_TYPE } from "./charts";
 
@@ -78,8 +79,8 @@ export function vaultValuesExposure(values: unknown): Array<[string, string]> {
 export const vaultChartExposure: ResourceValidationPolicy = {
     name: "vault-exposure-requires-tls",
     description:
-        "Vault exposed through a LoadBalancer/NodePort service or an ingress must serve TLS; standalone Ingresses and " +
-        "LoadBalancer Services in front of port 8200 must terminate TLS.",
+        "Vault exposed through a LoadBalancer/NodePort service or an ingress must serve TLS (chart values), and any " +
+        "Ingress in front of port 8200 must terminate TLS.",
     configSchema: { properties: { ...vaultChartSchema } },
     validateResource: (args, reportViolation) => {
         const cfg = config(vaultChartDefaults, args.getConfig());
@@ -90,8 +91,6 @@ export const vaultChartExposure: ResourceValidationPolicy = {
             }
         } else if (args.type === INGRESS_TYPE) {
             checkIngress(args.type, args.name, args.props, reportViolation);
-        } else if (args.type === SERVICE_TYPE) {
-            checkService(args.type, args.name, args.props, reportViolation);
         }
     },
 };
@@ -117,28 +116,52 @@ function checkIngress(type: string, name: string, props: unknown, report: (m: st
     report(message(type, name, `routes to port ${VAULT_PORT} (Vault) without spec.tls (${show(tls)})`, "add spec.tls with the host and a certificate secretName"));
 }
 
-function checkService(type: string, name: string, props: unknown, report: (m: string) => void): void {
-    const serviceType = get(props, "spec", "type");
-    if (serviceType !== "LoadBalancer") {
-        return;
-    }
-    const ports = list(get(props, "spec", "ports")) ?? [];
-    const vaultPort = ports.find((p) => num(get(p, "port")) === VAULT_PORT || num(get(p, "targetPort")) === VAULT_PORT);
-    if (!vaultPort) {
-        return;
-    }
-    // A plain L4 load balancer cannot prove TLS; it must be declared as passing TLS through.
-    const annotations = get(props, "metadata", "annotations");
-    const tlsAnnotation = get(annotations, "vault-eso-platform/tls");
-    if (tlsAnnotation === "passthrough" || tlsAnnotation === "terminated") {
-        return;
-    }
-    report(
-        message(
-            type,
-            name,
-            `is a LoadBalancer forwarding port ${show(get(vaultPort, "port"))} to Vault's ${VAULT_PORT} with no TLS declared`,
-            'keep Vault behind a ClusterIP service and a TLS Ingress, or enable Vault\'s TLS listener and annotate the Service "vault-eso-platform/tls: passthrough"',
-        ),
-    );
-}
+/** Annotation by which a Service declares that TLS passes through it (or ends at it). */
+export const TLS_ANNOTATION = "vault-eso-platform/tls";
+
+export const vaultServiceExposure: StackValidationPolicy = {
+    name: "vault-service-exposure-tls",
+    description:
+        "A LoadBalancer or NodePort Service forwarding to Vault's port 8200 needs Vault's TLS listener in that namespace " +
+        `(chart global.tlsDisable false, i.e. an https VAULT_ADDR) or the annotation ${TLS_ANNOTATION}.`,
+    configSchema: { properties: { ...vaultChartSchema } },
+    validateStack: (args, reportViolation) => {
+        const cfg = config(vaultChartDefaults, args.getConfig());
+        const tlsNamespaces = new Set<string>();
+        for (const server of renderedVaultServers(args.resources)) {
+            if (server.scheme === "https") {
+                tlsNamespaces.add(server.namespace);
+            }
+        }
+        for (const r of args.resources) {
+            if (isVaultChart(r.type, r.props, cfg.vaultChartPattern) && get(r.props, "values", "global", "tlsDisable") === false) {
+                tlsNamespaces.add(str(get(r.props, "namespace")) ?? "default");
+            }
+        }
+        for (const r of args.resources) {
+            if (r.type !== SERVICE_TYPE) {
+                continue;
+            }
+            const serviceType = get(r.props, "spec", "type");
+            if (serviceType !== "LoadBalancer" && serviceType !== "NodePort") {
+                continue;
+            }
+            const ports = list(get(r.props, "spec", "ports")) ?? [];
+            const vaultPort = ports.find((p) => num(get(p, "port")) === VAULT_PORT || num(get(p, "targetPort")) === VAULT_PORT);
+            const declared = get(r.props, "metadata", "annotations", TLS_ANNOTATION);
+            const namespace = str(get(r.props, "metadata", "namespace")) ?? "default";
+            if (!vaultPort || declared === "passthrough" || declared === "terminated" || tlsNamespaces.has(namespace)) {
+                continue;
+            }
+            reportViolation(
+                message(
+                    r.type,
+                    r.name,
+                    `is a ${serviceType} forwarding port ${show(get(vaultPort, "port"))} to Vault's ${VAULT_PORT} in namespace "${namespace}", where Vault serves plain HTTP`,
+                    `enable Vault's TLS listener (chart global.tlsDisable: false), keep the Service ClusterIP behind a TLS Ingress, or annotate it "${TLS_ANNOTATION}: passthrough" if TLS is handled elsewhere`,
+                ),
+                r.urn,
+            );
+        }
+    },
+};

@@ -1,6 +1,7 @@
 // Rule 7: stack-level Vault posture per environment: audit on outside dev, HA raft in prod.
 import { PolicyResource, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { Environment, EnvironmentConfig, environmentDefaults, environmentOf, environmentSchema, stackFromUrn } from "../lib/env";
+import { renderedVaultServers } from "../lib/rendered";
 import { UNKNOWN, config, get, message, num, show } from "../lib/props";
 import { VaultChartConfig, isVaultChart, vaultChartDefaults, vaultChartSchema } from "./exposure";
 
@@ -52,7 +53,14 @@ export const vaultProdHa: StackValidationPolicy = {
         if (env === "dev") {
             args.notApplicable(`stack "${stack}" is a dev stack`);
         }
+        // Chart inputs are visible under mocks and for v3 Releases; a real preview of a v4 Chart only
+        // shows what it renders, so both are checked.
         const charts = vaultCharts(args, cfg);
+        const servers = renderedVaultServers(args.resources);
+        if (charts.length === 0 && servers.length === 0) {
+            // External mode: Vault runs outside this program, so its HA is not this stack's to prove.
+            args.notApplicable(`no Vault/OpenBao chart matching /${cfg.vaultChartPattern}/ in stack "${stack}"`);
+        }
         for (const chart of charts) {
             const values = get(chart.props, "values");
             const report = (problem: string, fix: string) => reportViolation(message(chart.type, chart.name, problem, fix), chart.urn);
@@ -79,9 +87,27 @@ export const vaultProdHa: StackValidationPolicy = {
                 );
             }
         }
-        if (charts.length === 0) {
-            // External mode: Vault runs outside this program, so its HA is not this stack's to prove.
-            args.notApplicable(`no Vault/OpenBao chart matching /${cfg.vaultChartPattern}/ in stack "${stack}"`);
+        for (const server of servers) {
+            const r = server.resource;
+            const report = (problem: string, fix: string) => reportViolation(message(r.type, r.name, problem, fix), r.urn);
+            if (server.devMode) {
+                report(`runs "vault server -dev" in stack "${stack}" (environment ${env}); dev mode keeps data in memory and uses root token "root"`, "remove server.dev.enabled from the chart values");
+            }
+            if (env !== "prod") {
+                continue;
+            }
+            if (server.replicas === undefined || server.replicas < CHART_DEFAULT_HA_REPLICAS) {
+                report(
+                    `runs ${show(server.replicas)} replica(s) in the prod stack "${stack}"; raft needs ${CHART_DEFAULT_HA_REPLICAS} voters to survive losing one`,
+                    `set chart values server.ha.enabled true and server.ha.replicas to ${CHART_DEFAULT_HA_REPLICAS} or more`,
+                );
+            }
+            if (server.config === undefined || !/storage\s+"raft"/.test(server.config)) {
+                report(
+                    `has no integrated raft storage in the prod stack "${stack}" (server config ${server.config === undefined ? "not found" : "uses another storage"})`,
+                    'set chart values server.ha.raft.enabled true with a storage "raft" config',
+                );
+            }
         }
     },
 };

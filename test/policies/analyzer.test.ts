@@ -9,7 +9,7 @@ import * as path from "path";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as pb from "@pulumi/pulumi/proto/analyzer_pb";
 import { policies } from "../../policies/pack";
-import { externalSecret, goodStack, tokenSecret, vaultPolicy } from "./fixtures";
+import { externalSecret, goodStack, previewStack, renderedServer, tokenSecret, vaultPolicy } from "./fixtures";
 import { Fixture, UNKNOWN_VALUE, change, urnOf } from "./harness";
 
 const root = path.join(__dirname, "../..");
@@ -89,7 +89,7 @@ describe("policy pack served by the Pulumi policy host", () => {
     });
 
     it("passes every known-good resource, including the engine's unknown-value sentinel", async () => {
-        for (const f of [...goodStack, change(vaultPolicy, "policy", UNKNOWN_VALUE)]) {
+        for (const f of [...goodStack, ...previewStack, change(vaultPolicy, "policy", UNKNOWN_VALUE)]) {
             expect([f.name, await analyze(f, "prod")]).toEqual([f.name, []]);
         }
     });
@@ -99,6 +99,12 @@ describe("policy pack served by the Pulumi policy host", () => {
         const diags = await analyzeStack(goodStack.filter((f) => f.type !== "vault:index/audit:Audit"), "prod");
         expect(diags.map(([p]) => p)).toEqual(["vault-audit-device"]);
         expect(diags[0][1]).toContain('Stack "prod" (environment prod) declares no vault:index/audit:Audit');
+    });
+
+    it("judges prod HA from the rendered chart objects when the Chart shows no inputs", async () => {
+        expect(await analyzeStack(previewStack, "prod")).toEqual([]);
+        const single = previewStack.map((f) => (f === renderedServer ? change(f, "spec.replicas", 1) : f));
+        expect((await analyzeStack(single, "prod")).map(([p]) => p)).toEqual(["vault-prod-ha"]);
     });
 
     it("applies --policy-pack-config style configuration", async () => {

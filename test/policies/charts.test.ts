@@ -54,3 +54,18 @@ describe("helm-chart-pinned", () => {
         expect((await validateResource(helmChartPinned, change(vaultChart, "version", UNKNOWN_VALUE))).violations).toEqual([]);
     });
 });
+
+describe("helm-chart-pinned in a real preview", () => {
+    it("is not applicable to a v4 Chart registered without inputs (remote component)", async () => {
+        const bare = { ...vaultChart, props: {} };
+        expect(await validateResource(helmChartPinned, bare)).toEqual({
+            violations: [],
+            notApplicable: "the Chart's inputs are not visible to policies (remote component)",
+        });
+    });
+
+    it("still checks a v3 Release without a chart input as unpinned", async () => {
+        const v = await validateResource(helmChartPinned, { ...release, props: {} });
+        expect(v.violations).toHaveLength(1);
+    });
+});

@@ -1,6 +1,6 @@
-import { vaultChartExposure } from "../../policies/rules/exposure";
-import { esoChart, vaultChart, vaultIngress, vaultService } from "./fixtures";
-import { change, validateResource } from "./harness";
+import { vaultChartExposure, vaultServiceExposure } from "../../policies/rules/exposure";
+import { esoChart, goodStack, previewStack, renderedServer, vaultChart, vaultIngress, vaultService } from "./fixtures";
+import { Fixture, change, validateResource, validateStack } from "./harness";
 
 const V = 'kubernetes:helm.sh/v4:Chart "platform-chart": ';
 const noTls = (what: string, shown = "true") =>
@@ -90,27 +90,59 @@ describe("vault-exposure-requires-tls (standalone resources)", () => {
         const f = change(change(vaultIngress, "spec.tls", undefined), "spec.rules.0.http.paths.0.backend.service.port.number", 80);
         expect((await validateResource(vaultChartExposure, f)).violations).toEqual([]);
     });
+});
 
-    it("flags a LoadBalancer Service in front of 8200", async () => {
-        const f = change(vaultService, "spec.type", "LoadBalancer");
-        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([
-            'kubernetes:core/v1:Service "vault-svc": is a LoadBalancer forwarding port 8200 to Vault\'s 8200 with no TLS declared. ' +
-                'Fix: keep Vault behind a ClusterIP service and a TLS Ingress, or enable Vault\'s TLS listener and annotate the Service "vault-eso-platform/tls: passthrough".',
-        ]);
+const lb = change(vaultService, "spec.type", "LoadBalancer");
+const plainServer = change(renderedServer, "spec.template.spec.containers.0.env.0.value", "http://127.0.0.1:8200");
+const withHttpChart = (f: Fixture) => goodStack.map((g) => (g.name === vaultChart.name ? f : g));
+const S = (type: string, ns = "vault") =>
+    `kubernetes:core/v1:Service "vault-svc": is a ${type} forwarding port 8200 to Vault's 8200 in namespace "${ns}", where Vault serves plain HTTP. ` +
+    'Fix: enable Vault\'s TLS listener (chart global.tlsDisable: false), keep the Service ClusterIP behind a TLS Ingress, or annotate it "vault-eso-platform/tls: passthrough" if TLS is handled elsewhere.';
+
+describe("vault-service-exposure-tls", () => {
+    it("accepts the known-good stacks", async () => {
+        expect((await validateStack(vaultServiceExposure, goodStack)).violations).toEqual([]);
+        expect((await validateStack(vaultServiceExposure, previewStack)).violations).toEqual([]);
+    });
+
+    it("accepts a LoadBalancer when the rendered server uses https", async () => {
+        expect((await validateStack(vaultServiceExposure, [renderedServer, lb])).violations).toEqual([]);
+    });
+
+    it("accepts a LoadBalancer when the chart values enable TLS", async () => {
+        expect((await validateStack(vaultServiceExposure, [vaultChart, lb])).violations).toEqual([]);
+    });
+
+    it("flags a LoadBalancer when the rendered server uses http", async () => {
+        expect((await validateStack(vaultServiceExposure, [plainServer, lb])).violations).toEqual([S("LoadBalancer")]);
+    });
+
+    it("flags a LoadBalancer when the chart disables TLS", async () => {
+        const stack = [...withHttpChart(change(vaultChart, "values.global.tlsDisable", true)), lb];
+        expect((await validateStack(vaultServiceExposure, stack)).violations).toEqual([S("LoadBalancer")]);
+    });
+
+    it("flags a NodePort when nothing shows TLS", async () => {
+        expect((await validateStack(vaultServiceExposure, [change(vaultService, "spec.type", "NodePort")])).violations).toEqual([S("NodePort")]);
+    });
+
+    it("flags a LoadBalancer in another namespace than the TLS server", async () => {
+        const other = change(lb, "metadata.namespace", "edge");
+        expect((await validateStack(vaultServiceExposure, [renderedServer, other])).violations).toEqual([S("LoadBalancer", "edge")]);
     });
 
     it("flags a LoadBalancer whose targetPort is 8200", async () => {
-        const f = change(change(vaultService, "spec.type", "LoadBalancer"), "spec.ports", [{ port: 443, targetPort: 8200 }]);
-        expect((await validateResource(vaultChartExposure, f)).violations).toHaveLength(1);
+        const f = change(lb, "spec.ports", [{ port: 443, targetPort: 8200 }]);
+        expect((await validateStack(vaultServiceExposure, [f])).violations).toHaveLength(1);
     });
 
-    it("accepts a LoadBalancer declared as TLS passthrough", async () => {
-        const f = change(change(vaultService, "spec.type", "LoadBalancer"), "metadata.annotations", { "vault-eso-platform/tls": "passthrough" });
-        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([]);
+    it.each(["passthrough", "terminated"])("accepts a LoadBalancer annotated %s", async (value) => {
+        const f = change(lb, "metadata.annotations", { "vault-eso-platform/tls": value });
+        expect((await validateStack(vaultServiceExposure, [plainServer, f])).violations).toEqual([]);
     });
 
-    it("ignores LoadBalancers for other ports", async () => {
-        const f = change(change(vaultService, "spec.type", "LoadBalancer"), "spec.ports", [{ port: 443, targetPort: 8443 }]);
-        expect((await validateResource(vaultChartExposure, f)).violations).toEqual([]);
+    it("ignores LoadBalancers for other ports and ClusterIP services", async () => {
+        const other = change(lb, "spec.ports", [{ port: 443, targetPort: 8443 }]);
+        expect((await validateStack(vaultServiceExposure, [plainServer, other, vaultService])).violations).toEqual([]);
     });
 });

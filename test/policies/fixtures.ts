@@ -185,3 +185,50 @@ export const goodStack: Fixture[] = [
     vaultService,
     audit,
 ];
+
+/** The Vault server StatefulSet the chart renders in HA raft mode with TLS (trimmed to what rules read). */
+export const renderedServer: Fixture = {
+    type: "kubernetes:apps/v1:StatefulSet",
+    name: "platform-chart:vault/vault",
+    parent: "platform-chart",
+    props: {
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        metadata: { name: "vault", namespace: "vault", labels: { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault" } },
+        spec: {
+            replicas: 3,
+            template: {
+                spec: {
+                    containers: [
+                        {
+                            name: "vault",
+                            command: ["/bin/sh", "-ec"],
+                            args: ["cp /vault/config/extraconfig-from-values.hcl /tmp/storageconfig.hcl;\n/usr/local/bin/docker-entrypoint.sh vault server -config=/tmp/storageconfig.hcl \n"],
+                            env: [
+                                { name: "VAULT_ADDR", value: "https://127.0.0.1:8200" },
+                                { name: "VAULT_RAFT_NODE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                            ],
+                        },
+                    ],
+                },
+            },
+        },
+    },
+};
+
+export const renderedConfig: Fixture = {
+    type: "kubernetes:core/v1:ConfigMap",
+    name: "platform-chart:vault/vault-config",
+    parent: "platform-chart",
+    props: {
+        metadata: { name: "vault-config", namespace: "vault", labels: { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault" } },
+        data: { "extraconfig-from-values.hcl": 'ui = false\nlistener "tcp" {\n  address = "[::]:8200"\n  tls_cert_file = "/vault/userconfig/vault-tls/tls.crt"\n}\nstorage "raft" {\n  path = "/vault/data"\n}\n' },
+    },
+};
+
+/** The known-good stack as a real preview shows it: the v4 Chart without inputs, its objects rendered. */
+export const previewStack: Fixture[] = [
+    ...goodStack.map((f) => (f.type === "kubernetes:helm.sh/v4:Chart" ? { ...f, props: {} } : f)),
+    renderedServer,
+    renderedConfig,
+];

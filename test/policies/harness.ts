@@ -148,11 +148,11 @@ function structuredCloneWithUnknowns<T>(value: T): T {
 
 /**
  * A copy of `f` with one change: `path` is a dotted path ("spec.target.creationPolicy",
- * "spec.ports.0.port"); `undefined` deletes the property.
+ * "spec.ports.0.port") or a list of keys (for keys containing dots); `undefined` deletes it.
  */
-export function change(f: Fixture, path: string, value: unknown): Fixture {
+export function change(f: Fixture, path: string | string[], value: unknown): Fixture {
     const copy = { ...f, props: structuredCloneWithUnknowns(f.props) };
-    const parts = path.split(".");
+    const parts = Array.isArray(path) ? path : path.split(".");
     let cur: Record<string, unknown> = copy.props;
     for (const key of parts.slice(0, -1)) {
         if (cur[key] === undefined || cur[key] === null || typeof cur[key] !== "object") {

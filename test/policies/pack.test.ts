@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PACK_NAME, packArgs, policies } from "../../policies/pack";
-import { goodStack } from "./fixtures";
+import { goodStack, previewStack } from "./fixtures";
 import { runPack } from "./harness";
 
 describe("policy pack", () => {
@@ -30,6 +30,10 @@ describe("policy pack", () => {
 
     it.each(["dev", "prod", "staging"])("passes the known-good fixtures as stack %s", async (stack) => {
         expect(await runPack(policies, goodStack, { stack })).toEqual([]);
+    });
+
+    it.each(["dev", "prod", "staging"])("passes the known-good fixtures as a real preview shows them, as stack %s", async (stack) => {
+        expect(await runPack(policies, previewStack, { stack })).toEqual([]);
     });
 
     it.each(["dev", "prod"])("ships a valid --policy-pack-config for %s", (stack) => {

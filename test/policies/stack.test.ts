@@ -1,6 +1,6 @@
 import { environmentDefaults, environmentOf, stackFromUrn } from "../../policies/lib/env";
 import { vaultAuditEnabled, vaultProdHa } from "../../policies/rules/stack";
-import { goodStack, vaultChart } from "./fixtures";
+import { goodStack, previewStack, renderedConfig, renderedServer, vaultChart } from "./fixtures";
 import { change, validateStack } from "./harness";
 
 const withoutAudit = goodStack.filter((f) => f.type !== "vault:index/audit:Audit");
@@ -109,5 +109,59 @@ describe("vault-prod-ha", () => {
         expect((await validateStack(vaultProdHa, withChart(chart), { stack: "staging" })).violations).toEqual([
             H + 'server.dev.enabled is true in stack "staging" (environment other); dev mode keeps data in memory and uses root token "root". Fix: remove server.dev.enabled.',
         ]);
+    });
+});
+
+describe("vault-prod-ha on what a real preview shows (rendered chart objects)", () => {
+    const R = 'kubernetes:apps/v1:StatefulSet "platform-chart:vault/vault": ';
+    const withServer = (server: typeof renderedServer, config: typeof renderedConfig | null = renderedConfig) =>
+        [...previewStack.filter((f) => f !== renderedServer && f !== renderedConfig), server, ...(config ? [config] : [])];
+
+    it("accepts three raft replicas", async () => {
+        expect(await validateStack(vaultProdHa, previewStack, { stack: "prod" })).toEqual({ violations: [] });
+    });
+
+    it("flags a single replica", async () => {
+        const found = await validateStack(vaultProdHa, withServer(change(renderedServer, "spec.replicas", 1)), { stack: "prod" });
+        expect(found.violations).toEqual([
+            R +
+                'runs 1 replica(s) in the prod stack "prod"; raft needs 3 voters to survive losing one. Fix: set chart values server.ha.enabled true and server.ha.replicas to 3 or more.',
+        ]);
+    });
+
+    it("counts an unset replicas as Kubernetes' default of 1", async () => {
+        const found = await validateStack(vaultProdHa, withServer(change(renderedServer, "spec.replicas", undefined)), { stack: "prod" });
+        expect(found.violations).toHaveLength(1);
+    });
+
+    it("flags file storage", async () => {
+        const config = change(renderedConfig, ["data", "extraconfig-from-values.hcl"], 'storage "file" {\n  path = "/vault/data"\n}\n');
+        const found = await validateStack(vaultProdHa, withServer(renderedServer, config), { stack: "prod" });
+        expect(found.violations).toEqual([
+            R + 'has no integrated raft storage in the prod stack "prod" (server config uses another storage). Fix: set chart values server.ha.raft.enabled true with a storage "raft" config.',
+        ]);
+    });
+
+    it("flags a server whose config is not rendered", async () => {
+        const found = await validateStack(vaultProdHa, withServer(renderedServer, null), { stack: "prod" });
+        expect(found.violations).toEqual([
+            R + 'has no integrated raft storage in the prod stack "prod" (server config not found). Fix: set chart values server.ha.raft.enabled true with a storage "raft" config.',
+        ]);
+    });
+
+    it("flags dev mode outside dev", async () => {
+        const dev = change(renderedServer, "spec.template.spec.containers.0.args", ["/usr/local/bin/docker-entrypoint.sh vault server -dev "]);
+        const found = await validateStack(vaultProdHa, withServer(dev), { stack: "staging" });
+        expect(found.violations).toEqual([
+            R +
+                'runs "vault server -dev" in stack "staging" (environment other); dev mode keeps data in memory and uses root token "root". Fix: remove server.dev.enabled from the chart values.',
+        ]);
+    });
+
+    it("ignores StatefulSets of other apps", async () => {
+        const other = change(renderedServer, "metadata.labels", { "app.kubernetes.io/name": "postgres" });
+        expect((await validateStack(vaultProdHa, [other], { stack: "prod" })).notApplicable).toBe(
+            'no Vault/OpenBao chart matching /(^|/)(vault|openbao)$/ in stack "prod"',
+        );
     });
 });
