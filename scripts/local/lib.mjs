@@ -43,6 +43,22 @@ export function toolPath(name) {
     } catch {
         /* below */
     }
+    // The stable symlinks of the cache (a wrapper edited after its build changes its hash, and
+    // --path then refuses the existing build): bin/<name>, or the newest <wrapper>-<hash>/share/<name>.
+    const cache = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "vault-eso-platform", "tools");
+    const bin = path.join(cache, "bin", name);
+    if (fs.existsSync(bin)) return fs.realpathSync(bin);
+    try {
+        const shares = fs
+            .readdirSync(cache)
+            .filter((e) => !e.includes(".tmp-"))
+            .map((e) => path.join(cache, e, "share", name))
+            .filter((p) => fs.existsSync(p))
+            .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+        if (shares.length) return shares[0];
+    } catch {
+        /* no cache */
+    }
     throw new Error(`tool "${name}" is not built: \`node tools/run.mjs --path ${name}\` failed (build it with \`npm run tools\`)`);
 }
 
