@@ -461,7 +461,7 @@ export function prepareEsoChart(dir) {
         if (skipping && /^\S/.test(line)) skipping = false;
         if (!skipping) out.push(line);
     }
-    fs.writeFileSync(chartYaml, out.join("\n"));
+    fs.writeFileSync(chartYaml, out.join("\n").trimEnd() + "\n");
     fs.rmSync(path.join(dst, "Chart.lock"), { force: true });
     const bundleFile = fs.statSync(crds).isDirectory() ? path.join(crds, "bundle.yaml") : crds;
     const bundle = fs.readFileSync(bundleFile, "utf8");
