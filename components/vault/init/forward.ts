@@ -32,6 +32,7 @@ export function forwardSocket(
     port: number,
     socket: import("net").Socket,
     onError: (message: string) => void = () => undefined,
+    unref = false,
 ): void {
     const k8s = require("@kubernetes/client-node");
     const { Writable } = require("stream");
@@ -56,6 +57,10 @@ export function forwardSocket(
         })
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         .then((ws: any) => {
+            if (unref) {
+                // ws exposes no unref(); its TCP socket to the API server must not hold the process open.
+                ws._socket?.unref?.();
+            }
             ws.on("close", () => socket.end());
             ws.on("error", () => socket.destroy());
             socket.on("close", () => ws.close());
@@ -82,17 +87,26 @@ export function openForward(
     port: number,
     scheme: string,
     localPort = 0,
+    /** Do not keep the process alive just for the listener (a Pulumi program must be able to exit). */
+    unref = false,
 ): Promise<Forward> {
     const net = require("net");
     const sockets = new Set<import("net").Socket>();
     let lastError: string | undefined;
     const server = net.createServer((socket: import("net").Socket) => {
         sockets.add(socket);
+        if (unref) {
+            // Idle keep-alive connections (e.g. from the vault provider) must not hold the program open either.
+            socket.unref();
+        }
         socket.on("close", () => sockets.delete(socket));
-        forwardSocket(kc, namespace, pod, port, socket, (m) => (lastError = m));
+        forwardSocket(kc, namespace, pod, port, socket, (m) => (lastError = m), unref);
     });
     return new Promise((resolve, reject) => {
         server.once("error", reject);
+        if (unref) {
+            server.unref();
+        }
         server.listen(localPort, "127.0.0.1", () => {
             const addr = server.address() as import("net").AddressInfo;
             resolve({

@@ -1,5 +1,5 @@
 // A stand-in Kubernetes API server that implements only pod port-forward (websocket,
-// v4.channel.k8s.io), piping each stream to a local TCP address per pod. It lets the
+// v4.channel.k8s.io) and EndpointSlice listing, piping each stream to a local TCP address per pod. It lets the
 // provider's real @kubernetes/client-node port-forward path run against real OpenBao servers.
 import * as http from "http";
 import * as net from "net";
@@ -14,14 +14,29 @@ export interface FakeKube {
     requests: string[];
     /** Point a pod name at a local address (or remove it: the pod "does not exist"). */
     pods: Map<string, { host: string; port: number }>;
+    /** Service name -> ready pod names, served as EndpointSlices. */
+    services: Map<string, string[]>;
     close(): Promise<void>;
 }
 
 export async function startFakeKube(namespace: string): Promise<FakeKube> {
     const pods = new Map<string, { host: string; port: number }>();
     const requests: string[] = [];
+    const services = new Map<string, string[]>();
     const wss = new WebSocketServer({ noServer: true, handleProtocols: (p: Set<string>) => (p.has("v4.channel.k8s.io") ? "v4.channel.k8s.io" : false) });
-    const server = http.createServer((_req, res) => {
+    const server = http.createServer((req, res) => {
+        const url = new URL(req.url ?? "/", "http://x");
+        const sel = /^kubernetes\.io\/service-name=(.+)$/.exec(url.searchParams.get("labelSelector") ?? "");
+        if (url.pathname === `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices` && sel) {
+            const endpoints = (services.get(sel[1]) ?? []).map((name, n) => ({
+                addresses: [`10.0.0.${n + 1}`],
+                conditions: { ready: true },
+                targetRef: { kind: "Pod", name, namespace },
+            }));
+            const items = [{ addressType: "IPv4", metadata: { name: `${sel[1]}-x`, namespace }, endpoints }];
+            res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ apiVersion: "discovery.k8s.io/v1", kind: "EndpointSliceList", metadata: {}, items }));
+            return;
+        }
         res.writeHead(404).end();
     });
     server.on("upgrade", (req, socket, head) => {
@@ -73,6 +88,7 @@ export async function startFakeKube(namespace: string): Promise<FakeKube> {
         kubeconfig,
         requests,
         pods,
+        services,
         close: () =>
             new Promise<void>((r) => {
                 for (const c of wss.clients) {

@@ -1,0 +1,93 @@
+// openVaultTunnel: fixed local port, listening before any pod exists, pod resolved per connection
+// (Service -> ready pod via EndpointSlices), and it never holds the program process open.
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { freePort } from "../support/openbao";
+import { FakeKube, startFakeKube } from "./harness/fake-kube";
+
+jest.setTimeout(60000);
+
+const driver = path.join(__dirname, "harness", "tunnel-driver.js");
+let kube: FakeKube;
+let pods: http.Server[] = [];
+let dir: string;
+
+beforeAll(async () => {
+    kube = await startFakeKube("vault");
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-tunnel-"));
+    pods = await Promise.all(["vault-0", "vault-1"].map((name) => podServer(name)));
+    pods.forEach((p, n) => kube.pods.set(`vault-${n}`, { host: "127.0.0.1", port: (p.address() as net.AddressInfo).port }));
+});
+
+afterAll(async () => {
+    await kube?.close();
+    pods.forEach((p) => p.close());
+    fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("listens before the pod exists and follows the Service to its ready pod per connection", async () => {
+    const localPort = await freePort();
+    const { proc, address } = await startTunnel({ namespace: "vault", serviceName: "vault-active", localPort, kubeconfig: kube.kubeconfig });
+    try {
+        expect(address).toBe(`http://127.0.0.1:${localPort}`);
+        await expect(get(address)).rejects.toThrow(); // no ready pod yet: connection dropped, not refused
+        kube.services.set("vault-active", ["vault-0"]);
+        await expect(get(address)).resolves.toBe("vault-0");
+        kube.services.set("vault-active", ["vault-1"]); // failover: the next connection goes to the new active pod
+        await expect(get(address)).resolves.toBe("vault-1");
+    } finally {
+        proc.kill("SIGTERM");
+    }
+});
+
+test("does not keep a Pulumi program process alive, even with an idle keep-alive client", async () => {
+    const localPort = await freePort();
+    const { proc, address } = await startTunnel({ namespace: "vault", podName: "vault-0", localPort, kubeconfig: kube.kubeconfig }, true);
+    expect(address).toBe(`http://127.0.0.1:${localPort}`);
+    const agent = new http.Agent({ keepAlive: true });
+    await expect(get(address, agent)).resolves.toBe("vault-0");
+    const code = await new Promise((resolve) => (proc.exitCode !== null ? resolve(proc.exitCode) : proc.once("exit", resolve)));
+    expect(code).toBe(0);
+    agent.destroy();
+});
+
+function podServer(name: string): Promise<http.Server> {
+    const s = http.createServer((_req, res) => res.end(name));
+    return new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(s)));
+}
+
+function get(base: string, agent: http.Agent | false = false): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const req = http.get(`${base}/v1/sys/seal-status`, { agent, timeout: 10000 }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d));
+            res.on("end", () => resolve(body));
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", reject);
+    });
+}
+
+async function startTunnel(args: Record<string, unknown>, exit = false): Promise<{ proc: ChildProcess; address: string }> {
+    const file = path.join(dir, `args-${Date.now()}.json`);
+    fs.writeFileSync(file, JSON.stringify(args));
+    const proc = spawn(process.execPath, [driver, file, ...(exit ? ["--exit"] : [])], { cwd: path.resolve(__dirname, "..", ".."), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    proc.stderr?.on("data", (d) => (err += d));
+    const address = await new Promise<string>((resolve, reject) => {
+        proc.stdout?.on("data", (d) => {
+            out += d;
+            const line = out.split("\n").find((l) => l.startsWith("{"));
+            if (line) {
+                resolve(JSON.parse(line).address);
+            }
+        });
+        proc.once("exit", (code) => (out.includes("{") ? undefined : reject(new Error(`tunnel driver exited ${code}: ${err}`))));
+    });
+    return { proc, address };
+}
