@@ -17,7 +17,8 @@ const esoType = /^kubernetes:external-secrets\.io\/([^:]+):(\w+)$/;
 export const esoServedApi: ResourceValidationPolicy = {
     name: "eso-served-api-version",
     description:
-        "external-secrets resources use external-secrets.io/v1; v1beta1 is deprecated and v1alpha1 is no longer served.",
+        "external-secrets resources use external-secrets.io/v1: since external-secrets 1.0 the CRDs serve only v1 " +
+        "(v1beta1 is `served: false`, v1alpha1 is gone).",
     validateResource: (args, reportViolation) => {
         const m = esoType.exec(args.type);
         if (!m || m[1] === SERVED_VERSION) {
