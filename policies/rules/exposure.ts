@@ -41,9 +41,9 @@ export function vaultValuesExposure(values: unknown): Array<[string, string]> {
     if (typeof serverType === "string" && exposedTypes.includes(serverType)) {
         exposed.push(`server.service.type "${serverType}"`);
     }
-    const uiEnabled = get(values, "ui", "enabled");
+    // The chart renders the UI Service only with ui.enabled true (its default is false).
     const uiType = get(values, "ui", "serviceType");
-    if (uiEnabled !== false && typeof uiType === "string" && exposedTypes.includes(uiType)) {
+    if (get(values, "ui", "enabled") === true && typeof uiType === "string" && exposedTypes.includes(uiType)) {
         exposed.push(`ui.serviceType "${uiType}"`);
     }
     const ingress = get(values, "server", "ingress", "enabled") === true;

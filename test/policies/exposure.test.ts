@@ -31,8 +31,8 @@ describe("vault-exposure-requires-tls (chart values)", () => {
         expect((await validateResource(vaultChartExposure, f)).violations).toEqual([noTls('ui.serviceType "LoadBalancer"', "<unset>")]);
     });
 
-    it("ignores ui.serviceType when the UI is disabled", async () => {
-        const f = change(change(change(vaultChart, "values.ui.serviceType", "LoadBalancer"), "values.ui.enabled", false), "values.global.tlsDisable", true);
+    it.each([false, undefined])("ignores ui.serviceType when ui.enabled is %s (the chart renders no UI Service)", async (enabled) => {
+        const f = change(change(change(vaultChart, "values.ui.serviceType", "LoadBalancer"), "values.ui.enabled", enabled), "values.global.tlsDisable", true);
         expect((await validateResource(vaultChartExposure, f)).violations).toEqual([]);
     });
 
