@@ -61,7 +61,7 @@ where to look:
   logs              ${p.logs}/{etcd,kube-apiserver,kube-controller-manager,bao,eso-supervisor,external-secrets}.log
   pids              ${p.pids}
 
-pulumi against this stack (from ${path.relative(process.cwd(), path.resolve(".")) || "."}, the repo root):
+pulumi against this stack (from the repo root):
   eval "$(node tools/run.mjs --env)"
   export PULUMI_BACKEND_URL=file://${p.state} PULUMI_CONFIG_PASSPHRASE=${"$"}(node -p 'require("./scripts/local/passphrase.cjs")') KUBECONFIG=${p.kubeconfig}
   pulumi preview ${cfgArgs(dir).join(" ")}
