@@ -140,7 +140,6 @@ export class BaoServer {
     }
 
     /** Plain API call for assertions (the code under test uses its own client). */
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async api(method: string, apiPath: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
         const headers: Record<string, string> = {};
         if (token) {

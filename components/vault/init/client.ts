@@ -16,7 +16,6 @@ export interface Target {
 export interface VaultResponse {
     status: number;
     text: string;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     json: any;
 }
 

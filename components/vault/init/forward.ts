@@ -7,7 +7,6 @@ export interface KubeAccess {
 }
 
 /** Loads a KubeConfig from content, or the default (KUBECONFIG / ~/.kube/config / in-cluster). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function loadKubeConfig(access: KubeAccess): any {
     // client-node 1.x is ESM-only; require(esm) works on Node >= 20.19.
     const k8s = require("@kubernetes/client-node");
@@ -25,7 +24,6 @@ export function loadKubeConfig(access: KubeAccess): any {
 
 /** Pipes one local socket to `port` of the pod (resolved lazily: the pod may not exist yet). */
 export function forwardSocket(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     kc: any,
     namespace: string,
     pod: () => Promise<string>,
@@ -55,7 +53,6 @@ export function forwardSocket(
             podName = name;
             return pf.portForward(namespace, name, [port], socket, errSink, socket);
         })
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         .then((ws: any) => {
             if (unref) {
                 // ws exposes no unref(); its TCP socket to the API server must not hold the process open.
@@ -80,7 +77,6 @@ export interface Forward {
 
 /** Opens a listener on 127.0.0.1 (port 0 = any) forwarding each connection to the pod. */
 export function openForward(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     kc: any,
     namespace: string,
     pod: () => Promise<string>,

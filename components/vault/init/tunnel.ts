@@ -35,7 +35,6 @@ export async function openVaultTunnel(a: VaultTunnelArgs): Promise<VaultTunnel> 
 }
 
 /** First ready pod behind a Service, from its EndpointSlices. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function readyPodOf(kc: any, namespace: string, service: string): Promise<string> {
     const k8s = require("@kubernetes/client-node");
     const api = kc.makeApiClient(k8s.DiscoveryV1Api);

@@ -5,7 +5,6 @@ import * as http from "http";
 import * as net from "net";
 
 // ws ships with @kubernetes/client-node (its websocket client); untyped here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { WebSocketServer } = require("ws");
 
 export interface FakeKube {
@@ -49,7 +48,6 @@ export async function startFakeKube(namespace: string): Promise<FakeKube> {
             return;
         }
         requests.push(`${m[1]}/${m[2]}:${port}`);
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         wss.handleUpgrade(req, socket, head, (ws: any) => {
             const portBytes = Buffer.from([port & 0xff, port >> 8]);
             ws.send(Buffer.concat([Buffer.from([0]), portBytes]));

@@ -10,7 +10,6 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 export interface OpResult {
     ok: boolean;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     result?: any;
     error?: { message: string; id?: string; properties?: Record<string, unknown> };
     /** Everything the provider printed (must never contain a key or token). */
