@@ -2,7 +2,7 @@
 // without starting the policy server that `new PolicyPack` launches.
 import { PolicyPackArgs } from "@pulumi/policy";
 import { helmChartPinned } from "./rules/charts";
-import { esoServedApi, externalSecretShape, externalSecretStoreExists } from "./rules/eso";
+import { esoServedApi, esoVaultStoreTls, externalSecretShape, externalSecretStoreExists } from "./rules/eso";
 import { vaultChartExposure, vaultServiceExposure } from "./rules/exposure";
 import { noLiteralSecrets } from "./rules/secrets";
 import { vaultAuditEnabled, vaultProdHa } from "./rules/stack";
@@ -22,6 +22,7 @@ export const policies = [
     vaultAuditEnabled,
     vaultProdHa,
     externalSecretStoreExists,
+    esoVaultStoreTls,
 ];
 
 export const packArgs: PolicyPackArgs = {

@@ -2,6 +2,7 @@
 // Secret, and point at a store the program declares.
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { formatSeconds, parseGoDuration } from "../lib/duration";
+import { environmentDefaults, environmentOf, environmentSchema, stackFromUrn } from "../lib/env";
 import { UNKNOWN, config, get, keys, list, message, show, str } from "../lib/props";
 import { ESO_LABEL_PREFIX } from "./secrets";
 
@@ -191,6 +192,39 @@ export const externalSecretStoreExists: StackValidationPolicy = {
                         r.name,
                         `${at} names ${ref.kind} "${ref.name}", which this program does not declare${where}`,
                         `declare a ${ref.kind} with metadata.name "${ref.name}"${where}, or point ${at} at an existing one`,
+                    ),
+                    r.urn,
+                );
+            }
+        }
+    },
+};
+
+export const esoVaultStoreTls: StackValidationPolicy = {
+    name: "eso-vault-store-tls",
+    description:
+        "Outside dev stacks, SecretStores and ClusterSecretStores reach Vault over https: ESO sends its service-account " +
+        "token and receives every secret on that connection (the guide used http://vault.vault:8200).",
+    configSchema: { properties: { ...environmentSchema } },
+    validateStack: (args, reportViolation) => {
+        const cfg = config(environmentDefaults, args.getConfig());
+        const stack = args.resources.map((r) => stackFromUrn(r.urn)).find((s) => s !== undefined);
+        const env = environmentOf(stack, args.stackTags, cfg);
+        if (env === "dev") {
+            args.notApplicable(`stack "${stack}" is a dev stack`);
+        }
+        for (const r of args.resources) {
+            if (r.type !== SECRET_STORE_TYPE && r.type !== CLUSTER_SECRET_STORE_TYPE) {
+                continue;
+            }
+            const server = get(r.props, "spec", "provider", "vault", "server");
+            if (typeof server === "string" && !server.startsWith("https://")) {
+                reportViolation(
+                    message(
+                        r.type,
+                        r.name,
+                        `spec.provider.vault.server is "${server}" in stack "${stack}" (environment ${env}), so tokens and secrets travel unencrypted`,
+                        "serve Vault over TLS and use an https:// address (with caProvider/caBundle for a private CA)",
                     ),
                     r.urn,
                 );

@@ -1,4 +1,4 @@
-import { esoServedApi, externalSecretShape, externalSecretStoreExists } from "../../policies/rules/eso";
+import { esoServedApi, esoVaultStoreTls, externalSecretShape, externalSecretStoreExists } from "../../policies/rules/eso";
 import { clusterSecretStore, externalSecret, secretStore } from "./fixtures";
 import { Fixture, UNKNOWN_VALUE, change, validateResource, validateStack } from "./harness";
 
@@ -162,5 +162,34 @@ describe("eso-store-ref-exists", () => {
     it("matches namespaces that are unknown during preview", async () => {
         const f = change(externalSecret, "metadata.namespace", UNKNOWN_VALUE);
         expect((await validateStack(externalSecretStoreExists, [...stores, f])).violations).toEqual([]);
+    });
+});
+
+describe("eso-vault-store-tls", () => {
+    const plain = change(secretStore, "spec.provider.vault.server", "http://vault.vault:8200");
+
+    it.each(["prod", "staging"])("accepts https stores in %s", async (stack) => {
+        expect(await validateStack(esoVaultStoreTls, [secretStore, clusterSecretStore], { stack })).toEqual({ violations: [] });
+    });
+
+    it("does not apply to dev stacks", async () => {
+        expect((await validateStack(esoVaultStoreTls, [plain], { stack: "dev" })).notApplicable).toBe('stack "dev" is a dev stack');
+    });
+
+    it("flags the guide's http store outside dev", async () => {
+        expect((await validateStack(esoVaultStoreTls, [plain, clusterSecretStore], { stack: "prod" })).violations).toEqual([
+            'kubernetes:external-secrets.io/v1:SecretStore "platform-store": spec.provider.vault.server is "http://vault.vault:8200" in stack "prod" (environment prod), ' +
+                "so tokens and secrets travel unencrypted. Fix: serve Vault over TLS and use an https:// address (with caProvider/caBundle for a private CA).",
+        ]);
+    });
+
+    it("flags an http ClusterSecretStore", async () => {
+        const f = change(clusterSecretStore, "spec.provider.vault.server", "http://vault.vault.svc:8200");
+        expect((await validateStack(esoVaultStoreTls, [f], { stack: "staging" })).violations).toHaveLength(1);
+    });
+
+    it("skips an address unknown during preview", async () => {
+        const f = change(secretStore, "spec.provider.vault.server", UNKNOWN_VALUE);
+        expect((await validateStack(esoVaultStoreTls, [f], { stack: "prod" })).violations).toEqual([]);
     });
 });

@@ -47,7 +47,7 @@ describe("the program passes the policy pack", () => {
 });
 
 describe("the pack sees the program's real shapes", () => {
-    it("judging the dev graph without audit by prod rules flags the standalone Vault and the missing audit device", async () => {
+    it("judging the dev graph without audit by prod rules flags the missing audit device, the standalone Vault and the http store", async () => {
         const run = await runProgram("dev", { vaultAudit: "false" }, secrets);
         const found = await runPack(policies, asFixtures(run.resources), { stack: "prod", config: packConfig("prod") });
         expect(found).toEqual([
@@ -56,6 +56,8 @@ describe("the pack sees the program's real shapes", () => {
             'vault-prod-ha: kubernetes:helm.sh/v4:Chart "platform-chart": server.ha.enabled is false in the prod stack "prod". Fix: set server.ha.enabled to true.',
             'vault-prod-ha: kubernetes:helm.sh/v4:Chart "platform-chart": server.ha.raft.enabled is <unset> in the prod stack "prod". ' +
                 "Fix: set server.ha.raft.enabled to true (integrated storage).",
+            'eso-vault-store-tls: kubernetes:external-secrets.io/v1:SecretStore "platform-store-store": spec.provider.vault.server is "http://vault.vault.svc:8200" ' +
+                'in stack "prod" (environment prod), so tokens and secrets travel unencrypted. Fix: serve Vault over TLS and use an https:// address (with caProvider/caBundle for a private CA).',
         ]);
     }, 120_000);
 });
