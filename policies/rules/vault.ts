@@ -135,7 +135,8 @@ function badNames(values: unknown[] | undefined): string | undefined {
 export const kubernetesAuthRoleBound: ResourceValidationPolicy = {
     name: "vault-kubernetes-role-bound",
     description:
-        "Kubernetes auth roles bind exact service-account names and namespaces and issue tokens with a bounded TTL.",
+        "Kubernetes auth roles bind exact service-account names and namespaces and issue tokens with a bounded TTL " +
+        "and without the root policy.",
     configSchema: {
         properties: {
             maxTokenTtlSeconds: {
@@ -196,6 +197,10 @@ export const kubernetesAuthRoleBound: ResourceValidationPolicy = {
         const { tokenTtl, tokenMaxTtl } = values;
         if (tokenTtl && tokenMaxTtl && tokenTtl > 0 && tokenTtl > tokenMaxTtl) {
             report(`tokenTtl ${tokenTtl} is above tokenMaxTtl ${tokenMaxTtl}`, "make tokenTtl less than or equal to tokenMaxTtl");
+        }
+        const policies = list(get(args.props, "tokenPolicies")) ?? [];
+        if (policies.includes("root")) {
+            report('tokenPolicies includes "root", so every login gets unrestricted access', "grant a least-privilege policy instead of root");
         }
         const period = num(get(args.props, "tokenPeriod"));
         if (period !== undefined && period > 0) {

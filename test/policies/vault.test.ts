@@ -151,6 +151,11 @@ describe("vault-kubernetes-role-bound", () => {
         ]);
     });
 
+    it("flags the root policy", async () => {
+        const v = await validateResource(kubernetesAuthRoleBound, change(authRole, "tokenPolicies", ["external-secrets", "root"]));
+        expect(v.violations).toEqual([R + 'tokenPolicies includes "root", so every login gets unrestricted access. Fix: grant a least-privilege policy instead of root.']);
+    });
+
     it("does not guess about values unknown during preview", async () => {
         const role = change(change(authRole, "boundServiceAccountNamespaces", UNKNOWN_VALUE), "tokenTtl", UNKNOWN_VALUE);
         expect((await validateResource(kubernetesAuthRoleBound, role)).violations).toEqual([]);
