@@ -79,8 +79,9 @@ export class BaoServer {
         const o = this.opts;
         const data = path.join(this.dir, "data");
         fs.mkdirSync(data, { recursive: true });
-        // OpenBao 2.x has no "file" storage: every real server is (single- or multi-node) raft.
-        const storage = `storage "raft" {\n  path = "${data}"\n  node_id = "${o.nodeId ?? `node-${this.port}`}"\n}\ncluster_addr = "http://127.0.0.1:${this.clusterPort}"\n`;
+        // OpenBao 2.x has no "file" storage: every real server is (single- or multi-node) raft;
+        // performance_multiplier 1 = production-speed elections, so tests do not wait for leadership.
+        const storage = `storage "raft" {\n  path = "${data}"\n  node_id = "${o.nodeId ?? `node-${this.port}`}"\n  performance_multiplier = 1\n}\ncluster_addr = "http://127.0.0.1:${this.clusterPort}"\n`;
         const seal = o.transit
             ? `seal "transit" {\n  address = "${o.transit.address}"\n  token = "${o.transit.token}"\n  key_name = "${o.transit.keyName}"\n  mount_path = "${o.transit.mountPath}"\n  disable_renewal = "true"\n}\n`
             : "";

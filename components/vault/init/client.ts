@@ -124,7 +124,7 @@ export async function vaultCall(t: Target, method: string, path: string, o: Call
             throw new Error(redact(`${t.label}: ${method} /v1/${path} did not succeed in time; last: ${last}`, o.secrets));
         }
         await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 5000);
+        delay = Math.min(delay * 2, 1000);
     }
 }
 
