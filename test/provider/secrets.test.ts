@@ -44,10 +44,13 @@ test("the registered resource carries the secret options and secret adopt inputs
         adoptRootToken: "adopted-token",
     });
     await new Promise<void>((resolve) => r.urn.apply(() => resolve()));
-    expect(secretOutputs).toEqual([expect.arrayContaining(["rootToken", "unsealKeys"])]);
+    expect(secretOutputs[0]).toEqual(expect.arrayContaining(["rootToken", "unsealKeys"]));
     const secretSig = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
     expect(wireInputs[0].adoptRootToken).toMatchObject({ ...secretSig, value: "adopted-token" });
     expect(wireInputs[0].adoptUnsealKeys).toMatchObject({ ...secretSig, value: ["adopted-key"] });
+    const k8s = new VaultInit("vault-k8s", { kubernetes: { namespace: "vault", podNames: ["vault-0"], kubeconfig: "apiVersion: v1" } });
+    await new Promise<void>((resolve) => k8s.urn.apply(() => resolve()));
+    expect(wireInputs[1].kubernetes).toMatchObject({ ...secretSig, value: { namespace: "vault", podNames: ["vault-0"] } });
     expect(seen[0].type).toBe("pulumi-nodejs:dynamic/vault:VaultInit");
     expect(seen[0].inputs).toMatchObject({ secretShares: 5, secretThreshold: 3, timeoutSeconds: 300, providerVersion: expect.any(Number) });
     expect(typeof seen[0].inputs.__provider).toBe("string");

@@ -54,7 +54,8 @@ export class VaultInit extends pulumi.dynamic.Resource {
     constructor(name: string, args: VaultInitArgs, opts?: pulumi.CustomResourceOptions) {
         const props = {
             address: args.address,
-            kubernetes: args.kubernetes,
+            // kubeconfig content may hold credentials: keep the whole object secret in the state then.
+            kubernetes: args.kubernetes === undefined ? undefined : pulumi.output(args.kubernetes).apply((k) => (k.kubeconfig ? pulumi.secret(k) : k)),
             caCert: args.caCert,
             tlsServerName: args.tlsServerName,
             secretShares: args.secretShares ?? 5,
