@@ -190,7 +190,7 @@ function tail(file, n = 40) {
   return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
 }
 
-async function build(w) {
+async function build(w, rebuild) {
   const tmp = `${w.entry}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(path.join(tmp, 'bin'), { recursive: true });
@@ -229,8 +229,14 @@ async function build(w) {
   }
   fs.closeSync(log);
   fs.writeFileSync(path.join(tmp, 'result.json'), JSON.stringify({ wrapper: w.name, hash: w.hash, seconds, built: new Date().toISOString() }, null, 2));
-  fs.rmSync(w.entry, { recursive: true, force: true });
-  fs.renameSync(tmp, w.entry);
+  if (rebuild) fs.rmSync(w.entry, { recursive: true, force: true });
+  try {
+    fs.renameSync(tmp, w.entry);
+  } catch (e) {
+    // A concurrent run (e.g. CI beside a developer) finished the same hash first: same inputs, keep theirs.
+    if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
   return seconds;
 }
 
@@ -288,7 +294,7 @@ async function buildAll(all, opts) {
   const todo = wrappers.filter((w) => (opts.rebuild || !isBuilt(w)) && (w.copy.length || !w.binaries.every((b) => external(b, opts))));
   await pool(todo, opts.jobs, async (w) => {
     try {
-      fresh.set(w.name, await build(w));
+      fresh.set(w.name, await build(w, opts.rebuild));
     } catch (e) {
       failures.push(e.message);
     }
@@ -299,7 +305,7 @@ async function buildAll(all, opts) {
     const cached = isBuilt(w) && JSON.parse(fs.readFileSync(path.join(w.entry, 'result.json'), 'utf8')).seconds;
     for (const b of w.binaries) {
       const r = resolve(w, b, opts);
-      const secs = !r ? '-' : r.source !== 'built' ? '' : fresh.has(w.name) ? fresh.get(w.name)[b.name] : `0 (cached; cold ${cached[b.name]})`;
+      const secs = !r ? '-' : r.source !== 'built' ? '' : fresh.has(w.name) ? fresh.get(w.name)[b.name] : `0 (cached; first build ${cached[b.name]}s)`;
       rows.push([b.name, b.check?.expect || '', r ? r.source : 'FAILED', secs]);
     }
   }
