@@ -90,7 +90,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
             mode: vaultMode,
             namespace: vaultNamespace,
             serviceAccount: r.string("vaultServiceAccount", d.vaultServiceAccount, checkDnsSubdomain),
-            chart: r.chart("vaultChart", d.vaultChartRepo, d.vaultChartVersion),
+            chart: r.chart("vaultChart", d.vaultChartName, d.vaultChartRepo, d.vaultChartVersion),
             image: image ? { repository: image.slice(0, image.lastIndexOf(":")), tag: image.slice(image.lastIndexOf(":") + 1) } : undefined,
             ha,
             replicas: ha ? replicas : 1,
@@ -121,7 +121,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
         kv: { path: r.string("kvPath", d.kvPath, checkVaultPath) },
         eso: {
             namespace: esoNamespace,
-            chart: r.chart("esoChart", d.esoChartRepo, d.esoChartVersion),
+            chart: r.chart("esoChart", d.esoChartName, d.esoChartRepo, d.esoChartVersion),
             serviceAccount: r.string("esoServiceAccount", d.esoServiceAccount, checkDnsSubdomain),
             webhook: r.boolean("esoWebhook", d.esoWebhook),
             certController: r.boolean("esoCertController", d.esoCertController),

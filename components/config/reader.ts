@@ -74,9 +74,10 @@ export class ConfigReader {
         }
     }
 
-    /** `<prefix>Repo`, `<prefix>Version`, `<prefix>Path`: a chart from a repository or a local directory. */
-    chart(prefix: string, repo: string, version: string): ChartSource {
+    /** `<prefix>Name`, `<prefix>Repo`, `<prefix>Version`, `<prefix>Path`: a chart from a repository or a local directory. */
+    chart(prefix: string, name: string, repo: string, version: string): ChartSource {
         return {
+            name: this.string(`${prefix}Name`, name, (v) => (/^[a-z0-9][a-z0-9-]*$/.test(v) ? undefined : `"${v}" is not a chart name`)),
             repo: this.string(`${prefix}Repo`, repo, (v) => (/^(https|oci):\/\//.test(v) ? undefined : `"${v}" must be an https:// or oci:// chart repository`)),
             version: this.string(`${prefix}Version`, version, checkExactVersion),
             path: this.optionalString(`${prefix}Path`),

@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 /** Where a Helm chart comes from: a repository + exact version, or a local directory (air-gapped). */
 export interface ChartSource {
+    /** Chart name in the repository. */
+    name: string;
     repo: string;
     version: string;
     /** Local chart directory; when set, repo is not contacted. */

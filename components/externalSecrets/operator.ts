@@ -43,7 +43,7 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
             {
                 name: "external-secrets",
                 namespace: ns.metadata.name,
-                ...chartSource(args.chart, "external-secrets"),
+                ...chartSource(args.chart),
                 skipAwait: args.skipAwait ?? false,
                 values: {
                     installCRDs: true,

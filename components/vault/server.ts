@@ -5,6 +5,7 @@ import type { ChartSource } from "../config";
 import { checkDnsLabel, checkExactVersion } from "../config";
 import { chartSource } from "../helm";
 import { VaultInit } from "./init";
+import { openVaultTunnel } from "./init/tunnel";
 import { VaultChartOptions, vaultChartValues, vaultScheme } from "./values";
 
 export interface VaultServerArgs extends Omit<VaultChartOptions, "releaseName" | "namespace"> {
@@ -40,6 +41,12 @@ export interface VaultServerArgs extends Omit<VaultChartOptions, "releaseName" |
     localPort?: number;
     /** Enable a file audit device writing to stdout (collected with the pod logs). @default - true */
     audit?: boolean;
+    /**
+     * Chart mode: open the local tunnel for the Vault provider in this process. Off only where
+     * something else forwards `localPort` (e.g. `kubectl port-forward` for `pulumi destroy`).
+     * @default - true (never under Pulumi's unit-test mocks)
+     */
+    tunnel?: boolean;
 }
 
 /** Vault (or OpenBao) installed, initialised and unsealed, with an explicit provider for configuring it. */
@@ -64,7 +71,7 @@ export class VaultServer extends pulumi.ComponentResource {
         validate(args);
         const mode = args.mode ?? "chart";
         const releaseName = "vault";
-        const options: VaultChartOptions = { ...args, releaseName };
+        const options: VaultChartOptions = { ...args, releaseName, chartName: args.chart.name };
         const scheme = vaultScheme(options);
 
         // Chart mode: kept on destroy, since deleting the namespace would delete the PVCs holding
@@ -82,14 +89,14 @@ export class VaultServer extends pulumi.ComponentResource {
                 {
                     name: releaseName,
                     namespace: ns.metadata.name,
-                    ...chartSource(args.chart, "vault"),
+                    ...chartSource(args.chart),
                     values: vaultChartValues(options),
                 },
                 { parent: this },
             );
             initDependsOn = [this.chart];
             this.clusterAddress = pulumi.interpolate`${scheme}://${releaseName}.${ns.metadata.name}.svc:8200`;
-            this.providerAddress = pulumi.output(`${scheme}://127.0.0.1:${args.localPort ?? 18200}`);
+            this.providerAddress = pulumi.output(providerAddress(args, scheme));
         } else {
             // The chart would create it; an external Vault still needs an identity in the cluster.
             new k8s.core.v1.ServiceAccount(
@@ -155,6 +162,37 @@ export class VaultServer extends pulumi.ComponentResource {
             unsealKeys: this.unsealKeys,
         });
     }
+}
+
+/**
+ * The Vault provider's URL in chart mode: a loopback port this program forwards, through the
+ * Kubernetes API, to the active pod (`vault-active` under HA, `vault-0` standalone). The port is
+ * fixed so the provider's address is the same in every run.
+ */
+async function providerAddress(args: VaultServerArgs, scheme: "http" | "https"): Promise<string> {
+    const localPort = args.localPort ?? 18200;
+    const address = `${scheme}://127.0.0.1:${localPort}`;
+    if (args.tunnel === false || underMocks()) return address;
+    try {
+        await openVaultTunnel({
+            namespace: args.namespace,
+            ...(args.ha ? { serviceName: "vault-active" } : { podName: "vault-0" }),
+            localPort,
+            scheme,
+        });
+    } catch (e) {
+        throw new pulumi.RunError(
+            `cannot open the Vault tunnel on 127.0.0.1:${localPort} (${(e as Error).message}); ` +
+                "free the port or choose another with `pulumi config set vaultLocalPort <port>`",
+        );
+    }
+    return address;
+}
+
+/** Unit tests run the program under Pulumi's mocks, where no tunnel must be opened. */
+function underMocks(): boolean {
+    const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
+    return pulumi.runtime.getMonitor() instanceof MockMonitor;
 }
 
 function validate(args: VaultServerArgs): void {

@@ -14,6 +14,8 @@ export interface VaultChartOptions {
     tlsSecretName?: string;
     storageSize: string;
     image?: { repository: string; tag: string };
+    /** Chart name: "vault", or "openbao" for the OpenBao fork of the chart. */
+    chartName?: string;
 }
 
 /**
@@ -25,6 +27,11 @@ export const READINESS_PATH = "/v1/sys/health?standbyok=true&sealedcode=204&unin
 
 export function vaultScheme(o: Pick<VaultChartOptions, "tlsSecretName">): "http" | "https" {
     return o.tlsSecretName ? "https" : "http";
+}
+
+/** OpenBao images (the openbao chart's default, or an explicit image) lack the file storage backend. */
+export function isOpenBao(o: Pick<VaultChartOptions, "image" | "chartName">): boolean {
+    return o.chartName === "openbao" || !!o.image?.repository.includes("openbao");
 }
 
 export function listenerHcl(o: VaultChartOptions): string {
@@ -41,8 +48,11 @@ export function listenerHcl(o: VaultChartOptions): string {
 /** Server HCL: file storage for standalone, integrated raft with retry_join to every peer for HA. */
 export function serverHcl(o: VaultChartOptions): string {
     const lines = [`ui = ${o.ui}`, "", listenerHcl(o), ""];
-    if (!o.ha) {
+    if (!o.ha && !isOpenBao(o)) {
         lines.push('storage "file" {', '  path = "/vault/data"', "}");
+    } else if (!o.ha) {
+        // OpenBao 2.x dropped the file backend: a single-node raft does the same job.
+        lines.push('storage "raft" {', '  path = "/vault/data"', `  node_id = "${o.releaseName}-0"`, "}");
     } else {
         const scheme = vaultScheme(o);
         lines.push('storage "raft" {', '  path = "/vault/data"');

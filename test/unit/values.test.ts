@@ -43,8 +43,12 @@ describe("Vault chart values", () => {
         expect(hcl).not.toContain("tls_disable");
     });
 
-    test("an explicit image (e.g. OpenBao) replaces the chart's", () => {
-        const values = vaultChartValues({ ...standalone, image: { repository: "openbao/openbao", tag: "2.4.1" } }) as any;
+    test("an explicit image replaces the chart's; OpenBao (no file backend) gets single-node raft", () => {
+        const openbao = { ...standalone, image: { repository: "openbao/openbao", tag: "2.4.1" } };
+        const values = vaultChartValues(openbao) as any;
         expect(values.server.image).toEqual({ repository: "openbao/openbao", tag: "2.4.1" });
+        expect(values.server.standalone.config).toContain('storage "raft" {\n  path = "/vault/data"\n  node_id = "vault-0"\n}');
+        expect(serverHcl({ ...standalone, chartName: "openbao" })).toContain('storage "raft"');
+        expect(serverHcl(standalone)).toContain('storage "file"');
     });
 });

@@ -122,6 +122,10 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
         }
         // Inputs unchanged: the only drift is a sealed node (restart, reschedule). Probe briefly.
         const sealed = await sealedTargets(news, Math.min(20, news.timeoutSeconds));
+        if (sealed.length > 0) {
+            // Dynamic providers cannot return a detailed diff: say why the update is planned.
+            logInfo(`VaultInit: sealed: ${sealed.join(", ")}; the update unseals`);
+        }
         return { ...result, changes: sealed.length > 0 };
     },
 
