@@ -237,7 +237,17 @@ async function build(w, rebuild) {
     if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+  prune(w);
   return seconds;
+}
+
+// Entries of older inputs of this wrapper are ~200 MB each; a checkout that goes
+// back to them rebuilds.
+function prune(w) {
+  const old = new RegExp(`^${w.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[0-9a-f]{12}(\\.failed\\.log)?$`);
+  for (const e of fs.readdirSync(CACHE)) {
+    if (old.test(e) && e !== path.basename(w.entry)) fs.rmSync(path.join(CACHE, e), { recursive: true, force: true });
+  }
 }
 
 // Replace dst by a symlink (or hard link) to src atomically.
