@@ -316,7 +316,9 @@ async function buildAll(all, opts) {
     for (const b of w.binaries) {
       const r = resolve(w, b, opts);
       const secs = !r ? '-' : r.source !== 'built' ? '' : fresh.has(w.name) ? fresh.get(w.name)[b.name] : `0 (cached; first build ${cached[b.name]}s)`;
-      rows.push([b.name, b.check?.expect || '', r ? r.source : 'FAILED', secs]);
+      // A binary found outside the cache may be any version: show what it says.
+      const version = !b.check ? '' : r && r.source !== 'built' ? versionOutput(r.path, b).split('\n')[0] : b.check.expect;
+      rows.push([b.name, version, r ? r.source : 'FAILED', secs]);
     }
   }
   table(rows);
@@ -325,6 +327,11 @@ async function buildAll(all, opts) {
     for (const f of failures) console.error(`\ntools: build failed: ${f}`);
     process.exitCode = 1;
   }
+}
+
+function versionOutput(file, b) {
+  const p = spawnSync(file, b.check.args, { encoding: 'utf8', timeout: 30_000, cwd: os.tmpdir() });
+  return `${p.stdout || ''}${p.stderr || ''}`.trim() || p.error?.message || `exit ${p.status}`;
 }
 
 function check(all, opts) {
@@ -338,11 +345,10 @@ function check(all, opts) {
         bad++;
         continue;
       }
-      const p = spawnSync(r.path, b.check.args, { encoding: 'utf8', timeout: 30_000, cwd: os.tmpdir() });
-      const out = `${p.stdout || ''}${p.stderr || ''}`.trim();
+      const out = versionOutput(r.path, b);
       const ok = out.includes(b.check.expect);
       if (!ok) bad++;
-      console.log(`${ok ? 'ok      ' : 'MISMATCH'} ${b.name} (${r.source}): expected "${b.check.expect}", \`${b.name} ${b.check.args.join(' ')}\` said: ${out.split('\n')[0] || p.error?.message || `exit ${p.status}`}`);
+      console.log(`${ok ? 'ok      ' : 'MISMATCH'} ${b.name} (${r.source}): expected "${b.check.expect}", \`${b.name} ${b.check.args.join(' ')}\` said: ${out.split('\n')[0]}`);
       if (!ok && r.source !== 'built') console.log(`         (found via ${r.source} at ${r.path}; use --no-path to check the pinned build)`);
     }
   }
