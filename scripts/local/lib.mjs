@@ -334,12 +334,12 @@ export class Kube {
 // ---------------------------------------------------------------- control plane
 
 /** etcd + kube-apiserver + kube-controller-manager on loopback; resolves when /readyz and the SA controller work. */
-export async function startControlPlane(dir, st) {
+export async function startControlPlane(dir, st, { controllerManager = true } = {}) {
     const p = paths(dir);
     const c = p.certs;
     const etcd = toolPath("etcd");
     const apiserver = toolPath("kube-apiserver");
-    const kcm = toolPath("kube-controller-manager");
+    const kcm = controllerManager ? toolPath("kube-controller-manager") : undefined;
     const issuer = "https://kubernetes.default.svc.cluster.local";
     const server = `https://127.0.0.1:${st.apiPort}`;
     writeAdminKubeconfig(dir, server);
@@ -371,6 +371,7 @@ export async function startControlPlane(dir, st) {
         timeoutMs: 180000,
         check: ensureAlive(dir, ["etcd", "kube-apiserver"]),
     });
+    if (!kcm) return { server, issuer };
     startDaemon(dir, "kube-controller-manager", kcm, [
         "--kubeconfig", p.kubeconfig, "--authentication-kubeconfig", p.kubeconfig, "--authorization-kubeconfig", p.kubeconfig,
         "--bind-address", "127.0.0.1", "--secure-port", String(st.kcmPort),
