@@ -1,0 +1,154 @@
+// Tests of tools/run.mjs on throwaway wrappers (shims and a tiny Go main), in a
+// temporary tools dir and cache: `node --test tools/`.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const runner = path.join(path.dirname(fileURLToPath(import.meta.url)), 'run.mjs');
+
+function setup() {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tools-test-'));
+  const tools = path.join(root, 'tools');
+  fs.mkdirSync(tools);
+  fs.copyFileSync(runner, path.join(tools, 'run.mjs'));
+  const env = {
+    ...process.env,
+    XDG_CACHE_HOME: path.join(root, 'cache'),
+    // Go's build cache would follow XDG_CACHE_HOME and start cold.
+    GOCACHE: spawnSync('go', ['env', 'GOCACHE'], { encoding: 'utf8' }).stdout.trim(),
+    PATH: `${path.join(root, 'path')}:${process.env.PATH}`,
+  };
+  fs.mkdirSync(path.join(root, 'path'));
+  const run = (...args) => {
+    const r = spawnSync(process.execPath, [path.join(tools, 'run.mjs'), ...args], { env, encoding: 'utf8' });
+    return { status: r.status, out: r.stdout, err: r.stderr };
+  };
+  const wrapper = (name, manifest, files = {}) => {
+    fs.mkdirSync(path.join(tools, name), { recursive: true });
+    fs.writeFileSync(path.join(tools, name, 'tool.json'), JSON.stringify(manifest));
+    for (const [f, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(tools, name, f)), { recursive: true });
+      fs.writeFileSync(path.join(tools, name, f), text, { mode: 0o755 });
+    }
+  };
+  const cache = path.join(root, 'cache', 'vault-eso-platform', 'tools');
+  return { root, tools, cache, env, run, wrapper, done: () => fs.rmSync(root, { recursive: true, force: true }) };
+}
+
+const shim = (version) => `#!/bin/sh\necho "hello ${version}"\n`;
+const helloManifest = {
+  binaries: [
+    { name: 'hello', shim: 'hello.sh', pathNames: ['hello'], check: { args: [], expect: 'hello 1.0' } },
+    { name: 'pulumi-resource-hello', shim: 'hello.sh', plugin: { kind: 'resource', name: 'hello', version: '1.0.0' } },
+  ],
+};
+
+test('builds into the cache, reuses it, and answers --path and --check', () => {
+  const t = setup();
+  try {
+    t.wrapper('hello', helloManifest, { 'hello.sh': shim('1.0') });
+    assert.equal(t.run('--path', 'hello').status, 1);
+    assert.match(t.run('--path', 'hello').err, /run `npm run tools -- hello`/);
+
+    const first = t.run();
+    assert.equal(first.status, 0, first.err);
+    assert.match(first.out, /hello\s+hello 1\.0\s+built/);
+    const p = t.run('--path', 'hello').out.trim();
+    assert.ok(p.startsWith(t.cache), p);
+    assert.equal(fs.readlinkSync(path.join(t.cache, 'bin', 'hello')), p);
+
+    const plugin = path.join(t.cache, 'pulumi-home', 'plugins', 'resource-hello-v1.0.0', 'pulumi-resource-hello');
+    assert.equal(fs.readFileSync(plugin, 'utf8'), shim('1.0'));
+
+    assert.match(t.run().out, /0 \(cached/);
+    assert.equal(t.run('--check').status, 0);
+
+    // New inputs: new entry, the old one is pruned.
+    t.wrapper('hello', helloManifest, { 'hello.sh': shim('2.0') });
+    assert.equal(t.run().status, 0);
+    const p2 = t.run('--path', 'hello').out.trim();
+    assert.notEqual(p2, p);
+    assert.ok(!fs.existsSync(path.dirname(path.dirname(p))));
+    const check = t.run('--check');
+    assert.equal(check.status, 1);
+    assert.match(check.out, /MISMATCH hello \(built\)/);
+  } finally {
+    t.done();
+  }
+});
+
+test('prefers PATH unless --no-path, and honours KUBEBUILDER_ASSETS', () => {
+  const t = setup();
+  try {
+    t.wrapper('hello', { binaries: [{ ...helloManifest.binaries[0], envtest: 'hello' }] }, { 'hello.sh': shim('1.0') });
+    fs.writeFileSync(path.join(t.root, 'path', 'hello'), shim('9.9'), { mode: 0o755 });
+    const r = t.run();
+    assert.match(r.out, /hello\s+hello 9\.9\s+PATH/);
+    assert.ok(!fs.readdirSync(t.cache).some((e) => e.startsWith('hello-')), 'nothing built while PATH has it');
+    assert.equal(t.run('--path', 'hello').out.trim(), path.join(t.root, 'path', 'hello'));
+    assert.equal(t.run('--no-path', '--path', 'hello').status, 1);
+    assert.equal(t.run('--no-path').status, 0);
+    assert.match(t.run('--no-path', '--path', 'hello').out, new RegExp(`^${t.cache}`));
+
+    const assets = path.join(t.root, 'assets');
+    fs.mkdirSync(assets);
+    fs.writeFileSync(path.join(assets, 'hello'), shim('1.0'), { mode: 0o755 });
+    t.env.KUBEBUILDER_ASSETS = assets;
+    assert.equal(t.run('--path', 'hello').out.trim(), path.join(assets, 'hello'));
+    assert.match(t.run('--check').out, /ok\s+hello \(KUBEBUILDER_ASSETS\)/);
+  } finally {
+    t.done();
+  }
+});
+
+test('a failing Go build prints the log tail and keeps the log', () => {
+  const t = setup();
+  try {
+    t.wrapper(
+      'broken',
+      { binaries: [{ name: 'broken', package: './cmd/broken' }] },
+      { 'go.mod': 'module example.com/broken\n\ngo 1.22\n', 'cmd/broken/main.go': 'package main\n\nfunc main() { undefinedCall() }\n' },
+    );
+    const r = t.run('broken');
+    assert.equal(r.status, 1);
+    assert.match(r.err, /undefined: undefinedCall/);
+    assert.ok(fs.readdirSync(t.cache).some((e) => e.endsWith('.failed.log')));
+    assert.match(r.out, /broken\s+FAILED/);
+  } finally {
+    t.done();
+  }
+});
+
+test('rejects bad manifests, unknown names and options', () => {
+  const t = setup();
+  try {
+    t.wrapper('a', { binaries: [{ name: 'x', shim: 's', package: 'p' }] });
+    assert.match(t.run().err, /exactly one of package, shim, wheel/);
+    t.wrapper('a', { binaries: [{ name: 'x', shim: 's' }] });
+    t.wrapper('b', { binaries: [{ name: 'x', shim: 's' }] });
+    assert.match(t.run().err, /name x is also used by tools\/a/);
+    fs.rmSync(path.join(t.tools, 'b'), { recursive: true });
+    assert.match(t.run('nope').err, /unknown wrapper nope/);
+    assert.equal(t.run('--path', 'nope').status, 2);
+    assert.equal(t.run('--frobnicate').status, 2);
+  } finally {
+    t.done();
+  }
+});
+
+test('--env points PATH and PULUMI_HOME into the cache', () => {
+  const t = setup();
+  try {
+    const out = t.run('--env').out;
+    assert.ok(out.includes(`export PATH='${path.join(t.cache, 'bin')}':"$PATH"`), out);
+    assert.ok(out.includes(`export PULUMI_HOME='${path.join(t.cache, 'pulumi-home')}'`), out);
+    assert.match(out, /PULUMI_SKIP_UPDATE_CHECK=true/);
+    assert.match(out, /PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true/);
+  } finally {
+    t.done();
+  }
+});
