@@ -1,6 +1,6 @@
 // The real Pulumi engine (tools-built `pulumi`, local file backend) running test/provider/e2e
 // against a real OpenBao: what the state holds, what preview shows, what destroy leaves.
-import { execFile, execFileSync } from "child_process";
+import { execFile, execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -9,14 +9,22 @@ import { BaoServer } from "../support/openbao";
 jest.setTimeout(180000);
 
 const root = path.resolve(__dirname, "..", "..");
-const program = path.join(__dirname, "e2e");
 let dir: string;
+let program: string;
 let env: NodeJS.ProcessEnv;
 let transcript = "";
 
 beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-init-engine-"));
     fs.mkdirSync(path.join(dir, "state"));
+    // The program runs from a temp copy, so stack files (Pulumi.<stack>.yaml) never land in the checkout.
+    program = path.join(dir, "program");
+    fs.mkdirSync(program);
+    fs.copyFileSync(path.join(__dirname, "e2e", "Pulumi.yaml"), path.join(program, "Pulumi.yaml"));
+    const index = fs.readFileSync(path.join(__dirname, "e2e", "index.ts"), "utf8");
+    fs.writeFileSync(path.join(program, "index.ts"), index.replace("../../../components/", `${root}/components/`));
+    fs.writeFileSync(path.join(program, "package.json"), JSON.stringify({ name: "vault-init-e2e", main: "index.ts", devDependencies: { typescript: "*" } }));
+    fs.symlinkSync(path.join(root, "node_modules"), path.join(program, "node_modules"));
     env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: "engine-test", PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}` };
     // Hermetic tool env from the tools contract: PATH (pulumi, plugins), PULUMI_HOME, no downloads.
     const exports = execFileSync(process.execPath, [path.join(root, "tools", "run.mjs"), "--env"], { cwd: root, encoding: "utf8" });
@@ -30,9 +38,7 @@ afterAll(() => {
 });
 
 function pulumi(stack: string, args: string[], allowFail = false): Promise<string> {
-    // Stack config lives in the temp dir, not next to Pulumi.yaml (`stack ...` takes no --config-file).
-    const config = args[0] === "stack" ? [] : ["--config-file", path.join(dir, `Pulumi.${stack}.yaml`)];
-    const all = [...args, "--stack", stack, ...config, "--non-interactive"];
+    const all = [...args, "--stack", stack, "--non-interactive"];
     return new Promise((resolve, reject) => {
         execFile("pulumi", all, { cwd: program, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
             const out = stdout + stderr;
@@ -84,5 +90,48 @@ test("up initialises; keys only encrypted in state; sealed -> preview shows upda
         }
     } finally {
         await server.cleanup();
+    }
+});
+
+const hasGpg = spawnSync("gpg", ["--version"]).status === 0;
+
+(hasGpg ? test : test.skip)("init that fails after sys/init (PGP keys) still records the keys, secret, in the state; adopting finishes", async () => {
+    const gnupg = fs.mkdtempSync(path.join(os.tmpdir(), "vault-init-gpg-"));
+    const gpg = (args: string[], input?: Buffer) =>
+        execFileSync("gpg", ["--batch", "--quiet", ...args], { env: { ...process.env, GNUPGHOME: gnupg }, input, stdio: ["pipe", "pipe", "ignore"] });
+    const server = await BaoServer.start();
+    try {
+        gpg(["--passphrase", "", "--quick-gen-key", "engine test <test@example.invalid>", "default", "default", "never"]);
+        const pub = gpg(["--export"]).toString("base64");
+        await newStack("pgp", server.address);
+        for (const n of [0, 1, 2]) {
+            await pulumi("pgp", ["config", "set", "--path", `pgpKeys[${n}]`, pub]);
+        }
+        const failed = await pulumi("pgp", ["up", "--yes", "--skip-preview"], true);
+        expect(failed).toMatch(/PGP-encrypted/);
+        expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ initialized: true, sealed: true });
+        const state = JSON.parse(await pulumi("pgp", ["stack", "export"]));
+        const res = state.deployment.resources.find((r: { type: string }) => r.type.endsWith(":VaultInit"));
+        expect(res.initErrors?.[0]).toMatch(/Vault WAS initialised/);
+        expect(res.outputs.unsealKeys.ciphertext).toBeTruthy();
+        expect(res.outputs.rootToken.ciphertext).toBeTruthy();
+        // The operator's recovery path: read the encrypted keys from the state, decrypt, adopt.
+        const plain = JSON.parse(await pulumi("pgp", ["stack", "export", "--show-secrets"]));
+        const outs = plain.deployment.resources.find((r: { type: string }) => r.type.endsWith(":VaultInit")).outputs;
+        const keys = JSON.parse(outs.unsealKeys.plaintext) as string[];
+        const token = JSON.parse(outs.rootToken.plaintext) as string;
+        const decrypted = keys.slice(0, 2).map((k) => gpg(["--decrypt"], Buffer.from(k, "base64")).toString("utf8").trim());
+        for (const [n, k] of decrypted.entries()) {
+            await pulumi("pgp", ["config", "set", "--secret", "--path", `adoptUnsealKeys[${n}]`, k]);
+        }
+        await pulumi("pgp", ["config", "set", "--secret", "adoptRootToken", token]);
+        await pulumi("pgp", ["up", "--yes", "--skip-preview"]);
+        expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ sealed: false });
+        for (const s of [token, ...decrypted]) {
+            expect(transcript).not.toContain(s);
+        }
+    } finally {
+        await server.cleanup();
+        fs.rmSync(gnupg, { recursive: true, force: true });
     }
 });
