@@ -7,8 +7,8 @@ import * as path from "path";
 const root = path.join(__dirname, "../..");
 const tool = spawnSync(process.execPath, [path.join(root, "tools/run.mjs"), "--path", "pulumi"], { encoding: "utf8" });
 const pulumi = tool.status === 0 ? tool.stdout.trim() : undefined;
-// Opt-in until it has run green on a machine with the CLI built: set POLICY_CLI_TEST=1.
-const enabled = pulumi !== undefined && process.env.POLICY_CLI_TEST === "1";
+// POLICY_CLI_TEST=0 skips it even when the CLI is built (it takes ~20 s of CPU).
+const enabled = pulumi !== undefined && process.env.POLICY_CLI_TEST !== "0";
 
 // A pure-JS program (no provider plugins needed): components carry the inputs the rules read.
 const program = `
@@ -20,7 +20,8 @@ new Fake("kubernetes:core/v1:Secret", "pull", { type: "kubernetes.io/dockerconfi
 new Fake("vault:index/policy:Policy", "eso", { name: "external-secrets", policy: 'path "*" { capabilities = ["read"] }' });
 `;
 
-// pulumi runs Node.js policy packs through this plugin; the official distribution ships it.
+// Engines without a nodejs language host run packs through this plugin (the official distribution
+// ships it); tools/' pulumi uses its language host's RunPlugin instead, so this is belt and braces.
 const analyzerShim = `#!/bin/sh
 exec node "$(node -p "require.resolve('@pulumi/pulumi/cmd/run-policy-pack')")" "$@"
 `;
@@ -49,7 +50,7 @@ exec node "$(node -p "require.resolve('@pulumi/pulumi/cmd/run-policy-pack')")" "
             PULUMI_CONFIG_PASSPHRASE: "policy-smoke",
         };
         const init = run("stack", "init", "prod", "--non-interactive");
-        expect(init.stderr).toBe("");
+        expect([init.status, init.stdout + init.stderr]).toEqual([0, expect.stringContaining("Created stack 'prod'")]);
     }, 60_000);
 
     afterAll(() => {
