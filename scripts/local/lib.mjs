@@ -33,6 +33,9 @@ export function log(...a) {
 
 /** Absolute path of a tool (binary or copied dir) from the tools cache, or a clear error. */
 export function toolPath(name) {
+    // Override per tool, e.g. KUBE_APISERVER_BIN=/path/to/kube-apiserver (like BAO_BIN in test/support).
+    const override = process.env[`${name.toUpperCase().replace(/-/g, "_")}_BIN`];
+    if (override) return override;
     try {
         const out = execFileSync(process.execPath, [path.join(repoRoot, "tools", "run.mjs"), "--path", name], {
             cwd: repoRoot,
@@ -270,7 +273,7 @@ export class Kube {
         this.host = u.hostname;
         this.port = Number(u.port);
         this.agent = new https.Agent({ ca, cert, key, keepAlive: false });
-        this.token = token;
+        this.bearer = token;
     }
 
     static admin(dir) {
@@ -287,7 +290,7 @@ export class Kube {
     request(method, p, body, { contentType = "application/json", timeoutMs = 15000 } = {}) {
         return new Promise((resolve, reject) => {
             const headers = { Accept: "application/json" };
-            if (this.token) headers.Authorization = `Bearer ${this.token}`;
+            if (this.bearer) headers.Authorization = `Bearer ${this.bearer}`;
             let data;
             if (body !== undefined) {
                 data = typeof body === "string" ? body : JSON.stringify(body);
