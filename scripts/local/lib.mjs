@@ -76,6 +76,9 @@ export function pulumiEnv(dir, extra = {}) {
         const i = kv.indexOf("=");
         if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
     }
+    // The policy analyzer plugin: the cache's if it has one, else our shim (scripts/local/shims).
+    const hasAnalyzer = (env.PATH ?? "").split(":").some((d) => d && fs.existsSync(path.join(d, "pulumi-analyzer-policy")));
+    if (!hasAnalyzer) env.PATH = `${env.PATH}:${path.join(repoRoot, "scripts", "local", "shims")}`;
     return {
         ...env,
         PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
