@@ -2,6 +2,8 @@
 // uninitialised), optional transit auto-unseal, stop/restart keeping data, cleanup.
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
@@ -46,8 +48,34 @@ export interface TransitSeal {
     mountPath: string;
 }
 
+/** PEM material for an HTTPS listener; the certificate is valid for `serverName` only (not 127.0.0.1). */
+export interface TestTls {
+    ca: string;
+    cert: string;
+    key: string;
+    serverName: string;
+}
+
+/** A throwaway CA and a server certificate for `serverName` (openssl CLI, ECDSA P-256). */
+export function makeTestTls(serverName: string): TestTls {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bao-tls-"));
+    const f = (n: string) => path.join(dir, n);
+    const ossl = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    try {
+        ossl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "1", "-subj", "/CN=test-ca"]);
+        ossl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("key.pem"), "-out", f("csr.pem"), "-subj", `/CN=${serverName}`]);
+        fs.writeFileSync(f("ext.cnf"), `subjectAltName=DNS:${serverName}\n`);
+        ossl(["x509", "-req", "-in", f("csr.pem"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("cert.pem"), "-days", "1", "-extfile", f("ext.cnf")]);
+        const read = (n: string) => fs.readFileSync(f(n), "utf8");
+        return { ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem"), serverName };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 export interface BaoOptions {
     nodeId?: string;
+    tls?: TestTls;
     transit?: TransitSeal;
     /** -dev mode (unsealed, root token "root"); only for helpers such as the transit key holder. */
     dev?: boolean;
@@ -64,7 +92,7 @@ export class BaoServer {
         public readonly dir: string,
         private readonly opts: BaoOptions,
     ) {
-        this.address = `http://127.0.0.1:${port}`;
+        this.address = `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`;
     }
 
     static async start(opts: BaoOptions = {}): Promise<BaoServer> {
@@ -85,8 +113,14 @@ export class BaoServer {
         const seal = o.transit
             ? `seal "transit" {\n  address = "${o.transit.address}"\n  token = "${o.transit.token}"\n  key_name = "${o.transit.keyName}"\n  mount_path = "${o.transit.mountPath}"\n  disable_renewal = "true"\n}\n`
             : "";
+        let tls = "  tls_disable = true\n";
+        if (o.tls) {
+            fs.writeFileSync(path.join(this.dir, "cert.pem"), o.tls.cert);
+            fs.writeFileSync(path.join(this.dir, "key.pem"), o.tls.key);
+            tls = `  tls_cert_file = "${path.join(this.dir, "cert.pem")}"\n  tls_key_file = "${path.join(this.dir, "key.pem")}"\n`;
+        }
         const hcl =
-            `listener "tcp" {\n  address = "127.0.0.1:${this.port}"\n  cluster_address = "127.0.0.1:${this.clusterPort}"\n  tls_disable = true\n}\n` +
+            `listener "tcp" {\n  address = "127.0.0.1:${this.port}"\n  cluster_address = "127.0.0.1:${this.clusterPort}"\n${tls}}\n` +
             `${storage}${seal}api_addr = "${this.address}"\nui = false\nlog_level = "info"\n`;
         fs.writeFileSync(path.join(this.dir, "config.hcl"), hcl);
     }
@@ -106,8 +140,7 @@ export class BaoServer {
                 throw new Error(`bao exited with ${proc.exitCode}:\n${this.output.slice(-3000)}`);
             }
             try {
-                const r = await fetch(`${this.address}/v1/sys/seal-status`);
-                await r.text();
+                await this.api("GET", "sys/seal-status");
                 return;
             } catch {
                 await new Promise((r) => setTimeout(r, 100));
@@ -149,9 +182,18 @@ export class BaoServer {
         if (body !== undefined) {
             headers["Content-Type"] = "application/json";
         }
-        const r = await fetch(`${this.address}/v1/${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-        const text = await r.text();
-        return { status: r.status, json: text ? JSON.parse(text) : {} };
+        const tls = this.opts.tls;
+        const mod = tls ? https : http;
+        const opts = { method, headers, agent: false as const, ...(tls ? { ca: tls.ca, servername: tls.serverName, checkServerIdentity: () => undefined } : {}) };
+        return new Promise((resolve, reject) => {
+            const req = mod.request(`${this.address}/v1/${apiPath}`, opts, (res) => {
+                let text = "";
+                res.on("data", (d) => (text += d));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} }));
+            });
+            req.on("error", reject);
+            req.end(body === undefined ? undefined : JSON.stringify(body));
+        });
     }
 }
 

@@ -119,6 +119,10 @@ export async function vaultCall(t: Target, method: string, path: string, o: Call
         } catch (e) {
             const why = t.diagnose?.();
             last = `${(e as Error).message || String(e)}${why ? ` (${why})` : ""}`;
+            // Certificate problems do not heal by waiting: fail now, saying what to set.
+            if (/CERT|SELF_SIGNED|UNABLE_TO_|ALTNAME/.test(String((e as { code?: string }).code ?? ""))) {
+                throw new Error(redact(`${t.label}: TLS verification failed (${last}); set caCert and/or tlsServerName`, o.secrets));
+            }
         }
         if (Date.now() + delay > o.deadline) {
             throw new Error(redact(`${t.label}: ${method} /v1/${path} did not succeed in time; last: ${last}`, o.secrets));
