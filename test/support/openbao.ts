@@ -99,7 +99,12 @@ export class BaoServer {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bao-test-"));
         const s = new BaoServer(await freePort(), await freePort(), dir, opts);
         s.writeConfig();
-        await s.start();
+        try {
+            await s.start();
+        } catch (e) {
+            await s.cleanup();
+            throw e;
+        }
         return s;
     }
 
