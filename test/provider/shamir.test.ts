@@ -73,7 +73,7 @@ test("a second create against the initialised server fails clearly and changes n
     const res = await runner.op("create", inputs(addr));
     expect(res.ok).toBe(false);
     expect(res.error?.message).toMatch(/already initialised/);
-    expect(res.error?.message).toMatch(/pulumi config set --secret --path 'vault\.adoptUnsealKeys\[0\]'/);
+    expect(res.error?.message).toMatch(/pulumi config set --secret --path 'vaultAdoptUnsealKeys\[0\]'/);
     expect(res.error?.message).toMatch(/Nothing was changed/);
     expect(await status()).toMatchObject({ initialized: true, sealed: false });
     expect(await readProbe()).toBe("kept");

@@ -28,8 +28,8 @@ export function adoptHelp(label: string): string {
     return (
         `${label} is already initialised and this stack holds no unseal keys/root token for it. ` +
         "Nothing was changed. To adopt it, supply its keys and root token as secret config, e.g. " +
-        "`pulumi config set --secret --path 'vault.adoptUnsealKeys[0]' <key1>` (repeat for [1], [2], ...) and " +
-        "`pulumi config set --secret --path 'vault.adoptRootToken' <token>`, then run `pulumi up` again. " +
+        "`pulumi config set --secret --path 'vaultAdoptUnsealKeys[0]' <key1>` (repeat for [1], [2], ...) and " +
+        "`pulumi config set --secret vaultAdoptRootToken <token>`, then run `pulumi up` again. " +
         "This provider never re-initialises or wipes a Vault."
     );
 }
