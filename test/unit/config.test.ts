@@ -52,6 +52,8 @@ describe("stack config", () => {
             if (Array.isArray(value)) continue; // appSecrets: structured, documented in the README
             expect({ key, default: schema[key]?.default }).toEqual({ key, default: value });
         }
+        // The CLI treats a declared key without a default as required in every stack.
+        expect(Object.entries(schema).filter(([, v]) => v.default === undefined).map(([k]) => k)).toEqual([]);
     });
 
     test("reports every problem at once, each with its key and fix", async () => {
