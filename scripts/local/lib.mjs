@@ -480,6 +480,26 @@ export function prepareEsoChart(dir) {
 
 // ---------------------------------------------------------------- Pulumi CLI
 
+/** The provider plugins the program needs (package.json pins), as the engine looks them up. */
+export const PLUGINS = [
+    { name: "kubernetes", version: "4.34.2" },
+    { name: "vault", version: "7.8.0" },
+    { name: "random", version: "4.21.2" },
+];
+
+/**
+ * Plugins neither in $PULUMI_HOME/plugins/resource-<name>-v<version>/ nor on PATH. With automatic
+ * plugin acquisition off (and no network), pulumi fails on the first resource of a missing one.
+ */
+export function missingPlugins(env) {
+    const dirs = (env.PATH ?? "").split(":").filter(Boolean);
+    return PLUGINS.filter(({ name, version }) => {
+        const exe = `pulumi-resource-${name}`;
+        if (fs.existsSync(path.join(env.PULUMI_HOME ?? "", "plugins", `resource-${name}-v${version}`, exe))) return false;
+        return !dirs.some((d) => fs.existsSync(path.join(d, exe)));
+    }).map(({ name, version }) => `pulumi-resource-${name} v${version}`);
+}
+
 /** Keys Pulumi.yaml declares without a default: the pulumi CLI treats them as required. */
 export function requiredProjectKeys() {
     const lines = fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8").split("\n");

@@ -3,11 +3,13 @@
 //   node scripts/local/up.mjs            start control plane + OpenBao + ESO supervisor, then `pulumi up`
 //   node scripts/local/up.mjs --down     stop everything it started and remove its data dir
 //   --dir <path>                         data dir (default ${XDG_CACHE_HOME:-~/.cache}/vault-eso-platform/local)
+//   --infra-only                         stop before `pulumi up` (control plane, OpenBao, ESO supervisor running)
+//   --manual                             no Pulumi providers: wire the same objects by hand (scripts/local/manual.mjs)
 // Running it again while the processes are alive only re-runs `pulumi up`.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DAEMONS, STACK, alive, bringUp, cfgArgs, defaultDataDir, log, paths, pidOf, pulumi, pulumiEnv, readState, tearDown } from "./lib.mjs";
+import { DAEMONS, Kube, STACK, alive, bringUp, cfgArgs, defaultDataDir, log, missingPlugins, paths, pidOf, pulumi, pulumiEnv, readState, tearDown, waitFor } from "./lib.mjs";
 
 const argv = process.argv.slice(2);
 const dirIdx = argv.indexOf("--dir");
@@ -18,6 +20,16 @@ if (argv.includes("--down")) {
     await tearDown(dir);
     log(`stopped ${running.length ? running.join(", ") : "nothing (no live processes)"}; removed ${dir}`);
     process.exit(0);
+}
+
+const infraOnly = argv.includes("--infra-only");
+const manual = argv.includes("--manual");
+const missing = missingPlugins(pulumiEnv(dir));
+if (missing.length && !infraOnly && !manual) {
+    console.error(`error: provider plugins missing from the tools cache (see tools/README.md "Provider plugins"): ${missing.join(", ")}.
+pulumi would fail with "no resource plugin ... found". Use --infra-only (everything but pulumi up) or
+--manual (the same objects wired without the providers) until they exist.`);
+    process.exit(1);
 }
 
 const p = paths(dir);
@@ -40,6 +52,31 @@ if (running) {
 
 const st = readState(dir);
 const env = pulumiEnv(dir);
+if (infraOnly || manual) {
+    if (manual && !fs.existsSync(path.join(dir, "manual-wired"))) {
+        const { wireManually } = await import("./manual.mjs");
+        const t0 = Date.now();
+        await wireManually(dir, { registryPassword: randomBytes(18).toString("base64url") });
+        fs.writeFileSync(path.join(dir, "manual-wired"), new Date().toISOString());
+        const kube = Kube.admin(dir);
+        await waitFor("every ExternalSecret synced", async () => {
+            const r = await kube.get("/apis/external-secrets.io/v1/namespaces/demo-external-secrets/externalsecrets");
+            const items = r.json?.items ?? [];
+            return items.length === 3 && items.every((i) => (i.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"));
+        }, { timeoutMs: 120000 });
+        log(`wired by hand and every ExternalSecret synced in ${((Date.now() - t0) / 1000).toFixed(1)}s (no Pulumi providers involved; root token not kept)`);
+    }
+    console.log(`
+== local infrastructure is up (${manual ? "wired by hand, no pulumi up" : "pulumi up skipped"})
+  kubeconfig        ${p.kubeconfig}
+  apiserver         https://127.0.0.1:${st.apiPort}
+  OpenBao           http://127.0.0.1:${st.baoPort}
+  logs              ${p.logs}
+  stack config      ${p.stackConfig} (pulumi ... ${cfgArgs(dir).join(" ")})
+stop and wipe:  npm run local -- --down${dir === defaultDataDir() ? "" : ` --dir ${dir}`}
+`);
+    process.exit(0);
+}
 log(`pulumi up --yes --skip-preview ${cfgArgs(dir).join(" ")}`);
 const up = await pulumi(dir, ["up", "--yes", "--skip-preview", ...cfgArgs(dir)], { env, echo: true });
 if (up.code !== 0) {

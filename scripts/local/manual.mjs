@@ -1,0 +1,119 @@
+// Wires the local stack WITHOUT the Pulumi providers, the way the program would (used by
+// `up.mjs --manual` and by bench.mjs while the kubernetes/vault/random plugins are unavailable,
+// see tools/README.md): CRDs from the ESO bundle, namespaces and service accounts, the reviewer
+// ClusterRoleBinding, OpenBao init/unseal + kubernetes auth + policy + role + KV v2 + seeds,
+// SecretStore (serviceAccountRef, audience vault) and ExternalSecrets. Deviations from the
+// program: the ESO controller's SA is bound to cluster-admin (the chart's ClusterRole is not
+// rendered: no helm here), and the reviewer token is a TokenRequest token, not a
+// service-account-token Secret. Secrets stay in memory; returns the root token to the caller.
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Kube, bao, paths, readState, toolPath, waitFor } from "./lib.mjs";
+
+export const MANUAL = {
+    appNs: "demo-external-secrets",
+    esoNs: "external-secrets",
+    secrets: [
+        { name: "example-password", path: "path_to_secret", keys: ["password"] },
+        { name: "database-credentials", path: "apps/database", keys: ["username", "password"] },
+    ],
+    refreshInterval: "10s",
+};
+
+export async function wireManually(dir, { registryPassword }) {
+    const st = readState(dir);
+    const kube = Kube.admin(dir);
+    const k = async (method, p, body) => {
+        const r = await kube.request(method, p, body, { contentType: method === "PATCH" ? "application/apply-patch+yaml" : "application/json" });
+        if (r.status >= 300 && r.status !== 409) throw new Error(`${method} ${p}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+        return r;
+    };
+    const b = async (method, p, body, token) => {
+        const r = await bao(dir, method, p, body, token);
+        if (r.status >= 300) throw new Error(`OpenBao ${method} ${p}: HTTP ${r.status} ${JSON.stringify(r.json.errors ?? "")}`);
+        return r;
+    };
+
+    // CRDs (server-side apply, one document at a time).
+    const bundle = fs.readFileSync(path.join(toolPath("external-secrets-crds"), "bundle.yaml"), "utf8");
+    for (const doc of bundle.split(/^---\s*$/m).filter((d) => /kind:\s*CustomResourceDefinition/.test(d))) {
+        const name = /^\s{2}name:\s*(\S+)/m.exec(doc)[1];
+        await k("PATCH", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=local-manual&force=true`, doc);
+    }
+    for (const crd of ["secretstores", "externalsecrets"]) {
+        await waitFor(`CRD ${crd} established`, async () => {
+            const r = await kube.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}.external-secrets.io`);
+            return (r.json?.status?.conditions ?? []).some((c) => c.type === "Established" && c.status === "True");
+        });
+    }
+    for (const ns of [MANUAL.esoNs, MANUAL.appNs, "vault"]) await k("POST", "/api/v1/namespaces", { metadata: { name: ns } });
+    await k("POST", "/api/v1/namespaces/vault/serviceaccounts", { metadata: { name: "vault" } });
+    await k("POST", `/api/v1/namespaces/${MANUAL.appNs}/serviceaccounts`, { metadata: { name: "vault-secret-reader" } });
+    await k("POST", `/api/v1/namespaces/${MANUAL.esoNs}/serviceaccounts`, { metadata: { name: "external-secrets" } });
+    const crb = (name, role, ns, sa) => ({
+        metadata: { name },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+        subjects: [{ kind: "ServiceAccount", name: sa, namespace: ns }],
+    });
+    await k("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", crb("vault-vault-tokenreview", "system:auth-delegator", "vault", "vault"));
+    await k("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", crb("external-secrets-manual-admin", "cluster-admin", MANUAL.esoNs, "external-secrets"));
+
+    // OpenBao: init (3 shares, threshold 2), unseal, configure.
+    const init = (await b("POST", "sys/init", { secret_shares: 3, secret_threshold: 2 })).json;
+    for (const key of init.keys_base64.slice(0, 2)) await b("POST", "sys/unseal", { key });
+    const token = init.root_token;
+    await waitFor("OpenBao active", async () => (await bao(dir, "GET", "sys/health")).status === 200, { timeoutMs: 30000, intervalMs: 200 });
+    await b("POST", "sys/auth/kubernetes", { type: "kubernetes" }, token);
+    const reviewer = await kube.token("vault", "vault", { expirationSeconds: 86400 });
+    await b("POST", "auth/kubernetes/config", {
+        kubernetes_host: `https://127.0.0.1:${st.apiPort}`,
+        kubernetes_ca_cert: fs.readFileSync(path.join(paths(dir).certs, "ca.crt"), "utf8"),
+        token_reviewer_jwt: reviewer,
+    }, token);
+    const kvPaths = [...MANUAL.secrets.map((s) => s.path), "gitlab/credentials"];
+    const hcl = kvPaths.map((p) => `path "kv/data/${p}" {\n  capabilities = ["read"]\n}\npath "kv/metadata/${p}" {\n  capabilities = ["read"]\n}\n`).join("");
+    await b("POST", "sys/policies/acl/external-secrets", { policy: hcl }, token);
+    await b("POST", "auth/kubernetes/role/external-secrets", {
+        bound_service_account_names: ["vault-secret-reader"],
+        bound_service_account_namespaces: [MANUAL.appNs],
+        token_policies: ["external-secrets"],
+        audience: "vault",
+        token_ttl: 900,
+        token_max_ttl: 3600,
+    }, token);
+    await b("POST", "sys/mounts/kv", { type: "kv", options: { version: "2" } }, token);
+    for (const s of MANUAL.secrets) {
+        await b("POST", `kv/data/${s.path}`, { data: Object.fromEntries(s.keys.map((key) => [key, randomBytes(16).toString("hex")])) }, token);
+    }
+    await b("POST", "kv/data/gitlab/credentials", { data: { username: "e2e-robot", password: registryPassword } }, token);
+
+    // ESO objects, as components/externalSecrets renders them.
+    const api = `/apis/external-secrets.io/v1/namespaces/${MANUAL.appNs}`;
+    await k("POST", `${api}/secretstores`, {
+        apiVersion: "external-secrets.io/v1",
+        kind: "SecretStore",
+        metadata: { name: "vault" },
+        spec: { provider: { vault: { server: `http://127.0.0.1:${st.baoPort}`, path: "kv", version: "v2", auth: { kubernetes: { mountPath: "kubernetes", role: "external-secrets", serviceAccountRef: { name: "vault-secret-reader", audiences: ["vault"] } } } } } },
+    });
+    const es = (name, spec) => k("POST", `${api}/externalsecrets`, { apiVersion: "external-secrets.io/v1", kind: "ExternalSecret", metadata: { name }, spec });
+    for (const s of MANUAL.secrets) {
+        await es(s.name, {
+            refreshInterval: MANUAL.refreshInterval,
+            secretStoreRef: { name: "vault", kind: "SecretStore" },
+            target: { name: s.name, creationPolicy: "Owner" },
+            data: s.keys.map((key) => ({ secretKey: key, remoteRef: { key: s.path, property: key } })),
+        });
+    }
+    const auth = '{{ printf "%s:%s" .username .password | b64enc }}';
+    await es("gitlab-registry-secret", {
+        refreshInterval: MANUAL.refreshInterval,
+        secretStoreRef: { name: "vault", kind: "SecretStore" },
+        target: { name: "gitlab-registry-secret", creationPolicy: "Owner", template: { type: "kubernetes.io/dockerconfigjson", engineVersion: "v2", data: { ".dockerconfigjson": `{"auths":{"registry.example.test":{"auth":"${auth}"}}}` } } },
+        data: [
+            { secretKey: "username", remoteRef: { key: "gitlab/credentials", property: "username" } },
+            { secretKey: "password", remoteRef: { key: "gitlab/credentials", property: "password" } },
+        ],
+    });
+    return { rootToken: token, unsealKeys: init.keys_base64 };
+}
