@@ -8,14 +8,19 @@
 //   node test/e2e/run.mjs              everything in a temp data dir, removed at the end
 //   KEEP=1 node test/e2e/run.mjs       keep the data dir and processes for inspection
 //   E2E_ONLY=1,2,3 ...                 run only these checks (later checks depend on earlier ones)
+//   --manual (or E2E_MANUAL=1)         without the Pulumi provider plugins: scripts/local/manual.mjs wires the
+//                                      same objects by hand instead of `pulumi up`; the server-side assertions
+//                                      of checks 2, 3, 5, 6 run against that, check 7 runs for real, checks that
+//                                      only make sense with Pulumi state (1, 4, 8, 9 and 6's preview) are skipped
 // Ends with a line "N passed, N failed"; exit code 1 if anything failed.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-    Kube, STACK, bao, bringUp, cfgArgs, log, paths, pulumi, pulumiEnv, pulumiOk, readState, restartBao, sleep, stopAll, waitFor,
+    Kube, STACK, bao, bringUp, cfgArgs, log, missingPlugins, paths, pulumi, pulumiEnv, pulumiOk, readState, restartBao, stopAll, waitFor,
 } from "../../scripts/local/lib.mjs";
+import { wireManually } from "../../scripts/local/manual.mjs";
 
 const APP_NS = "demo-external-secrets";
 const ESO_NS = "external-secrets";
@@ -34,6 +39,11 @@ const dir = fs.mkdtempSync(path.join(process.env.E2E_TMPDIR || os.tmpdir(), "vau
 const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(",").map(Number)) : undefined;
 const ctx = { registryPassword: randomBytes(18).toString("base64url"), timings: {} };
 const results = [];
+const MANUAL = process.argv.includes("--manual") || process.env.E2E_MANUAL === "1";
+class Skip extends Error {}
+const needsPulumi = (what) => {
+    if (MANUAL) throw new Skip(`--manual: ${what} needs Pulumi state`);
+};
 
 function assert(cond, msg) {
     if (!cond) throw new Error(msg);
@@ -54,6 +64,14 @@ async function check(n, title, fn) {
         results.push({ n, title, ok: true });
         log(`PASS ${n} ${title} (${s}s)${notes ? `\n       ${[].concat(notes).join("\n       ")}` : ""}`);
     } catch (e) {
+        if (e instanceof Skip) {
+            results.push({ n, title, ok: true, skipped: e.message });
+            log(`SKIP ${n} ${title}: ${e.message}`);
+            return;
+        }
+        if (ctx.missing?.length && /no resource plugin|depends on check 2/.test(e.message)) {
+            e.message = `blocked: provider plugins missing (${ctx.missing.join(", ")}; tools/README.md): ${e.message}`;
+        }
         results.push({ n, title, ok: false, error: e.message });
         log(`FAIL ${n} ${title}: ${e.message}`);
         if (e.result) log(`pulumi output tail:\n${(e.result.stdout + e.result.stderr).slice(-3000)}`);
@@ -73,6 +91,7 @@ async function stackOutputSecret(name) {
 }
 
 async function rootToken() {
+    if (!ctx.rootToken && MANUAL) throw new Error("no root token (manual wiring failed)");
     if (!ctx.rootToken) ctx.rootToken = await stackOutputSecret("vaultRootToken");
     return ctx.rootToken;
 }
@@ -183,9 +202,12 @@ async function main() {
     ctx.env = pulumiEnv(dir);
     ctx.st = readState(dir);
     ctx.timings.setup = Date.now() - t0;
+    ctx.missing = missingPlugins(ctx.env);
+    if (ctx.missing.length) log(`provider plugins missing: ${ctx.missing.join(", ")}${MANUAL ? " (--manual: not needed)" : " - the checks that run pulumi up will fail; --manual runs the server-side checks without them"}`);
     log(`control plane, OpenBao, stack config ready in ${(ctx.timings.setup / 1000).toFixed(1)}s`);
 
     await check(1, "pulumi preview --policy-pack policies: no violations", async () => {
+        needsPulumi("a policy-pack preview");
         const r = await POk(["preview", ...cfgArgs(dir), "--policy-pack", "policies"]);
         const out = r.stdout + r.stderr;
         assert(/Policies:|Policy Packs run|vault-eso-platform/i.test(out), "no policy pack in the preview output");
@@ -194,7 +216,17 @@ async function main() {
     });
 
     await check(2, "pulumi up: OpenBao initialised/unsealed and configured; store and secrets Ready and equal to OpenBao", async () => {
-        const r = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        let r;
+        if (MANUAL) {
+            const t = Date.now();
+            const w = await wireManually(dir, { registryPassword: ctx.registryPassword });
+            ctx.rootToken = w.rootToken;
+            ctx.unsealKeys = w.unsealKeys;
+            await waitSynced({}, 120000);
+            r = { ms: Date.now() - t };
+        } else {
+            r = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        }
         ctx.upDone = true;
         ctx.timings.up = r.ms;
         const seal = await bao(dir, "GET", "sys/seal-status");
@@ -231,7 +263,7 @@ async function main() {
         const sc = condition(store, "Ready");
         assert(sc?.status === "True", `SecretStore vault Ready=${sc?.status} (${sc?.message})`);
         await waitSynced({}, 30000);
-        return [`pulumi up ${(r.ms / 1000).toFixed(1)}s`, `policy ${ctx.policyName}: ${blocks.length} read-only paths`, `seal-status: initialized, unsealed, ${seal.json.t}/${seal.json.n}`];
+        return [`${MANUAL ? "manual wiring until synced" : "pulumi up"} ${(r.ms / 1000).toFixed(1)}s`, `policy ${ctx.policyName}: ${blocks.length} read-only paths`, `seal-status: initialized, unsealed, ${seal.json.t}/${seal.json.n}`];
     });
 
     await check(3, "least privilege: ESO's role reads the declared paths, 403 elsewhere", async () => {
@@ -272,6 +304,7 @@ async function main() {
     });
 
     await check(4, "second pulumi up reports no changes; preview --expect-no-changes passes", async () => {
+        needsPulumi("a no-op up");
         assert(ctx.upDone, "depends on check 2");
         const up = await POk(["up", "--yes", "--skip-preview", "--expect-no-changes", ...cfgArgs(dir)]);
         ctx.timings.noopUp = up.ms;
@@ -303,7 +336,7 @@ async function main() {
             intervalMs: 100,
         });
         const delay2 = Date.now() - t1;
-        assert(delay <= (REFRESH_SECONDS + 2) * 1000, `propagation took ${delay} ms (> refreshInterval ${REFRESH_SECONDS}s + 2s)`);
+        assert(delay <= (REFRESH_SECONDS + 3) * 1000 && delay2 <= (REFRESH_SECONDS + 3) * 1000, `propagation took ${delay} ms / ${delay2} ms (> refreshInterval ${REFRESH_SECONDS}s + 3s reconcile slack)`);
         return `propagation delay ${(delay / 1000).toFixed(2)}s, then ${(delay2 / 1000).toFixed(2)}s back`;
     });
 
@@ -313,18 +346,27 @@ async function main() {
         await restartBao(dir);
         const seal = await bao(dir, "GET", "sys/seal-status");
         assert(seal.json.initialized === true && seal.json.sealed === true, `after restart: initialized=${seal.json.initialized} sealed=${seal.json.sealed}`);
-        const pv = await POk(["preview", "--json", ...cfgArgs(dir)]);
-        const changes = stepsOf(pv.stdout).filter((s) => s.op !== "same");
-        assert(changes.length > 0, "preview shows no change while OpenBao is sealed");
-        const init = changes.filter((s) => /::platform-init$/.test(s.urn));
-        assert(init.length === 1 && init[0].op === "update", `expected an update of the init resource, got ${JSON.stringify(changes)}`);
+        let changes = [];
+        let up;
         const tUp = Date.now();
-        const up = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        if (MANUAL) {
+            for (const key of ctx.unsealKeys.slice(0, 2)) await bao(dir, "POST", "sys/unseal", { key });
+            await waitFor("OpenBao active", async () => (await bao(dir, "GET", "sys/health")).status === 200, { timeoutMs: 30000, intervalMs: 200 });
+            up = { ms: Date.now() - tUp };
+        } else {
+            const pv = await POk(["preview", "--json", ...cfgArgs(dir)]);
+            changes = stepsOf(pv.stdout).filter((s) => s.op !== "same");
+            assert(changes.length > 0, "preview shows no change while OpenBao is sealed");
+            const init = changes.filter((s) => /::platform-init$/.test(s.urn));
+            assert(init.length === 1 && init[0].op === "update", `expected an update of the init resource, got ${JSON.stringify(changes)}`);
+            up = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        }
         const seal2 = await bao(dir, "GET", "sys/seal-status");
         assert(seal2.json.sealed === false, "still sealed after pulumi up");
         const after = await kvData("undeclared/extra");
         eq(after.value === before.value, true, "undeclared/extra unchanged across the restart");
         await waitSynced({ after: tUp }, 60000);
+        if (MANUAL) return `--manual: unsealed by hand in ${(up.ms / 1000).toFixed(1)}s (preview/up skipped); synced again, data kept`;
         const noop = await P(["preview", "--expect-no-changes", ...cfgArgs(dir)]);
         return [`preview steps: ${changes.map((s) => `${s.op} ${s.urn.split("::").pop()}`).join(", ")}`, `up ${(up.ms / 1000).toFixed(1)}s; preview afterwards ${noop.code === 0 ? "no changes" : "HAS CHANGES"}`];
     });
@@ -379,6 +421,7 @@ async function main() {
     });
 
     await check(8, "pulumi stack export holds no plaintext unseal key, root token, reviewer JWT or seeded value", async () => {
+        needsPulumi("a stack export with secrets");
         assert(ctx.upDone, "depends on check 2");
         const exp = (await POk(["stack", "export", "--stack", STACK])).stdout;
         const keys = await stackOutputSecret("vaultUnsealKeys");
@@ -399,6 +442,7 @@ async function main() {
     });
 
     await check(9, "pulumi destroy removes what the program created; OpenBao data intact", async () => {
+        needsPulumi("a destroy");
         assert(ctx.upDone, "depends on check 2");
         const token = await rootToken();
         const keep = {};
@@ -447,10 +491,12 @@ try {
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-console.log("\nsummary:");
-for (const r of results) console.log(`  ${r.ok ? "PASS" : "FAIL"} ${r.n} ${r.title}${r.ok ? "" : `\n       ${r.error.split("\n")[0]}`}`);
+const skipped = results.filter((r) => r.skipped).length;
+const passed = results.filter((r) => r.ok && !r.skipped).length;
+const failed = results.filter((r) => !r.ok).length;
+console.log(`\nsummary${MANUAL ? " (--manual: objects wired by hand, not by pulumi up)" : ""}:`);
+for (const r of results) console.log(`  ${r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL"} ${r.n} ${r.title}${r.ok ? "" : `\n       ${r.error.split("\n")[0]}`}`);
+if (skipped) console.log(`${skipped} skipped`);
 if (Object.keys(ctx.timings).length) console.log(`timings (ms): ${JSON.stringify(ctx.timings)}`);
 if (failed > 0) exitCode = 1;
 console.log(`${passed} passed, ${failed} failed`);
