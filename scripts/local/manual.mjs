@@ -2,11 +2,13 @@
 // `up.mjs --manual` and by bench.mjs while the kubernetes/vault/random plugins are unavailable,
 // see tools/README.md): CRDs from the ESO bundle, namespaces and service accounts, the reviewer
 // ClusterRoleBinding, OpenBao init/unseal + kubernetes auth + policy + role + KV v2 + seeds,
-// SecretStore (serviceAccountRef, audience vault) and ExternalSecrets. Deviations from the
-// program: the ESO controller's SA is bound to cluster-admin (the chart's ClusterRole is not
-// rendered: no helm here), and the reviewer token is a TokenRequest token, not a
-// service-account-token Secret. Secrets stay in memory; returns the root token to the caller.
+// SecretStore (serviceAccountRef, audience vault) and ExternalSecrets. The ESO controller gets
+// the chart's own controller ClusterRole + ClusterRoleBinding (templates/rbac.yaml rendered by the
+// tiny evaluator below: no helm here). Deviation from the program: the reviewer token is a
+// TokenRequest token, not a service-account-token Secret. Secrets stay in memory; returns the
+// root token and unseal keys to the caller.
 import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Kube, bao, paths, readState, toolPath, waitFor } from "./lib.mjs";
@@ -20,6 +22,53 @@ export const MANUAL = {
     ],
     refreshInterval: "10s",
 };
+
+/**
+ * Renders the chart's controller ClusterRole and ClusterRoleBinding from templates/rbac.yaml with
+ * the chart's default values: supports exactly the constructs that file uses (if / if and / else /
+ * end on .Values booleans, the fullname/serviceAccountName/namespace helpers, labels dropped) and
+ * throws on anything else.
+ */
+export function renderChartControllerRbac(chartDir, { namespace, serviceAccount, fullname = "external-secrets" }) {
+    const yaml = createRequire(import.meta.url)("js-yaml");
+    const values = yaml.load(fs.readFileSync(path.join(chartDir, "values.yaml"), "utf8"));
+    const val = (ref) => ref.replace(/^\.Values\./, "").split(".").reduce((o, k) => (o == null ? undefined : o[k]), values);
+    const out = [];
+    const stack = [];
+    const active = () => stack.every((x) => x.on);
+    for (const line of fs.readFileSync(path.join(chartDir, "templates", "rbac.yaml"), "utf8").split("\n")) {
+        let m;
+        if ((m = /^\s*\{\{-?\s*if\s+and\s+(\.Values\.[\w.]+)\s+(\.Values\.[\w.]+)\s*-?\}\}\s*$/.exec(line))) {
+            stack.push({ on: !!(val(m[1]) && val(m[2])) });
+        } else if ((m = /^\s*\{\{-?\s*if\s+(\.Values\.[\w.]+)\s*-?\}\}\s*$/.exec(line))) {
+            stack.push({ on: !!val(m[1]) });
+        } else if (/^\s*\{\{-?\s*else\s*-?\}\}\s*$/.test(line)) {
+            stack[stack.length - 1].on = !stack[stack.length - 1].on;
+        } else if (/^\s*\{\{-?\s*end\s*-?\}\}\s*$/.test(line)) {
+            stack.pop();
+        } else if (active()) {
+            if (/include "external-secrets\.labels"/.test(line)) continue;
+            const l = line
+                .replace(/\{\{\s*include "external-secrets\.fullname" \.\s*\}\}/g, fullname)
+                .replace(/\{\{\s*include "external-secrets\.serviceAccountName" \.\s*\}\}/g, serviceAccount)
+                .replace(/\{\{\s*template "external-secrets\.namespace" \.\s*\}\}/g, namespace);
+            if (l.includes("{{")) throw new Error(`rbac.yaml: unsupported template construct: ${line.trim()}`);
+            out.push(l);
+        }
+    }
+    // Only the controller's docs (their labels: come solely from the dropped helper).
+    const docs = out
+        .join("\n")
+        .split(/^---\s*$/m)
+        .filter((d) => new RegExp(`^  name: ${fullname}-controller\\s*$`, "m").test(d))
+        .map((d) => yaml.load(d.replace(/^(\s*)labels:\s*$/gm, "$1labels: {}")))
+        .filter(Boolean);
+    const pick = (kind) => docs.find((d) => d.kind === kind && d.metadata.name === `${fullname}-controller`);
+    const role = pick("ClusterRole");
+    const binding = pick("ClusterRoleBinding");
+    if (!role || !binding) throw new Error("rbac.yaml: controller ClusterRole/ClusterRoleBinding not found");
+    return [role, binding];
+}
 
 export async function wireManually(dir, { registryPassword }) {
     const st = readState(dir);
@@ -57,7 +106,9 @@ export async function wireManually(dir, { registryPassword }) {
         subjects: [{ kind: "ServiceAccount", name: sa, namespace: ns }],
     });
     await k("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", crb("vault-vault-tokenreview", "system:auth-delegator", "vault", "vault"));
-    await k("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", crb("external-secrets-manual-admin", "cluster-admin", MANUAL.esoNs, "external-secrets"));
+    const [role, binding] = renderChartControllerRbac(toolPath("external-secrets-chart"), { namespace: MANUAL.esoNs, serviceAccount: "external-secrets" });
+    await k("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", role);
+    await k("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", binding);
 
     // OpenBao: init (3 shares, threshold 2), unseal, configure.
     const init = (await b("POST", "sys/init", { secret_shares: 3, secret_threshold: 2 })).json;
