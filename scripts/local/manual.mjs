@@ -4,9 +4,8 @@
 // ClusterRoleBinding, OpenBao init/unseal + kubernetes auth + policy + role + KV v2 + seeds,
 // SecretStore (serviceAccountRef, audience vault) and ExternalSecrets. The ESO controller gets
 // the chart's own controller ClusterRole + ClusterRoleBinding (templates/rbac.yaml rendered by the
-// tiny evaluator below: no helm here). Deviation from the program: the reviewer token is a
-// TokenRequest token, not a service-account-token Secret. Secrets stay in memory; returns the
-// root token and unseal keys to the caller.
+// tiny evaluator below: no helm here). Secrets stay in memory; returns the root token and unseal
+// keys to the caller.
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import * as fs from "node:fs";
@@ -116,7 +115,15 @@ export async function wireManually(dir, { registryPassword }) {
     const token = init.root_token;
     await waitFor("OpenBao active", async () => (await bao(dir, "GET", "sys/health")).status === 200, { timeoutMs: 30000, intervalMs: 200 });
     await b("POST", "sys/auth/kubernetes", { type: "kubernetes" }, token);
-    const reviewer = await kube.token("vault", "vault", { expirationSeconds: 86400 });
+    // As components/vault/tokenReviewer: a service-account-token Secret the token controller fills.
+    await k("POST", "/api/v1/namespaces/vault/secrets", {
+        metadata: { name: "vault-token-reviewer", annotations: { "kubernetes.io/service-account.name": "vault" } },
+        type: "kubernetes.io/service-account-token",
+    });
+    const reviewer = await waitFor("the reviewer token (kube-controller-manager token controller)", async () => {
+        const r = await kube.get("/api/v1/namespaces/vault/secrets/vault-token-reviewer");
+        return r.json?.data?.token ? Buffer.from(r.json.data.token, "base64").toString("utf8") : undefined;
+    });
     await b("POST", "auth/kubernetes/config", {
         kubernetes_host: `https://127.0.0.1:${st.apiPort}`,
         kubernetes_ca_cert: fs.readFileSync(path.join(paths(dir).certs, "ca.crt"), "utf8"),
