@@ -8,6 +8,7 @@
 //   node test/e2e/run.mjs              everything in a temp data dir, removed at the end
 //   KEEP=1 node test/e2e/run.mjs       keep the data dir and processes for inspection
 //   E2E_ONLY=1,2,3 ...                 run only these checks (later checks depend on earlier ones)
+//   --manual-if-no-plugins (E2E_MANUAL=auto)  the real engine if the plugins exist, else --manual
 //   --manual (or E2E_MANUAL=1)         without the Pulumi provider plugins: scripts/local/manual.mjs wires the
 //                                      same objects by hand instead of `pulumi up`; the server-side assertions
 //                                      of checks 2, 3, 5, 6 run against that, check 7 runs for real, checks that
@@ -39,7 +40,9 @@ const dir = fs.mkdtempSync(path.join(process.env.E2E_TMPDIR || os.tmpdir(), "vau
 const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(",").map(Number)) : undefined;
 const ctx = { registryPassword: randomBytes(18).toString("base64url"), timings: {} };
 const results = [];
-const MANUAL = process.argv.includes("--manual") || process.env.E2E_MANUAL === "1";
+// --manual-if-no-plugins (or E2E_MANUAL=auto): the real engine when the provider plugins exist, else --manual.
+const AUTO = process.argv.includes("--manual-if-no-plugins") || process.env.E2E_MANUAL === "auto";
+let MANUAL = process.argv.includes("--manual") || process.env.E2E_MANUAL === "1";
 class Skip extends Error {}
 const needsPulumi = (what) => {
     if (MANUAL) throw new Skip(`--manual: ${what} needs Pulumi state`);
@@ -203,6 +206,10 @@ async function main() {
     ctx.st = readState(dir);
     ctx.timings.setup = Date.now() - t0;
     ctx.missing = missingPlugins(ctx.env);
+    if (AUTO && ctx.missing.length && !MANUAL) {
+        MANUAL = true;
+        log("--manual-if-no-plugins: provider plugins missing, running the --manual variant");
+    }
     if (ctx.missing.length) log(`provider plugins missing: ${ctx.missing.join(", ")}${MANUAL ? " (--manual: not needed)" : " - the checks that run pulumi up will fail; --manual runs the server-side checks without them"}`);
     log(`control plane, OpenBao, stack config ready in ${(ctx.timings.setup / 1000).toFixed(1)}s`);
 
