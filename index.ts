@@ -73,7 +73,7 @@ const operator = new ExternalSecretsOperator(`${prefix}-eso`, {
 });
 
 const readerServiceAccount = "vault-secret-reader";
-const apps = new AppNamespace(`${prefix}-apps`, { name: cfg.apps.namespace, readerServiceAccountName: readerServiceAccount });
+const apps = new AppNamespace(`${prefix}-apps`, { name: cfg.apps.namespace, readerAccount: readerServiceAccount });
 
 // ESO logs in as the app namespace's reader (SecretStore) or as its own controller (ClusterSecretStore).
 const clusterStore = cfg.eso.storeKind === "ClusterSecretStore";
@@ -113,7 +113,7 @@ const store = new VaultSecretStore(
         role: cfg.auth.roleName,
         serviceAccount: clusterStore
             ? { name: cfg.eso.serviceAccount, namespace: operator.namespace }
-            : { name: apps.readerServiceAccountName },
+            : { name: apps.readerAccount },
         audience: cfg.auth.audience,
         caCert: cfg.vault.caCert,
     },

@@ -8,13 +8,13 @@ export interface AppNamespaceArgs {
      * Service account ESO requests a token for when a SecretStore in this namespace logs in to
      * Vault; the Vault role is bound to exactly this name and namespace.
      */
-    readerServiceAccountName: string;
+    readerAccount: string;
 }
 
 /** A namespace whose workloads consume synced secrets, with the identity its SecretStore uses. */
 export class AppNamespace extends pulumi.ComponentResource {
     public readonly name: pulumi.Output<string>;
-    public readonly readerServiceAccountName: pulumi.Output<string>;
+    public readonly readerAccount: pulumi.Output<string>;
 
     constructor(name: string, args: AppNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:apps:AppNamespace", name, {}, opts);
@@ -22,14 +22,14 @@ export class AppNamespace extends pulumi.ComponentResource {
         const sa = new k8s.core.v1.ServiceAccount(
             `${name}-reader`,
             {
-                metadata: { name: args.readerServiceAccountName, namespace: ns.metadata.name },
+                metadata: { name: args.readerAccount, namespace: ns.metadata.name },
                 // Only ESO uses it, through the TokenRequest API; no pod mounts its token.
                 automountServiceAccountToken: false,
             },
             { parent: this },
         );
         this.name = ns.metadata.name;
-        this.readerServiceAccountName = sa.metadata.name;
-        this.registerOutputs({ name: this.name, readerServiceAccountName: this.readerServiceAccountName });
+        this.readerAccount = sa.metadata.name;
+        this.registerOutputs({ name: this.name, readerAccount: this.readerAccount });
     }
 }

@@ -500,66 +500,6 @@ export function missingPlugins(env) {
     }).map(({ name, version }) => `pulumi-resource-${name} v${version}`);
 }
 
-/** Keys Pulumi.yaml declares without a default: the pulumi CLI treats them as required. */
-export function requiredProjectKeys() {
-    const lines = fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8").split("\n");
-    const keys = [];
-    let inConfig = false;
-    let current;
-    let hasDefault = false;
-    const flush = () => current && !hasDefault && keys.push(current);
-    for (const line of lines) {
-        if (/^config:\s*$/.test(line)) {
-            inConfig = true;
-            continue;
-        }
-        if (!inConfig) continue;
-        if (/^\S/.test(line)) {
-            flush();
-            current = undefined;
-            inConfig = false;
-            continue;
-        }
-        const m = /^  ([A-Za-z0-9_:.-]+):\s*$/.exec(line);
-        if (m) {
-            flush();
-            current = m[1];
-            hasDefault = false;
-        } else if (/^    default:/.test(line)) hasDefault = true;
-    }
-    flush();
-    return keys;
-}
-
-/**
- * Where pulumi runs. Normally the checkout. While Pulumi.yaml declares optional keys without a
- * default (which the CLI rejects as "missing configuration values", see
- * scripts/local/NEEDS-project-config.md), a shadow project in the data dir: the same Pulumi.yaml
- * without those declarations, and symlinks to the program, node_modules and policies.
- */
-export function projectDir(dir) {
-    const required = requiredProjectKeys();
-    if (required.length === 0) return repoRoot;
-    const shadow = path.join(dir, "project");
-    if (!fs.existsSync(path.join(shadow, "Pulumi.yaml"))) {
-        fs.mkdirSync(shadow, { recursive: true });
-        const drop = new Set(required);
-        const out = [];
-        let skip = false;
-        for (const line of fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8").split("\n")) {
-            const m = /^  ([A-Za-z0-9_:.-]+):\s*$/.exec(line);
-            if (m) skip = drop.has(m[1]);
-            else if (/^\S/.test(line)) skip = false;
-            if (!skip) out.push(line);
-        }
-        fs.writeFileSync(path.join(shadow, "Pulumi.yaml"), out.join("\n"));
-        for (const f of ["index.ts", "components", "node_modules", "package.json", "tsconfig.json", "policies", `Pulumi.${STACK}.yaml`]) {
-            fs.symlinkSync(path.join(repoRoot, f), path.join(shadow, f));
-        }
-        log(`Pulumi.yaml declares ${required.length} keys without a default (${required.join(", ")}); running pulumi from a shadow project ${shadow} (see scripts/local/NEEDS-project-config.md)`);
-    }
-    return shadow;
-}
 
 /**
  * Runs the pulumi CLI in the project dir. Resolves { code, stdout, stderr, ms }; never throws on a
@@ -568,7 +508,7 @@ export function projectDir(dir) {
 export function pulumi(dir, args, { env, echo = false, input, timeoutMs = 30 * 60000 } = {}) {
     return new Promise((resolve) => {
         const t0 = Date.now();
-        const child = spawn("pulumi", args, { cwd: projectDir(dir), env: env ?? pulumiEnv(dir), stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn("pulumi", args, { cwd: repoRoot, env: env ?? pulumiEnv(dir), stdio: ["pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => {
