@@ -1,6 +1,7 @@
 // VaultInit: initialise (once) and unseal a Vault/OpenBao, keeping keys and root token as stack secrets.
 // Design, reachability and limits: ./README.md.
 import * as pulumi from "@pulumi/pulumi";
+import type { KubernetesTarget } from "./inputs";
 import { PROVIDER_VERSION, vaultInitProvider } from "./provider";
 
 export { PROVIDER_VERSION } from "./provider";
@@ -9,16 +10,7 @@ export interface VaultInitArgs {
     /** Direct base URL (external Vault, or a local server in tests), e.g. "https://vault.example.com:8200". Exactly one of address / kubernetes. */
     address?: pulumi.Input<string>;
     /** In-cluster Vault: reach each pod through the Kubernetes API (port-forward), so nothing must be exposed. */
-    kubernetes?: pulumi.Input<{
-        namespace: string;
-        podNames: string[];
-        /** default 8200 */
-        port?: number;
-        /** kubeconfig content; default: loadFromDefault() */
-        kubeconfig?: string;
-        context?: string;
-        scheme?: "http" | "https";
-    }>;
+    kubernetes?: pulumi.Input<KubernetesTarget>;
     /** PEM for TLS verification. */
     caCert?: pulumi.Input<string>;
     tlsServerName?: pulumi.Input<string>;

@@ -1,9 +1,13 @@
 // Resolved provider inputs/outputs and their validation (pure, serialized into the provider).
 
+/** An in-cluster Vault, reached pod by pod through the Kubernetes API. */
 export interface KubernetesTarget {
     namespace: string;
+    /** Every pod to unseal; the first is the raft leader. */
     podNames: string[];
+    /** Vault's port in the pod. @default - 8200 */
     port?: number;
+    /** kubeconfig content. @default - `KubeConfig.loadFromDefault()` */
     kubeconfig?: string;
     context?: string;
     scheme?: "http" | "https";
