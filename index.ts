@@ -19,6 +19,7 @@ const prefix = "platform";
 const vaultServer = new VaultServer(prefix, {
     mode: cfg.vault.mode,
     namespace: cfg.vault.namespace,
+    createNamespace: cfg.vault.createNamespace,
     chart: cfg.vault.chart,
     serviceAccount: cfg.vault.serviceAccount,
     ha: cfg.vault.ha,

@@ -7,6 +7,7 @@ import type { AppSecretSpec } from "./types";
 export const DEFAULTS = {
     vaultMode: "chart" as "chart" | "external",
     vaultNamespace: "vault",
+    vaultCreateNamespace: true,
     vaultServiceAccount: "vault",
     vaultChartName: "vault",
     vaultChartRepo: "https://helm.releases.hashicorp.com",

@@ -89,6 +89,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
         vault: {
             mode: vaultMode,
             namespace: vaultNamespace,
+            createNamespace: r.boolean("vaultCreateNamespace", d.vaultCreateNamespace),
             serviceAccount: r.string("vaultServiceAccount", d.vaultServiceAccount, checkDnsSubdomain),
             chart: r.chart("vaultChart", d.vaultChartName, d.vaultChartRepo, d.vaultChartVersion),
             image: image ? { repository: image.slice(0, image.lastIndexOf(":")), tag: image.slice(image.lastIndexOf(":") + 1) } : undefined,

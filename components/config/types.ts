@@ -28,6 +28,7 @@ export interface PlatformConfig {
         /** "chart": deploy the Vault chart into the cluster; "external": use a Vault reached at `address`. */
         mode: "chart" | "external";
         namespace: string;
+        createNamespace: boolean;
         serviceAccount: string;
         chart: ChartSource;
         image?: { repository: string; tag: string };

@@ -17,6 +17,12 @@ export interface VaultServerArgs extends Omit<VaultChartOptions, "releaseName" |
     mode?: "chart" | "external";
     /** Namespace for the chart (created, and kept on destroy so the data volumes survive). */
     namespace: string;
+    /**
+     * Create the namespace. Turn off when it must exist first, e.g. to hold the TLS Secret before
+     * Vault starts (the Kubernetes provider refuses to create an object that already exists).
+     * @default - true
+     */
+    createNamespace?: boolean;
     /** Chart repository and exact version, or a local chart directory. */
     chart: ChartSource;
     /** External mode only: base URL of the Vault API. */
@@ -76,32 +82,35 @@ export class VaultServer extends pulumi.ComponentResource {
 
         // Chart mode: kept on destroy, since deleting the namespace would delete the PVCs holding
         // Vault's data. External mode: holds the service account whose token Vault uses for TokenReview.
-        const ns = new k8s.core.v1.Namespace(
-            `${name}-ns`,
-            { metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": "secrets-platform" } } },
-            { parent: this, retainOnDelete: mode === "chart" },
-        );
-        this.namespace = ns.metadata.name;
+        const ns =
+            args.createNamespace === false
+                ? undefined
+                : new k8s.core.v1.Namespace(
+                      `${name}-ns`,
+                      { metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": "secrets-platform" } } },
+                      { parent: this, retainOnDelete: mode === "chart" },
+                  );
+        this.namespace = ns ? ns.metadata.name : pulumi.output(args.namespace);
         let initDependsOn: pulumi.Resource[] = [];
         if (mode === "chart") {
             this.chart = new k8s.helm.v4.Chart(
                 `${name}-chart`,
                 {
                     name: releaseName,
-                    namespace: ns.metadata.name,
+                    namespace: this.namespace,
                     ...chartSource(args.chart),
                     values: vaultChartValues(options),
                 },
                 { parent: this },
             );
             initDependsOn = [this.chart];
-            this.clusterAddress = pulumi.interpolate`${scheme}://${releaseName}.${ns.metadata.name}.svc:8200`;
+            this.clusterAddress = pulumi.interpolate`${scheme}://${releaseName}.${this.namespace}.svc:8200`;
             this.providerAddress = pulumi.output(providerAddress(args, scheme));
         } else {
             // The chart would create it; an external Vault still needs an identity in the cluster.
             new k8s.core.v1.ServiceAccount(
                 `${name}-sa`,
-                { metadata: { name: args.serviceAccount, namespace: ns.metadata.name }, automountServiceAccountToken: false },
+                { metadata: { name: args.serviceAccount, namespace: this.namespace }, automountServiceAccountToken: false },
                 { parent: this },
             );
             this.clusterAddress = pulumi.output(args.address!);

@@ -252,6 +252,12 @@ describe("prod stack", () => {
         expect(Buffer.from(store.inputs.spec.provider.vault.caBundle, "base64").toString()).toBe(ca);
     });
 
+    test("the vault namespace is pre-created (it holds the TLS Secret), so the program doesn't create it", () => {
+        const namespaces = byType(run.resources, T.ns).map((n) => n.inputs.metadata.name);
+        expect(namespaces.sort()).toEqual(["demo-external-secrets", "external-secrets"]);
+        expect(one(run.resources, T.chart, "platform-chart").inputs.namespace).toBe("vault");
+    });
+
     test("shorter ESO tokens and an audit device", () => {
         expect(one(run.resources, T.role).inputs).toMatchObject({ tokenTtl: 1200, tokenMaxTtl: 3600 });
         expect(byType(run.resources, T.audit)).toHaveLength(1);
