@@ -10,7 +10,14 @@ export async function recordComponents(build: (pulumi: typeof import("@pulumi/pu
     await jest.isolateModulesAsync(async () => {
         const pulumi = await import("@pulumi/pulumi");
         const recorded = await installMocks(pulumi, "vault-eso-platform", "test");
-        await build(pulumi);
+        try {
+            await build(pulumi);
+        } catch (e) {
+            // Lets tests prove what a failing constructor registered before it threw.
+            await settle(pulumi);
+            Object.assign(e as object, { resources: [...recorded] });
+            throw e;
+        }
         await settle(pulumi);
         resources = [...recorded];
     });

@@ -15,6 +15,8 @@ export interface Recorded {
     urn: string;
     /** Output names the SDK registered as secret. */
     additionalSecretOutputs: string[];
+    /** Provider reference (`<provider urn>::<id>`) the resource was registered with, "" for the default. */
+    provider: string;
     /** Kept in the cluster/Vault when removed from the program. */
     retainOnDelete: boolean;
 }
@@ -61,7 +63,7 @@ export async function installMocks(pulumi: typeof pulumiType, project: string, s
             newResource(args) {
                 const secretInputs: string[] = [];
                 const inputs = reveal(args.inputs, "", secretInputs);
-                recorded.push({ type: args.type, name: args.name, custom: !!args.custom, inputs, secretInputs, parent: "", dependencies: [], urn: "", additionalSecretOutputs: [], retainOnDelete: false });
+                recorded.push({ type: args.type, name: args.name, custom: !!args.custom, inputs, secretInputs, parent: "", dependencies: [], urn: "", additionalSecretOutputs: [], retainOnDelete: false, provider: args.provider ?? "" });
                 return { id: args.custom ? `${args.name}-id` : undefined, state: mockedState(args.type, args.name, inputs) };
             },
             call(args) {

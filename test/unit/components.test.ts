@@ -81,7 +81,6 @@ describe("components on their own", () => {
     });
 
     test("VaultServer validates before creating anything", async () => {
-        const resources: unknown[] = [];
         const error = await recordComponents(async () => {
             const { VaultServer } = await import("../../components/vault/server");
             new VaultServer("v", {
@@ -97,11 +96,10 @@ describe("components on their own", () => {
                 secretShares: 3,
                 secretThreshold: 4,
             });
-        }).catch((e) => {
-            resources.push(...(e.resources ?? []));
-            return e;
-        });
+        }).catch((e) => e);
         expect(error.errors.map((e: { propertyPath: string }) => e.propertyPath)).toEqual(["namespace", "address", "secretThreshold", "replicas"]);
+        // Only the component itself was registered: no namespace, chart or init.
+        expect(error.resources.map((r: { type: string }) => r.type)).toEqual(["platform:vault:VaultServer"]);
     });
 
     test("VaultServer in chart mode keeps its namespace and init state on destroy", async () => {

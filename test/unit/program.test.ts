@@ -86,9 +86,10 @@ describe("dev stack", () => {
         expect(provider.inputs).toMatchObject({ address: "http://127.0.0.1:18200", skipChildToken: "true", token: "s.mockroottoken" });
         expect(provider.secretInputs).toEqual(["token"]);
         expect(provider.dependencies).toContain(one(r(), T.init).urn);
-        for (const type of [T.audit, T.authBackend, T.authConfig, T.role, T.policy, T.mount, T.kvSecret]) {
-            for (const res of byType(r(), type)) expect(res.dependencies).toBeDefined();
-        }
+        // Every Vault resource uses this explicit provider, never an ambient VAULT_ADDR/VAULT_TOKEN.
+        const vaultResources = r().filter((res) => res.type.startsWith("vault:"));
+        expect(vaultResources.map((res) => res.type).sort()).toEqual([T.audit, T.authBackend, T.authConfig, T.role, T.policy, T.mount, T.kvSecret, T.kvSecret].sort());
+        for (const res of vaultResources) expect(res.provider).toBe(`${provider.urn}::${provider.name}-id`);
     });
 
     test("token reviewer: service-account-token Secret and auth-delegator binding for Vault's account", () => {
