@@ -1,0 +1,49 @@
+// The external-secrets chart prepared for an offline install, and the host-process controller supervisor.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { paths, repoRoot, toolPath } from "./base.mjs";
+import { startDaemon } from "./process.mjs";
+
+
+/**
+ * The chart as the module ships it cannot be installed offline (see tools/external-secrets/NOTES.md):
+ * it carries no CRDs and declares an unvendored OCI dependency. Prepare what the release process
+ * would publish: a copy without `dependencies:` and with the CRD bundle as templates/crds/,
+ * gated by installCRDs (the program sets installCRDs: true).
+ */
+export function prepareEsoChart(dir) {
+    const src = toolPath("external-secrets-chart");
+    const crds = toolPath("external-secrets-crds");
+    const dst = paths(dir).esoChart;
+    fs.rmSync(dst, { recursive: true, force: true });
+    fs.cpSync(src, dst, { recursive: true });
+    const chartYaml = path.join(dst, "Chart.yaml");
+    const text = fs.readFileSync(chartYaml, "utf8");
+    // Drop the `dependencies:` block (it runs to the next top-level key or EOF).
+    const lines = text.split("\n");
+    const out = [];
+    let skipping = false;
+    for (const line of lines) {
+        if (/^dependencies:/.test(line)) {
+            skipping = true;
+            continue;
+        }
+        if (skipping && /^\S/.test(line)) skipping = false;
+        if (!skipping) out.push(line);
+    }
+    fs.writeFileSync(chartYaml, out.join("\n").trimEnd() + "\n");
+    fs.rmSync(path.join(dst, "Chart.lock"), { force: true });
+    const bundleFile = fs.statSync(crds).isDirectory() ? path.join(crds, "bundle.yaml") : crds;
+    const bundle = fs.readFileSync(bundleFile, "utf8");
+    if (bundle.includes("{{")) throw new Error(`${bundleFile} contains template braces; cannot embed it in the chart as is`);
+    fs.mkdirSync(path.join(dst, "templates", "crds"), { recursive: true });
+    fs.writeFileSync(path.join(dst, "templates", "crds", "bundle.yaml"), `{{- if .Values.installCRDs }}\n${bundle}\n{{- end }}\n`);
+    return dst;
+}
+
+
+/** Starts the ESO supervisor (detached): waits for the chart's SA, mints a token, runs the controller. */
+export function startEsoSupervisor(dir) {
+    return startDaemon(dir, "eso-supervisor", process.execPath, [path.join(repoRoot, "scripts", "local", "eso-supervisor.mjs"), dir], { cwd: repoRoot });
+}
+

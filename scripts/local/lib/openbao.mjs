@@ -1,0 +1,52 @@
+// OpenBao as a host process (external mode), and a plain API helper for assertions.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { paths, readState, toolPath } from "./base.mjs";
+import { ensureAlive, startDaemon, stopDaemon, waitFor } from "./process.mjs";
+
+/** OpenBao with single-node raft storage (2.x has no "file" backend), uninitialised, not dev mode. */
+export async function startBao(dir, st) {
+    const p = paths(dir);
+    fs.mkdirSync(path.join(p.bao, "data"), { recursive: true, mode: 0o700 });
+    const addr = `http://127.0.0.1:${st.baoPort}`;
+    const hcl =
+        `storage "raft" {\n  path = "${path.join(p.bao, "data")}"\n  node_id = "local"\n}\n` +
+        `listener "tcp" {\n  address = "127.0.0.1:${st.baoPort}"\n  cluster_address = "127.0.0.1:${st.baoClusterPort}"\n  tls_disable = true\n}\n` +
+        // OpenBao 2.x refuses audit devices through the API: declare one here, as a real server would.
+        `audit "file" "local" {\n  options {\n    file_path = "${path.join(p.bao, "audit.log")}"\n  }\n}\n` +
+        `api_addr = "${addr}"\ncluster_addr = "http://127.0.0.1:${st.baoClusterPort}"\nui = false\nlog_level = "info"\n`;
+    fs.writeFileSync(path.join(p.bao, "config.hcl"), hcl);
+    startDaemon(dir, "bao", toolPath("bao"), ["server", `-config=${path.join(p.bao, "config.hcl")}`], {
+        env: { ...process.env, HOME: p.bao },
+        cwd: p.bao,
+    });
+    await waitFor("OpenBao seal-status", async () => (await fetch(`${addr}/v1/sys/seal-status`)).status === 200, {
+        timeoutMs: 60000,
+        intervalMs: 200,
+        check: ensureAlive(dir, ["bao"]),
+    });
+    return addr;
+}
+
+export async function restartBao(dir) {
+    await stopDaemon(dir, "bao");
+    return startBao(dir, readState(dir));
+}
+
+/** Plain OpenBao API call for assertions; the token (if any) is only sent, never logged. */
+export async function bao(dir, method, apiPath, body, token) {
+    const st = readState(dir);
+    const headers = {};
+    if (token) headers["X-Vault-Token"] = token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const r = await fetch(`http://127.0.0.1:${st.baoPort}/v1/${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    let json;
+    try {
+        json = text ? JSON.parse(text) : {};
+    } catch {
+        json = { raw: text };
+    }
+    return { status: r.status, json };
+}
+
