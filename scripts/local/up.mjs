@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run local`: the whole platform on this machine with the real Pulumi engine.
 //   node scripts/local/up.mjs            start control plane + OpenBao + ESO supervisor, then `pulumi up`
-//   node scripts/local/up.mjs --down     stop everything it started and remove its data dir
+//   node scripts/local/up.mjs --down     pulumi destroy --run-program, then stop everything it started and remove its data dir
+//   --down --force                       skip the destroy (wipe the processes and data dir only)
 //   --dir <path>                         data dir (default ${XDG_CACHE_HOME:-~/.cache}/vault-eso-platform/local)
 //   --infra-only                         stop before `pulumi up` (control plane, OpenBao, ESO supervisor running)
 //   --manual                             no Pulumi providers: wire the same objects by hand (scripts/local/manual.mjs)
@@ -9,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DAEMONS, Kube, STACK, alive, bringUp, cfgArgs, defaultDataDir, log, missingPlugins, paths, pidOf, pulumi, pulumiEnv, readState, tearDown, waitFor } from "./lib.mjs";
+import { DAEMONS, Kube, STACK, alive, bringUp, cfgArgs, defaultDataDir, ensurePlugins, log, paths, pidOf, pulumi, pulumiEnv, readState, tearDown, waitFor } from "./lib.mjs";
 
 const argv = process.argv.slice(2);
 const dirIdx = argv.indexOf("--dir");
@@ -17,6 +18,20 @@ const dir = path.resolve(dirIdx >= 0 ? argv[dirIdx + 1] : defaultDataDir());
 
 if (argv.includes("--down")) {
     const running = DAEMONS.filter((n) => alive(pidOf(dir, n)));
+    // Through the real engine first: `pulumi destroy --run-program` runs the program, so chart mode's
+    // tunnel to Vault is open while the Vault resources are deleted (a plain destroy has no program).
+    if (running.includes("kube-apiserver") && fs.existsSync(paths(dir).stackConfig) && !argv.includes("--force")) {
+        const env = pulumiEnv(dir);
+        const hasResources = await pulumi(dir, ["stack", "export", "--stack", STACK], { env }).then((r) => r.code === 0 && (JSON.parse(r.stdout).deployment?.resources ?? []).length > 0);
+        if (hasResources) {
+            log(`pulumi destroy --yes --skip-preview --run-program ${cfgArgs(dir).join(" ")}`);
+            const r = await pulumi(dir, ["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(dir)], { env, echo: true });
+            if (r.code !== 0) {
+                log(`pulumi destroy failed (exit ${r.code}); processes and data left as they are. Fix and run --down again, or --down --force to wipe without destroying.`);
+                process.exit(1);
+            }
+        }
+    }
     await tearDown(dir);
     log(`stopped ${running.length ? running.join(", ") : "nothing (no live processes)"}; removed ${dir}`);
     process.exit(0);
@@ -24,12 +39,18 @@ if (argv.includes("--down")) {
 
 const infraOnly = argv.includes("--infra-only");
 const manual = argv.includes("--manual");
-const missing = missingPlugins(pulumiEnv(dir));
-if (missing.length && !infraOnly && !manual) {
-    console.error(`error: provider plugins missing from the tools cache (see tools/README.md "Provider plugins"): ${missing.join(", ")}.
-pulumi would fail with "no resource plugin ... found". Use --infra-only (everything but pulumi up) or
---manual (the same objects wired without the providers) until they exist.`);
-    process.exit(1);
+if (!infraOnly && !manual) {
+    // Offline (tools cache) when the plugins are there, else the user's Pulumi home: `pulumi plugin install`
+    // fetches the exact pinned versions, as a normal Pulumi install would (lib/pulumi.mjs pluginMode).
+    const penv = pulumiEnv(dir);
+    const { missing, errors } = ensurePlugins(penv);
+    if (missing.length) {
+        console.error(`error: provider plugins missing: ${missing.join(", ")} (mode ${penv.LOCAL_PLUGINS}, PULUMI_HOME ${penv.PULUMI_HOME}).
+${errors.map((e) => `  ${e}\n`).join("")}pulumi would fail with "no resource plugin ... found". Without network, build them into the tools cache
+(tools/README.md "Provider plugins"); or use --infra-only (everything but pulumi up) or --manual (the same
+objects wired without the providers).`);
+        process.exit(1);
+    }
 }
 
 const p = paths(dir);
