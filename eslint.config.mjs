@@ -3,7 +3,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "bin/**", "tools/**", "**/*.js", "**/*.mjs"] },
+    { ignores: ["node_modules/**", "bin/**", "tools/**", "**/*.js", "**/*.mjs", "**/*.cjs"] },
     ...tseslint.configs.recommended,
     {
         files: ["**/*.ts"],

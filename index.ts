@@ -38,6 +38,7 @@ const vaultServer = new VaultServer(prefix, {
     adoptRootToken: cfg.vault.adoptRootToken,
     localPort: cfg.vault.localPort,
     audit: cfg.vault.audit,
+    flavor: cfg.vault.flavor,
 });
 const vaultOpts = { provider: vaultServer.provider };
 

@@ -39,6 +39,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     if (vaultMode === "chart" && address) r.problem("vaultAddress", `only used when vaultMode is "external"; remove it or set vaultMode to "external"`);
 
     const image = r.optionalString("vaultImage", (v) => (/^[^\s:@]+(:[A-Za-z0-9_.-]+)$/.test(v) ? undefined : `"${v}" must be "repository:tag" with an explicit tag`));
+    const flavorSet = r.optionalString("vaultFlavor", (v) => (v === "vault" || v === "openbao" ? undefined : `"${v}" is not a server: use "vault" (HashiCorp Vault) or "openbao"`));
     const adoptKeys = r.optionalSecretObject<string[]>("vaultAdoptUnsealKeys");
     const adoptToken = r.optionalSecret("vaultAdoptRootToken");
     if (!!adoptKeys !== !!adoptToken) {
@@ -99,6 +100,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
             injector: r.boolean("vaultInjector", d.vaultInjector),
             tlsSecretName,
             audit: r.boolean("vaultAudit", d.vaultAudit),
+            flavor: (flavorSet as "vault" | "openbao" | undefined) ?? "vault",
             storageSize: r.string("vaultStorageSize", d.vaultStorageSize, (v) => (/^\d+(Mi|Gi|Ti)$/.test(v) ? undefined : `"${v}" must be a size like "10Gi"`)),
             secretShares,
             secretThreshold,
@@ -141,6 +143,14 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
         },
         demo: { enabled: demo, image: r.string("demoImage", d.demoImage) },
     };
+
+    // Chart mode knows the server from the chart/image; external mode is told (default HashiCorp Vault).
+    const v = result.vault;
+    const chartFlavor = v.mode === "chart" && (v.chart.name === "openbao" || !!v.image?.repository.includes("openbao")) ? "openbao" : "vault";
+    if (v.mode === "chart" && flavorSet && flavorSet !== chartFlavor) {
+        r.problem("vaultFlavor", `"${flavorSet}" contradicts the chart/image, which run ${chartFlavor}; leave vaultFlavor unset in chart mode`);
+    }
+    v.flavor = (flavorSet as "vault" | "openbao" | undefined) ?? chartFlavor;
 
     r.throwIfProblems();
     return result;

@@ -38,6 +38,8 @@ export interface PlatformConfig {
         injector: boolean;
         tlsSecretName?: string;
         audit: boolean;
+        /** "vault" (HashiCorp) or "openbao": how audit is enabled (API vs server HCL). */
+        flavor: "vault" | "openbao";
         storageSize: string;
         secretShares: number;
         secretThreshold: number;

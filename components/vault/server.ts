@@ -6,7 +6,7 @@ import { checkDnsLabel, checkExactVersion } from "../config";
 import { chartSource } from "../helm";
 import { VaultInit } from "./init";
 import { openVaultTunnel } from "./init/tunnel";
-import { VaultChartOptions, vaultChartValues, vaultScheme } from "./values";
+import { VaultChartOptions, isOpenBao, vaultChartValues, vaultScheme } from "./values";
 
 export interface VaultServerArgs extends Omit<VaultChartOptions, "releaseName" | "namespace"> {
     /**
@@ -45,8 +45,19 @@ export interface VaultServerArgs extends Omit<VaultChartOptions, "releaseName" |
      * @default - 18200
      */
     localPort?: number;
-    /** Enable a file audit device writing to stdout (collected with the pod logs). @default - true */
+    /**
+     * A file audit device writing to stdout (collected with the pod logs). HashiCorp Vault: enabled
+     * through the API (vault.Audit). OpenBao refuses that: in chart mode it is declared in the server
+     * HCL; in external mode the server's own configuration must declare it, and the program checks
+     * that an audit device is enabled.
+     * @default - true
+     */
     audit?: boolean;
+    /**
+     * Which server this is: "vault" (HashiCorp Vault) or "openbao". Decides how audit is enabled.
+     * @default - chart mode: "openbao" for the openbao chart or an openbao image, else "vault"; external mode: "vault"
+     */
+    flavor?: "vault" | "openbao";
     /**
      * Chart mode: open the local tunnel for the Vault provider in this process. Off only where
      * something else forwards `localPort` (e.g. `kubectl port-forward` for `pulumi destroy`).
@@ -71,13 +82,17 @@ export class VaultServer extends pulumi.ComponentResource {
     public readonly provider: vault.Provider;
     public readonly chart?: k8s.helm.v4.Chart;
     public readonly init: VaultInit;
+    /** OpenBao with audit on: the enabled audit devices (declared in the server configuration). */
+    public readonly auditDevices?: pulumi.Output<string[]>;
 
     constructor(name: string, args: VaultServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:vault:VaultServer", name, {}, opts);
         validate(args);
         const mode = args.mode ?? "chart";
         const releaseName = "vault";
-        const options: VaultChartOptions = { ...args, releaseName, chartName: args.chart.name };
+        const audit = args.audit ?? true;
+        const flavor = serverFlavor(args);
+        const options: VaultChartOptions = { ...args, releaseName, chartName: args.chart.name, audit };
         const scheme = vaultScheme(options);
 
         // Chart mode: kept on destroy, since deleting the namespace would delete the PVCs holding
@@ -154,12 +169,17 @@ export class VaultServer extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        if (args.audit ?? true) {
+        if (audit && flavor === "vault") {
             new vault.Audit(
                 `${name}-audit`,
                 { type: "file", options: { file_path: "stdout" }, description: "audit log to the server's stdout" },
                 { parent: this, provider: this.provider },
             );
+        } else if (audit) {
+            // OpenBao: declared in the server HCL (chart mode: vaultChartValues), not through the API.
+            // Read sys/audit with the program's token so a server without one fails loudly, not silently.
+            const devices = vault.generic.getSecretOutput({ path: "sys/audit" }, { parent: this, provider: this.provider, dependsOn: [this.init] });
+            this.auditDevices = devices.dataJson.apply(auditDeviceNames);
         }
 
         this.registerOutputs({
@@ -169,6 +189,7 @@ export class VaultServer extends pulumi.ComponentResource {
             serviceAccountName: this.serviceAccountName,
             rootToken: this.rootToken,
             unsealKeys: this.unsealKeys,
+            auditDevices: this.auditDevices,
         });
     }
 }
@@ -198,6 +219,26 @@ async function providerAddress(args: VaultServerArgs, scheme: "http" | "https"):
     return address;
 }
 
+const auditHclExample = 'audit "file" "stdout" { options { file_path = "/dev/stdout" } }';
+
+/** The audit devices in a `sys/audit` answer; none is an error that says how to declare one. */
+export function auditDeviceNames(sysAuditJson: string | undefined): string[] {
+    const names = Object.keys(JSON.parse(sysAuditJson || "{}") as Record<string, unknown>).sort();
+    if (names.length === 0) {
+        throw new Error(
+            "vaultAudit is on but this OpenBao has no audit device, and OpenBao refuses to enable one through the API. " +
+                `Declare one in the server configuration (${auditHclExample}) and restart it, or set vaultAudit to false.`,
+        );
+    }
+    return names;
+}
+
+/** "openbao" when the args say so (explicitly, or through the chart/image in chart mode), else "vault". */
+export function serverFlavor(args: Pick<VaultServerArgs, "flavor" | "mode" | "image" | "chart">): "vault" | "openbao" {
+    if (args.flavor) return args.flavor;
+    return (args.mode ?? "chart") === "chart" && isOpenBao({ image: args.image, chartName: args.chart.name }) ? "openbao" : "vault";
+}
+
 /** Unit tests run the program under Pulumi's mocks, where no tunnel must be opened. */
 function underMocks(): boolean {
     const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
@@ -213,5 +254,8 @@ function validate(args: VaultServerArgs): void {
     if (mode === "external" && !args.address) add("address", "required in external mode");
     if ((args.secretThreshold ?? 3) > (args.secretShares ?? 5)) add("secretThreshold", "must not exceed secretShares");
     if (args.ha && args.replicas < 3) add("replicas", "HA with raft needs at least 3 replicas");
+    if (args.flavor && mode === "chart" && args.flavor !== serverFlavor({ ...args, flavor: undefined })) {
+        add("flavor", `"${args.flavor}" contradicts the chart/image (${args.chart.name ?? "vault"}${args.image ? `, ${args.image.repository}` : ""}); leave it unset in chart mode`);
+    }
     if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: "invalid VaultServer arguments", errors });
 }

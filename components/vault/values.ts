@@ -16,6 +16,12 @@ export interface VaultChartOptions {
     image?: { repository: string; tag: string };
     /** Chart name: "vault", or "openbao" for the OpenBao fork of the chart. */
     chartName?: string;
+    /**
+     * A file audit device to stdout. OpenBao refuses audit devices through the API, so for OpenBao it
+     * is declared in the server HCL here; for HashiCorp Vault the program enables it with vault.Audit.
+     * @default - false
+     */
+    audit?: boolean;
 }
 
 /**
@@ -45,9 +51,15 @@ export function listenerHcl(o: VaultChartOptions): string {
     return ['listener "tcp" {', '  address = "[::]:8200"', '  cluster_address = "[::]:8201"', ...tls, "}"].join("\n");
 }
 
+/** OpenBao's declarative audit device (2.x refuses `PUT sys/audit/...`), logging to the pod's stdout. */
+export function auditHcl(filePath = "/dev/stdout"): string {
+    return ['audit "file" "stdout" {', "  options {", `    file_path = "${filePath}"`, "  }", "}"].join("\n");
+}
+
 /** Server HCL: file storage for standalone, integrated raft with retry_join to every peer for HA. */
 export function serverHcl(o: VaultChartOptions): string {
     const lines = [`ui = ${o.ui}`, "", listenerHcl(o), ""];
+    if (o.audit && isOpenBao(o)) lines.push(auditHcl(), "");
     if (!o.ha && !isOpenBao(o)) {
         lines.push('storage "file" {', '  path = "/vault/data"', "}");
     } else if (!o.ha) {

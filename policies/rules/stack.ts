@@ -25,21 +25,41 @@ function vaultCharts(args: StackValidationArgs, cfg: StackConfig): PolicyResourc
 
 const sharedSchema = { properties: { ...environmentSchema, ...vaultChartSchema } };
 
+/** An `audit "<type>" "<path>" { ... }` block: OpenBao's declarative audit device. */
+const AUDIT_HCL = /^\s*audit\s+"[^"]+"\s+"[^"]+"\s*\{/m;
+
+/** Server HCL the chart is given (values, visible under mocks) or renders (its ConfigMap, real previews). */
+function serverConfigs(args: StackValidationArgs, cfg: StackConfig): string[] {
+    const fromValues = vaultCharts(args, cfg).flatMap((c) => [
+        get(c.props, "values", "server", "standalone", "config"),
+        get(c.props, "values", "server", "ha", "raft", "config"),
+        get(c.props, "values", "server", "ha", "config"),
+    ]);
+    const rendered = renderedVaultServers(args.resources).map((s) => s.config);
+    return [...fromValues, ...rendered].filter((c): c is string => typeof c === "string");
+}
+
 export const vaultAuditEnabled: StackValidationPolicy = {
     name: "vault-audit-device",
-    description: "Outside dev stacks, the program enables a Vault audit device (vault.Audit) so every request is logged.",
+    description:
+        "Outside dev stacks, Vault requests are audited: a vault.Audit resource (HashiCorp Vault), or an audit block in " +
+        "the chart's server HCL (OpenBao, which refuses audit devices through the API).",
     configSchema: sharedSchema,
     validateStack: (args, reportViolation) => {
-        const { stack, env } = stackContext(args);
+        const { stack, env, cfg } = stackContext(args);
         if (env === "dev") {
             args.notApplicable(`stack "${stack}" is a dev stack`);
         }
         if (args.resources.some((r) => r.type === AUDIT_TYPE)) {
             return;
         }
+        if (serverConfigs(args, cfg).some((hcl) => AUDIT_HCL.test(hcl))) {
+            return;
+        }
         reportViolation(
-            `Stack "${stack ?? "<unknown>"}" (environment ${env}) declares no ${AUDIT_TYPE}: Vault requests are not audited. ` +
-                'Fix: add a vault.Audit (e.g. type "file", options { file_path: "stdout" }) to the program.',
+            `Stack "${stack ?? "<unknown>"}" (environment ${env}) declares no ${AUDIT_TYPE} and no audit block in the chart's server HCL: ` +
+                "Vault requests are not audited. Fix: keep vaultAudit true (vault.Audit for HashiCorp Vault; the HCL block for OpenBao in chart mode); " +
+                "an external OpenBao declares its audit device in its own configuration, which this pack cannot see: set this rule's environment to dev for that stack.",
         );
     },
 };

@@ -51,8 +51,9 @@ describe("the pack sees the program's real shapes", () => {
         const run = await runProgram("dev", { vaultAudit: "false" }, secrets);
         const found = await runPack(policies, asFixtures(run.resources), { stack: "prod", config: packConfig("prod") });
         expect(found).toEqual([
-            'vault-audit-device: Stack "prod" (environment prod) declares no vault:index/audit:Audit: Vault requests are not audited. ' +
-                'Fix: add a vault.Audit (e.g. type "file", options { file_path: "stdout" }) to the program.',
+            'vault-audit-device: Stack "prod" (environment prod) declares no vault:index/audit:Audit and no audit block in the chart\'s server HCL: ' +
+                "Vault requests are not audited. Fix: keep vaultAudit true (vault.Audit for HashiCorp Vault; the HCL block for OpenBao in chart mode); " +
+                "an external OpenBao declares its audit device in its own configuration, which this pack cannot see: set this rule's environment to dev for that stack.",
             'vault-prod-ha: kubernetes:helm.sh/v4:Chart "platform-chart": server.ha.enabled is false in the prod stack "prod". Fix: set server.ha.enabled to true.',
             'vault-prod-ha: kubernetes:helm.sh/v4:Chart "platform-chart": server.ha.raft.enabled is <unset> in the prod stack "prod". ' +
                 "Fix: set server.ha.raft.enabled to true (integrated storage).",

@@ -47,9 +47,32 @@ describe("vault-audit-device", () => {
         ["staging", "other"],
     ])("flags %s without an audit device", async (stack, env) => {
         expect((await validateStack(vaultAuditEnabled, withoutAudit, { stack })).violations).toEqual([
-            `Stack "${stack}" (environment ${env}) declares no vault:index/audit:Audit: Vault requests are not audited. ` +
-                'Fix: add a vault.Audit (e.g. type "file", options { file_path: "stdout" }) to the program.',
+            `Stack "${stack}" (environment ${env}) declares no vault:index/audit:Audit and no audit block in the chart's server HCL: ` +
+                "Vault requests are not audited. Fix: keep vaultAudit true (vault.Audit for HashiCorp Vault; the HCL block for OpenBao in chart mode); " +
+                "an external OpenBao declares its audit device in its own configuration, which this pack cannot see: set this rule's environment to dev for that stack.",
         ]);
+    });
+
+    // OpenBao refuses API audit devices: the program declares one in the server HCL instead.
+    const auditBlock = 'audit "file" "stdout" {\n  options {\n    file_path = "/dev/stdout"\n  }\n}\n';
+    const raftConfig = "values.server.ha.raft.config";
+
+    it("accepts an OpenBao audit block in the chart's server HCL (values, as under mocks)", async () => {
+        const chart = change(vaultChart, raftConfig, `ui = false\n${auditBlock}storage "raft" {}\n`);
+        const stack = withoutAudit.map((f) => (f.name === vaultChart.name ? chart : f));
+        expect(await validateStack(vaultAuditEnabled, stack, { stack: "prod" })).toEqual({ violations: [] });
+    });
+
+    it("accepts an OpenBao audit block in the rendered config (a real preview of a v4 Chart)", async () => {
+        const config = change(renderedConfig, ["data", "extraconfig-from-values.hcl"], `${auditBlock}storage "raft" {}\n`);
+        const stack = [...previewStack.filter((f) => f.type !== "vault:index/audit:Audit" && f.name !== renderedConfig.name), config];
+        expect(await validateStack(vaultAuditEnabled, stack, { stack: "prod" })).toEqual({ violations: [] });
+    });
+
+    it("does not take a mention of audit in a comment or another block for an audit device", async () => {
+        const chart = change(vaultChart, raftConfig, '# audit "file" "x" {} is planned\nstorage "raft" { path = "/audit" }\n');
+        const stack = withoutAudit.map((f) => (f.name === vaultChart.name ? chart : f));
+        expect((await validateStack(vaultAuditEnabled, stack, { stack: "prod" })).violations).toHaveLength(1);
     });
 
     it("uses the environment from config", async () => {

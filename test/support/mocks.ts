@@ -53,9 +53,21 @@ function mockedState(type: string, name: string, inputs: any): Record<string, un
 /**
  * Installs Pulumi mocks on the given SDK instance and records every registration, including the
  * parent and dependency URNs the mock monitor receives (the Mocks interface itself omits them).
- * Unmocked provider functions (`call`) throw, so a test never depends on an accidental lookup.
+ * Unmocked provider functions (`call`) throw, so a test never depends on an accidental lookup;
+ * `calls` answers the ones a test expects (token -> outputs), and every call is recorded in `calls`.
  */
-export async function installMocks(pulumi: typeof pulumiType, project: string, stack: string): Promise<Recorded[]> {
+export const defaultCalls: Record<string, (inputs: any) => Record<string, unknown>> = {
+    // OpenBao with audit on: VaultServer reads sys/audit to prove a declarative device exists.
+    "vault:generic/getSecret:getSecret": (inputs) =>
+        inputs.path === "sys/audit" ? { ...inputs, dataJson: JSON.stringify({ "stdout/": { type: "file" } }), data: {} } : (() => { throw new Error(`unmocked read of ${inputs.path}`); })(),
+};
+
+export async function installMocks(
+    pulumi: typeof pulumiType,
+    project: string,
+    stack: string,
+    calls: Record<string, (inputs: any) => Record<string, unknown>> = defaultCalls,
+): Promise<Recorded[]> {
     const recorded: Recorded[] = [];
     const edges = new Map<string, Partial<Recorded>>();
     await pulumi.runtime.setMocks(
@@ -67,7 +79,10 @@ export async function installMocks(pulumi: typeof pulumiType, project: string, s
                 return { id: args.custom ? `${args.name}-id` : undefined, state: mockedState(args.type, args.name, inputs) };
             },
             call(args) {
-                throw new Error(`unmocked call ${args.token}`);
+                const answer = calls[args.token];
+                if (!answer) throw new Error(`unmocked call ${args.token}`);
+                recorded.push({ type: `call:${args.token}`, name: String(args.inputs?.path ?? ""), custom: false, inputs: args.inputs, secretInputs: [], parent: "", dependencies: [], urn: "", additionalSecretOutputs: [], retainOnDelete: false, provider: args.provider ?? "" });
+                return answer(args.inputs);
             },
         },
         project,

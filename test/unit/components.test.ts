@@ -102,6 +102,68 @@ describe("components on their own", () => {
         expect(error.resources.map((r: { type: string }) => r.type)).toEqual(["platform:vault:VaultServer"]);
     });
 
+    const serverArgs = {
+        namespace: "vault",
+        serviceAccount: "vault",
+        ha: false,
+        replicas: 1,
+        ui: true,
+        injector: false,
+        storageSize: "1Gi",
+    };
+    const openbaoChart = { name: "openbao", repo: "https://openbao.github.io/openbao-helm", version: "0.8.0" };
+
+    test("VaultServer audit: HashiCorp Vault through vault.Audit; OpenBao declared in HCL and checked through sys/audit", async () => {
+        const hashicorp = await recordComponents(async () => {
+            const { VaultServer } = await import("../../components/vault/server");
+            new VaultServer("v", { ...serverArgs, chart: { name: "vault", repo: "https://helm.releases.hashicorp.com", version: "0.30.1" } });
+        });
+        const provider = one(hashicorp, "pulumi:providers:vault");
+        expect(one(hashicorp, "vault:index/audit:Audit").provider).toBe(`${provider.urn}::${provider.name}-id`);
+        expect(hashicorp.filter((r) => r.type.startsWith("call:"))).toHaveLength(0);
+
+        const openbao = await recordComponents(async () => {
+            const { VaultServer } = await import("../../components/vault/server");
+            new VaultServer("v", { ...serverArgs, chart: openbaoChart });
+        });
+        expect(openbao.filter((r) => r.type === "vault:index/audit:Audit")).toHaveLength(0);
+        const chart = one(openbao, "kubernetes:helm.sh/v4:Chart");
+        expect(chart.inputs.values.server.standalone.config).toContain('audit "file" "stdout"');
+        const read = one(openbao, "call:vault:generic/getSecret:getSecret");
+        expect(read.inputs.path).toBe("sys/audit");
+        const bp = one(openbao, "pulumi:providers:vault");
+        expect(read.provider).toBe(`${bp.urn}::${bp.name}-id`);
+    });
+
+    test("VaultServer: an external OpenBao is checked for an audit device; none fails with the fix; audit off skips the check", async () => {
+        const external = { ...serverArgs, mode: "external" as const, address: "http://127.0.0.1:8200", flavor: "openbao" as const, chart: { name: "vault", repo: "", version: "" } };
+        const on = await recordComponents(async () => {
+            const { VaultServer } = await import("../../components/vault/server");
+            new VaultServer("v", external);
+        });
+        expect(one(on, "call:vault:generic/getSecret:getSecret").inputs.path).toBe("sys/audit");
+        expect(on.filter((r) => r.type === "vault:index/audit:Audit")).toHaveLength(0);
+        const { auditDeviceNames } = await import("../../components/vault/server");
+        expect(auditDeviceNames(JSON.stringify({ "stdout/": { type: "file" }, "local/": { type: "file" } }))).toEqual(["local/", "stdout/"]);
+        expect(() => auditDeviceNames("{}")).toThrow(
+            'vaultAudit is on but this OpenBao has no audit device, and OpenBao refuses to enable one through the API. Declare one in the server configuration (audit "file" "stdout" { options { file_path = "/dev/stdout" } }) and restart it, or set vaultAudit to false.',
+        );
+
+        const off = await recordComponents(async () => {
+            const { VaultServer } = await import("../../components/vault/server");
+            new VaultServer("v", { ...external, audit: false });
+        });
+        expect(off.filter((r) => r.type.startsWith("call:") || r.type === "vault:index/audit:Audit")).toHaveLength(0);
+    });
+
+    test("VaultServer refuses a flavor that contradicts the chart", async () => {
+        const error = await recordComponents(async () => {
+            const { VaultServer } = await import("../../components/vault/server");
+            new VaultServer("v", { ...serverArgs, chart: openbaoChart, flavor: "vault" });
+        }).catch((e) => e);
+        expect(error.errors.map((e: { propertyPath: string }) => e.propertyPath)).toEqual(["flavor"]);
+    });
+
     test("VaultServer in chart mode keeps its namespace and init state on destroy", async () => {
         const resources = await recordComponents(async () => {
             const { VaultServer } = await import("../../components/vault/server");

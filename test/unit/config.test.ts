@@ -106,6 +106,19 @@ describe("stack config", () => {
         expect(await problems({}, {})).toContain(`${project}:registryPassword: required when registryPullSecret is true: \`pulumi config set --secret registryPassword <token>\``);
     });
 
+    test("vaultFlavor: derived from the chart in chart mode, told in external mode, checked", async () => {
+        expect((await load({})).cfg!.vault.flavor).toBe("vault");
+        expect((await load({ vaultChartName: "openbao" })).cfg!.vault.flavor).toBe("openbao");
+        expect((await load({ vaultImage: "openbao/openbao:2.4.1" })).cfg!.vault.flavor).toBe("openbao");
+        expect((await load({ vaultMode: "external", vaultAddress: "http://127.0.0.1:8200", vaultFlavor: "openbao" })).cfg!.vault.flavor).toBe("openbao");
+        expect((await load({ vaultMode: "external", vaultAddress: "http://127.0.0.1:8200" })).cfg!.vault.flavor).toBe("vault");
+        const both = await problems({ vaultFlavor: "bao", vaultChartName: "openbao" });
+        expect(both).toContain(`${project}:vaultFlavor: "bao" is not a server: use "vault" (HashiCorp Vault) or "openbao"`);
+        expect(await problems({ vaultFlavor: "vault", vaultChartName: "openbao" })).toContain(
+            `${project}:vaultFlavor: "vault" contradicts the chart/image, which run openbao; leave vaultFlavor unset in chart mode`,
+        );
+    });
+
     test("adoption needs both the keys and the root token", async () => {
         expect(await problems({}, { ...password, vaultAdoptRootToken: "root" })).toContain(`${project}:vaultAdoptUnsealKeys: adopting an existing Vault needs both`);
     });

@@ -51,4 +51,13 @@ describe("Vault chart values", () => {
         expect(serverHcl({ ...standalone, chartName: "openbao" })).toContain('storage "raft"');
         expect(serverHcl(standalone)).toContain('storage "file"');
     });
+
+    test("audit: OpenBao gets a declarative audit block (it refuses the API); HashiCorp Vault gets none in HCL", () => {
+        const block = 'audit "file" "stdout" {\n  options {\n    file_path = "/dev/stdout"\n  }\n}';
+        expect(serverHcl({ ...standalone, chartName: "openbao", audit: true })).toContain(block);
+        expect(serverHcl({ ...standalone, ha: true, replicas: 3, image: { repository: "openbao/openbao", tag: "2.4.1" }, audit: true })).toContain(block);
+        expect(serverHcl({ ...standalone, chartName: "openbao", audit: false })).not.toContain("audit");
+        // HashiCorp Vault: vault.Audit enables it through the API (VaultServer), the HCL stays as it was.
+        expect(serverHcl({ ...standalone, audit: true })).toBe(serverHcl(standalone));
+    });
 });
