@@ -176,6 +176,13 @@ async function waitSynced(opts, timeoutMs = 120000) {
     }
 }
 
+/** JSON with object keys sorted, so key order never counts as a difference. */
+function canonical(v) {
+    if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+    if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(",")}}`;
+    return JSON.stringify(v);
+}
+
 function stepsOf(previewJson) {
     const j = JSON.parse(previewJson);
     return (j.steps ?? []).map((s) => ({ op: s.op, urn: s.urn }));
@@ -213,13 +220,21 @@ async function main() {
     if (ctx.missing.length) log(`provider plugins missing: ${ctx.missing.join(", ")}${MANUAL ? " (--manual: not needed)" : " - the checks that run pulumi up will fail; --manual runs the server-side checks without them"}`);
     log(`control plane, OpenBao, stack config ready in ${(ctx.timings.setup / 1000).toFixed(1)}s`);
 
-    await check(1, "pulumi preview --policy-pack policies: no violations", async () => {
+    await check(1, "pulumi preview --policy-pack policies: the program passes; a planted wildcard grant fails with the rule's message", async () => {
         needsPulumi("a policy-pack preview");
-        const r = await POk(["preview", ...cfgArgs(dir), "--policy-pack", "policies"]);
+        const pack = ["--policy-pack", "policies", "--policy-pack-config", path.join("policies", "config", `${STACK}.json`)];
+        const r = await POk(["preview", ...cfgArgs(dir), ...pack]);
         const out = r.stdout + r.stderr;
         assert(/Policies:|Policy Packs run|vault-eso-platform/i.test(out), "no policy pack in the preview output");
         assert(!/mandatory|advisory|violation/i.test(out.replace(/Policy Violations:\s*$/m, "")), `policy violations reported:\n${out.slice(-2000)}`);
-        return `preview with the pack: ${(r.ms / 1000).toFixed(1)}s`;
+        // The same preview with ESO's policy widened to kv/data/* by a test-only preload (test/e2e/plant).
+        const plant = path.join(path.dirname(new URL(import.meta.url).pathname), "plant", "widen-policy.cjs");
+        const bad = await P(["preview", ...cfgArgs(dir), ...pack], { env: { ...env(), NODE_OPTIONS: `--require ${plant}` } });
+        const badOut = bad.stdout + bad.stderr;
+        assert(bad.code !== 0, "the preview with a planted kv/data/* grant passed the policy pack");
+        assert(/vault-policy-least-privilege/.test(badOut) && /kv\/data\/\*/.test(badOut), `the planted violation's message is not in the output:\n${badOut.slice(-2000)}`);
+        const msg = (badOut.match(/^.*kv\/data\/\*.*$/m) ?? [""])[0].trim();
+        return [`clean preview with the pack: ${(r.ms / 1000).toFixed(1)}s`, `planted kv/data/* -> exit ${bad.code}: ${msg.slice(0, 200)}`];
     });
 
     await check(2, "pulumi up: OpenBao initialised/unsealed and configured; store and secrets Ready and equal to OpenBao", async () => {
@@ -270,7 +285,16 @@ async function main() {
         const sc = condition(store, "Ready");
         assert(sc?.status === "True", `SecretStore vault Ready=${sc?.status} (${sc?.message})`);
         await waitSynced({}, 30000);
-        return [`${MANUAL ? "manual wiring until synced" : "pulumi up"} ${(r.ms / 1000).toFixed(1)}s`, `policy ${ctx.policyName}: ${blocks.length} read-only paths`, `seal-status: initialized, unsealed, ${seal.json.t}/${seal.json.n}`];
+        // Audit on (the default): OpenBao takes it from its HCL (it refuses API audit devices) and logs requests.
+        const audit = await bao(dir, "GET", "sys/audit", undefined, token);
+        const devices = Object.keys(audit.json.data ?? {});
+        assert(audit.status === 200 && devices.length > 0, `sys/audit: HTTP ${audit.status}, devices ${JSON.stringify(devices)}`);
+        const auditLog = path.join(paths(dir).bao, "audit.log");
+        const entries = fs.existsSync(auditLog) ? fs.readFileSync(auditLog, "utf8").split("\n").filter((l) => l.includes('"type":"response"')) : [];
+        assert(entries.length > 0, `no audit entries in ${auditLog}`);
+        assert(!fs.readFileSync(auditLog, "utf8").includes(token), "the audit log holds the root token in plaintext (it must be HMAC'd)");
+        ctx.auditEntries = entries.length;
+        return [`audit devices ${devices.join(",")}: ${entries.length} responses logged, tokens HMAC'd`, `${MANUAL ? "manual wiring until synced" : "pulumi up"} ${(r.ms / 1000).toFixed(1)}s`, `policy ${ctx.policyName}: ${blocks.length} read-only paths`, `seal-status: initialized, unsealed, ${seal.json.t}/${seal.json.n}`];
     });
 
     await check(3, "least privilege: ESO's role reads the declared paths, 403 elsewhere", async () => {
@@ -379,7 +403,10 @@ async function main() {
     });
 
     await check(7, "bad config fails fast with the validation message; state untouched", async () => {
-        const before = (await POk(["stack", "export", "--stack", STACK])).stdout;
+        // Decrypted (--show-secrets): every checkpoint write re-encrypts secrets with fresh nonces, so
+        // ciphertext always differs; what the state means must not. Kept in memory only.
+        const exportMeaning = async () => (await POk(["stack", "export", "--show-secrets", "--stack", STACK])).stdout;
+        const before = await exportMeaning();
         const cases = [
             { key: "vault-eso-platform:vaultSecretThreshold", value: "5", expect: /vaultSecretThreshold: threshold 5 is greater than vaultSecretShares 3/ },
             { key: "vault-eso-platform:appNamespace", value: "Bad_Namespace", expect: /appNamespace:.*Bad_Namespace/ },
@@ -404,26 +431,30 @@ async function main() {
         const upr = await P(["up", "--yes", "--skip-preview", "--stack", STACK, "--config-file", bad]);
         assert(upr.code !== 0 && /Invalid stack configuration/.test(upr.stdout + upr.stderr), "pulumi up with a bad threshold did not fail with the validation message");
         fs.rmSync(bad, { force: true });
-        const after = (await POk(["stack", "export", "--stack", STACK])).stdout;
-        // manifest.time changes on every write. On a never-deployed stack (E2E_ONLY=7) a failed `up`
+        const after = await exportMeaning();
+        // manifest changes on every write. On a never-deployed stack (E2E_ONLY=7) a failed `up`
         // registers the root Stack component before the program throws: ignore it only in that case.
         const wasEmpty = (JSON.parse(before).deployment.resources ?? []).length === 0;
-        const strip = (s) => {
+        const meaning = (s) => {
             const d = JSON.parse(s).deployment;
             const resources = (d.resources ?? []).filter((r) => !(wasEmpty && r.type === "pulumi:pulumi:Stack"));
-            const rest = Object.fromEntries(Object.entries(d).filter(([k]) => k !== "manifest" && k !== "resources").sort(([x], [y]) => x.localeCompare(y)));
-            return JSON.stringify({ ...rest, resources });
+            return { rest: Object.fromEntries(Object.entries(d).filter(([k]) => k !== "manifest" && k !== "resources")), resources: new Map(resources.map((r) => [r.urn, r])) };
         };
-        if (strip(before) !== strip(after)) {
-            fs.writeFileSync(path.join(dir, "export-before.json"), before);
-            fs.writeFileSync(path.join(dir, "export-after.json"), after);
-            const b = JSON.parse(before).deployment ?? {};
-            const a = JSON.parse(after).deployment ?? {};
-            const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-            const types = (x) => (x.resources ?? []).map((r) => r.type).join(",");
-            throw new Error(`pulumi stack export differs after the failed previews/up (deployment keys: ${keys.join(", ")}; resources before [${types(b)}] after [${types(a)}]; files export-{before,after}.json in the data dir)`);
+        const b = meaning(before);
+        const a = meaning(after);
+        const diffs = [];
+        for (const k of new Set([...Object.keys(a.rest), ...Object.keys(b.rest)])) {
+            if (canonical(a.rest[k]) !== canonical(b.rest[k])) diffs.push(`deployment.${k}`);
         }
-        notes.push(`up with threshold 5 -> exit ${upr.code}; stack export identical (resources: ${JSON.parse(after).deployment.resources.length})`);
+        for (const urn of new Set([...a.resources.keys(), ...b.resources.keys()])) {
+            const x = b.resources.get(urn);
+            const y = a.resources.get(urn);
+            if (!x || !y) diffs.push(`${x ? "removed" : "added"} ${urn}`);
+            else for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) if (canonical(x[k]) !== canonical(y[k])) diffs.push(`${urn}: ${k}`);
+        }
+        // Names of what differs only: the decrypted exports hold secrets and are never written out.
+        assert(diffs.length === 0, `the state changed after the failed previews/up: ${diffs.slice(0, 10).join("; ")}`);
+        notes.push(`up with threshold 5 -> exit ${upr.code}; decrypted state identical (${a.resources.size} resources, inputs/outputs compared)`);
         return notes;
     });
 
@@ -454,7 +485,8 @@ async function main() {
         const token = await rootToken();
         const keep = {};
         for (const p of [...DECLARED.map((d) => d.path), REGISTRY.path, "undeclared/extra"]) keep[p] = await kvData(p);
-        const r = await POk(["destroy", "--yes", "--skip-preview", "--stack", STACK, "--config-file", paths(dir).stackConfig]);
+        // --run-program: the program (and in chart mode its tunnel to Vault) runs while the Vault resources are deleted.
+        const r = await POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(dir)]);
         const exp = JSON.parse((await POk(["stack", "export", "--stack", STACK])).stdout);
         eq((exp.deployment.resources ?? []).length, 0, "resources left in state");
         for (const ns of [APP_NS, ESO_NS, "vault"]) {
