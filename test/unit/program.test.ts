@@ -162,8 +162,9 @@ describe("dev stack", () => {
             version: "2.9.0",
             repositoryOpts: { repo: "https://charts.external-secrets.io" },
             skipAwait: false,
-            values: { installCRDs: true, serviceAccount: { create: true, name: "external-secrets" }, webhook: { create: true }, certController: { create: true } },
         });
+        // Exactly these values, each checked against external-secrets 2.9.0 (docs/chart-upgrade-notes.md).
+        expect(chart.inputs.values).toEqual({ installCRDs: true, serviceAccount: { create: true, name: "external-secrets" }, webhook: { create: true }, certController: { create: true } });
     });
 
     test("SecretStore: served v1 API, Vault kubernetes auth with the namespace's reader, waits for Ready", () => {
