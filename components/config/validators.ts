@@ -22,7 +22,7 @@ export function checkDnsSubdomain(value: string): string | undefined {
 /** Exact chart version (semver without ranges): a PR preview must show exactly what will be installed. */
 export function checkExactVersion(value: string): string | undefined {
     if (!/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(value)) {
-        return `"${value}" is not an exact chart version: pin one like "0.30.1" (no ranges, no "latest")`;
+        return `"${value}" is not an exact chart version: pin one like "0.34.1" (no ranges, no "latest")`;
     }
     return undefined;
 }

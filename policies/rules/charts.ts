@@ -42,11 +42,11 @@ export const helmChartPinned: ResourceValidationPolicy = {
         const v = str(version);
         if (v === undefined || v === "") {
             reportViolation(
-                message(args.type, args.name, `chart ${show(chart)} has no version (${show(version)}), so every run may install a different release`, 'set version to the exact chart version, e.g. "0.28.1"'),
+                message(args.type, args.name, `chart ${show(chart)} has no version (${show(version)}), so every run may install a different release`, 'set version to the exact chart version, e.g. "0.34.1"'),
             );
         } else if (!isExactVersion(v)) {
             reportViolation(
-                message(args.type, args.name, `chart ${show(chart)} version "${v}" is a range or not SemVer`, 'set version to one exact chart version, e.g. "0.28.1"'),
+                message(args.type, args.name, `chart ${show(chart)} version "${v}" is a range or not SemVer`, 'set version to one exact chart version, e.g. "0.34.1"'),
             );
         }
     },

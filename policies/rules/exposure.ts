@@ -54,6 +54,11 @@ export function vaultValuesExposure(values: unknown): Array<[string, string]> {
     if (route) {
         exposed.push("server.route.enabled true");
     }
+    // Gateway API HTTPRoute (vault-helm 0.34+): traffic reaches Vault from a Gateway outside the pod network.
+    const httproute = get(values, "server", "httproute", "enabled") === true;
+    if (httproute) {
+        exposed.push("server.httproute.enabled true");
+    }
     if (exposed.length === 0) {
         return out;
     }
@@ -79,7 +84,7 @@ export function vaultValuesExposure(values: unknown): Array<[string, string]> {
 export const vaultChartExposure: ResourceValidationPolicy = {
     name: "vault-exposure-requires-tls",
     description:
-        "Vault exposed through a LoadBalancer/NodePort service or an ingress must serve TLS (chart values), and any " +
+        "Vault exposed through a LoadBalancer/NodePort service, an ingress, an OpenShift route or a Gateway API HTTPRoute must serve TLS (chart values), and any " +
         "Ingress in front of port 8200 must terminate TLS.",
     configSchema: { properties: { ...vaultChartSchema } },
     validateResource: (args, reportViolation) => {

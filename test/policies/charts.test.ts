@@ -18,19 +18,19 @@ describe("helm-chart-pinned", () => {
         const v = await validateResource(helmChartPinned, change(vaultChart, "version", version));
         const shown = version === undefined ? "<unset>" : '""';
         expect(v.violations).toEqual([
-            C + `has no version (${shown}), so every run may install a different release. Fix: set version to the exact chart version, e.g. "0.28.1".`,
+            C + `has no version (${shown}), so every run may install a different release. Fix: set version to the exact chart version, e.g. "0.34.1".`,
         ]);
     });
 
     it.each(["^0.31.0", "~0.31", "0.31.x", ">=0.30.0 <0.32.0", "0.31", "latest", "*", " 0.31.0"])("flags range %j", async (version) => {
         const v = await validateResource(helmChartPinned, change(vaultChart, "version", version));
-        expect(v.violations).toEqual([C + `version "${version}" is a range or not SemVer. Fix: set version to one exact chart version, e.g. "0.28.1".`]);
+        expect(v.violations).toEqual([C + `version "${version}" is a range or not SemVer. Fix: set version to one exact chart version, e.g. "0.34.1".`]);
     });
 
     it("flags an unpinned v3 Release", async () => {
         const v = await validateResource(helmChartPinned, change(release, "version", "0.x"));
         expect(v.violations).toEqual([
-            'kubernetes:helm.sh/v3:Release "vault-release": chart "vault" version "0.x" is a range or not SemVer. Fix: set version to one exact chart version, e.g. "0.28.1".',
+            'kubernetes:helm.sh/v3:Release "vault-release": chart "vault" version "0.x" is a range or not SemVer. Fix: set version to one exact chart version, e.g. "0.34.1".',
         ]);
     });
 
@@ -38,7 +38,7 @@ describe("helm-chart-pinned", () => {
         const v = await validateResource(helmChartPinned, change(change(vaultChart, "chart", "oci://registry-1.docker.io/bitnamicharts/vault"), "version", undefined));
         expect(v.violations).toEqual([
             'kubernetes:helm.sh/v4:Chart "platform-chart": chart "oci://registry-1.docker.io/bitnamicharts/vault" has no version (<unset>), so every run may install a different release. ' +
-                'Fix: set version to the exact chart version, e.g. "0.28.1".',
+                'Fix: set version to the exact chart version, e.g. "0.34.1".',
         ]);
     });
 

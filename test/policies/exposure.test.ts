@@ -56,6 +56,12 @@ describe("vault-exposure-requires-tls (chart values)", () => {
         ]);
     });
 
+    it.each(["route", "httproute"])("flags server.%s without TLS, accepts it with a TLS listener", async (key) => {
+        const exposed = change(vaultChart, `values.server.${key}`, { enabled: true, hostnames: ["vault.example.com"] });
+        expect((await validateResource(vaultChartExposure, change(exposed, "values.global.tlsDisable", true))).violations).toEqual([noTls(`server.${key}.enabled true`)]);
+        expect((await validateResource(vaultChartExposure, exposed)).violations).toEqual([]);
+    });
+
     it("accepts an ingress with tls entries and a TLS listener", async () => {
         const f = change(vaultChart, "values.server.ingress", { enabled: true, tls: [{ secretName: "vault-tls", hosts: ["vault.example.com"] }] });
         expect((await validateResource(vaultChartExposure, f)).violations).toEqual([]);

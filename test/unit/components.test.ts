@@ -86,7 +86,7 @@ describe("components on their own", () => {
             new VaultServer("v", {
                 mode: "external",
                 namespace: "Vault",
-                chart: { name: "vault", repo: "https://x", version: "0.30.1" },
+                chart: { name: "vault", repo: "https://x", version: "0.34.1" },
                 serviceAccount: "vault",
                 ha: true,
                 replicas: 1,
@@ -169,7 +169,7 @@ describe("components on their own", () => {
             const { VaultServer } = await import("../../components/vault/server");
             new VaultServer("v", {
                 namespace: "vault",
-                chart: { name: "vault", repo: "https://helm.releases.hashicorp.com", version: "0.30.1", path: "./charts/vault" },
+                chart: { name: "vault", repo: "https://helm.releases.hashicorp.com", version: "0.34.1", path: "./charts/vault" },
                 serviceAccount: "vault",
                 ha: false,
                 replicas: 1,

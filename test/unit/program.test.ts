@@ -66,7 +66,7 @@ describe("dev stack", () => {
 
     test("Vault chart: pinned, sealed-tolerant readiness, injector off, parented to the VaultServer component", () => {
         const chart = one(r(), T.chart, "platform-chart");
-        expect(chart.inputs).toMatchObject({ name: "vault", namespace: "vault", chart: "vault", version: "0.30.1", repositoryOpts: { repo: "https://helm.releases.hashicorp.com" } });
+        expect(chart.inputs).toMatchObject({ name: "vault", namespace: "vault", chart: "vault", version: "0.34.1", repositoryOpts: { repo: "https://helm.releases.hashicorp.com" } });
         expect(chart.inputs.values.server.readinessProbe.path).toBe("/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204");
         expect(chart.inputs.values.injector.enabled).toBe(false);
         expect(chart.parent).toBe(one(r(), "platform:vault:VaultServer").urn);
@@ -159,11 +159,12 @@ describe("dev stack", () => {
             name: "external-secrets",
             namespace: "external-secrets",
             chart: "external-secrets",
-            version: "1.3.2",
+            version: "2.9.0",
             repositoryOpts: { repo: "https://charts.external-secrets.io" },
             skipAwait: false,
-            values: { installCRDs: true, serviceAccount: { create: true, name: "external-secrets" }, webhook: { create: true }, certController: { create: true } },
         });
+        // Exactly these values, each checked against external-secrets 2.9.0 (docs/chart-upgrade-notes.md).
+        expect(chart.inputs.values).toEqual({ installCRDs: true, serviceAccount: { create: true, name: "external-secrets" }, webhook: { create: true }, certController: { create: true } });
     });
 
     test("SecretStore: served v1 API, Vault kubernetes auth with the namespace's reader, waits for Ready", () => {

@@ -61,3 +61,51 @@ describe("Vault chart values", () => {
         expect(serverHcl({ ...standalone, audit: true })).toBe(serverHcl(standalone));
     });
 });
+
+/** Dotted paths of every leaf value (arrays and HCL strings count as leaves). */
+function leafPaths(v: unknown, prefix = ""): string[] {
+    if (v === null || typeof v !== "object" || Array.isArray(v) || Object.keys(v).length === 0) return [prefix];
+    return Object.entries(v).flatMap(([k, x]) => leafPaths(x, prefix ? `${prefix}.${k}` : k));
+}
+
+describe("chart values checked against the pinned chart (docs/chart-upgrade-notes.md)", () => {
+    // Each path was read in vault-helm 0.34.1's values.yaml, schema and templates. A new path must be
+    // checked there (and added to the notes) before it joins this list.
+    const checked = [
+        "global.tlsDisable",
+        "injector.enabled",
+        "ui.enabled",
+        "ui.serviceType",
+        "server.serviceAccount.create",
+        "server.serviceAccount.name",
+        "server.readinessProbe.enabled",
+        "server.readinessProbe.path",
+        "server.dataStorage.enabled",
+        "server.dataStorage.size",
+        "server.standalone.enabled",
+        "server.standalone.config",
+        "server.ha.enabled",
+        "server.ha.replicas",
+        "server.ha.raft.enabled",
+        "server.ha.raft.setNodeId",
+        "server.ha.raft.config",
+        "server.service.type",
+        "server.ingress.enabled",
+        "server.image.repository",
+        "server.image.tag",
+        "server.extraVolumes",
+        "server.extraEnvironmentVars.VAULT_CACERT",
+    ];
+
+    test("the Vault chart gets no value outside the checked set, in any variant", () => {
+        const variants = [
+            standalone,
+            { ...standalone, ha: true, replicas: 3, tlsSecretName: "vault-tls", ui: false },
+            { ...standalone, image: { repository: "hashicorp/vault", tag: "1.21.9" } },
+        ];
+        const used = new Set(variants.flatMap((o) => leafPaths(vaultChartValues(o))));
+        expect([...used].filter((p) => !checked.includes(p))).toEqual([]);
+        // The list is not stale either: every checked path is still set by some variant.
+        expect(checked.filter((p) => !used.has(p))).toEqual([]);
+    });
+});
