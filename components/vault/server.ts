@@ -5,7 +5,7 @@ import type { ChartSource } from "../config";
 import { checkDnsLabel, checkExactVersion } from "../config";
 import { chartSource } from "../helm";
 import { VaultInit } from "./init";
-import { openVaultTunnel } from "./init/tunnel";
+import { startTunnelHost } from "./init/tunnelHost";
 import { VaultChartOptions, isOpenBao, vaultChartValues, vaultScheme } from "./values";
 
 export interface VaultServerArgs extends Omit<VaultChartOptions, "releaseName" | "namespace"> {
@@ -204,7 +204,8 @@ async function providerAddress(args: VaultServerArgs, scheme: "http" | "https"):
     const address = `${scheme}://127.0.0.1:${localPort}`;
     if (args.tunnel === false || underMocks()) return address;
     try {
-        await openVaultTunnel({
+        // In its own process, alive until the engine is done: deletes run after the program exits.
+        await startTunnelHost({
             namespace: args.namespace,
             ...(args.ha ? { serviceName: "vault-active" } : { podName: "vault-0" }),
             localPort,

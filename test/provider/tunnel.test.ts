@@ -55,6 +55,58 @@ test("does not keep a Pulumi program process alive, even with an idle keep-alive
     agent.destroy();
 });
 
+test("the tunnel host outlives the program, waits for the previous run's port, and ends with the process it watches", async () => {
+    const { startTunnelHost } = await import("../../components/vault/init/tunnelHost");
+    const localPort = await freePort();
+    // Stand-ins for two runs' language hosts: the engine keeps its host until every delete is done.
+    const sleeper = () => spawn(process.execPath, ["-e", "setInterval(() => {}, 1 << 30)"], { stdio: "ignore" });
+    const host1 = sleeper();
+    const host2 = sleeper();
+    try {
+        const args = { namespace: "vault", podName: "vault-0", localPort, kubeconfig: kube.kubeconfig };
+        const address = await startTunnelHost(args, host1.pid!);
+        expect(address).toBe(`http://127.0.0.1:${localPort}`);
+        await expect(get(address)).resolves.toBe("vault-0");
+        // The next run starts while the first run's host still holds the port: it waits for it.
+        const second = startTunnelHost(args, host2.pid!);
+        await new Promise((r) => setTimeout(r, 1000));
+        host1.kill("SIGKILL");
+        await expect(second).resolves.toBe(address);
+        await expect(get(address)).resolves.toBe("vault-0");
+        host2.kill("SIGKILL");
+        const closed = async () => {
+            for (let i = 0; i < 40; i++) {
+                const refused = await new Promise<boolean>((resolve) => {
+                    const c = net.connect(localPort, "127.0.0.1");
+                    c.once("connect", () => (c.destroy(), resolve(false)));
+                    c.once("error", () => resolve(true));
+                });
+                if (refused) return true;
+                await new Promise((r) => setTimeout(r, 250));
+            }
+            return false;
+        };
+        expect(await closed()).toBe(true);
+    } finally {
+        host1.kill("SIGKILL");
+        host2.kill("SIGKILL");
+    }
+});
+
+test("the tunnel host reports a port it cannot bind, without hanging", async () => {
+    const { startTunnelHost } = await import("../../components/vault/init/tunnelHost");
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
+    const localPort = (blocker.address() as net.AddressInfo).port;
+    try {
+        await expect(
+            startTunnelHost({ namespace: "vault", podName: "vault-0", localPort, kubeconfig: kube.kubeconfig, bindRetrySeconds: 1 }, process.pid),
+        ).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+        blocker.close();
+    }
+});
+
 function podServer(name: string): Promise<http.Server> {
     const s = http.createServer((_req, res) => res.end(name));
     return new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(s)));
