@@ -217,6 +217,9 @@ async function main() {
         MANUAL = true;
         log("--manual-if-no-plugins: provider plugins missing, running the --manual variant");
     }
+    log(MANUAL
+        ? `tier: manual (objects wired by hand, not by pulumi up)${ctx.missing.length ? `: provider plugins missing from ${ctx.env.PULUMI_HOME}: ${ctx.missing.join(", ")}` : ": --manual"}`
+        : `tier: engine (real pulumi up; plugins from ${ctx.env.PULUMI_HOME}, mode ${ctx.env.LOCAL_PLUGINS})`);
     if (ctx.missing.length) log(`provider plugins missing: ${ctx.missing.join(", ")}${MANUAL ? " (--manual: not needed)" : " - the checks that run pulumi up will fail; --manual runs the server-side checks without them"}`);
     log(`control plane, OpenBao, stack config ready in ${(ctx.timings.setup / 1000).toFixed(1)}s`);
 
@@ -533,7 +536,7 @@ try {
 const skipped = results.filter((r) => r.skipped).length;
 const passed = results.filter((r) => r.ok && !r.skipped).length;
 const failed = results.filter((r) => !r.ok).length;
-console.log(`\nsummary${MANUAL ? " (--manual: objects wired by hand, not by pulumi up)" : ""}:`);
+console.log(`\nsummary, tier ${MANUAL ? "manual (objects wired by hand, not by pulumi up)" : "engine (real pulumi up)"}:`);
 for (const r of results) console.log(`  ${r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL"} ${r.n} ${r.title}${r.ok ? "" : `\n       ${r.error.split("\n")[0]}`}`);
 if (skipped) console.log(`${skipped} skipped`);
 if (Object.keys(ctx.timings).length) console.log(`timings (ms): ${JSON.stringify(ctx.timings)}`);
