@@ -7,17 +7,25 @@
 //     way the language host does (vendored ts-node, with and without type checking), and as a share
 //     of the no-op preview; plus the no-op preview with PULUMI_NODEJS_TRANSPILE_ONLY=true
 //   - propagation delay of a value changed in OpenBao into the Kubernetes Secret
+//   - OpenBao restarted (sealed) -> unsealed by `pulumi up`
+//   - the same objects from a bare TypeScript program (bench/bare: same providers, no components,
+//     no init provider, no waits) on a fresh plane: up -> all synced, no-op preview, no-op up; the
+//     ratios ours/bare are the figures that matter (targets: converge <= 2x, no-op preview <= 1.3x)
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Kube, bao, bringUp, cfgArgs, log, missingPlugins, pulumiEnv, pulumiOk, repoRoot, stopAll, waitFor } from "./local/lib.mjs";
+import {
+    Kube, allocateState, bao, bringUp, cfgArgs, log, makePki, missingPlugins, paths, prepareEsoChart, pulumiEnv, pulumiOk, repoRoot, restartBao,
+    startBao, startControlPlane, startEsoSupervisor, stopAll, waitFor,
+} from "./local/lib.mjs";
 import { wireManually } from "./local/manual.mjs";
 
 const APP_NS = "demo-external-secrets";
 const NAMES = ["example-password", "database-credentials", "gitlab-registry-secret"];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-bench-"));
+const bareDir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-bench-bare-"));
 const fig = {};
 const s = (ms) => `${(ms / 1000).toFixed(2)}s`;
 
@@ -44,6 +52,65 @@ console.log(JSON.stringify({ register: Number(t1 - t0) / 1e6, load: Number(t2 - 
 function packagesLoad() {
     const code = `const t=process.hrtime.bigint();for (const m of ["@pulumi/pulumi","@pulumi/kubernetes","@pulumi/vault","@pulumi/random","@kubernetes/client-node"]) require(m);console.log(Number(process.hrtime.bigint()-t)/1e6)`;
     return Number(execFileSync(process.execPath, ["-e", code], { cwd: repoRoot, encoding: "utf8" }).trim());
+}
+
+/** `pulumi up` from start until every ExternalSecret is SecretSynced (polled every 250 ms). */
+async function upUntilSynced(d, args, env, kube) {
+    const t0 = Date.now();
+    let syncedAt;
+    let polling = true;
+    const poller = (async () => {
+        while (polling && !syncedAt) {
+            try {
+                if (await allSynced(kube)) syncedAt = Date.now();
+            } catch {
+                /* CRDs not there yet */
+            }
+            await new Promise((r) => setTimeout(r, 250));
+        }
+    })();
+    const up = await pulumiOk(d, ["up", "--yes", "--skip-preview", ...args], { env });
+    if (!syncedAt) await waitFor("all ExternalSecrets synced", () => allSynced(kube), { timeoutMs: 60000, intervalMs: 250 }).then(() => (syncedAt = Date.now()));
+    polling = false;
+    await poller;
+    return { up: up.ms, synced: syncedAt - t0 };
+}
+
+/** The bare baseline on its own fresh plane: OpenBao initialised and unsealed here, then bench/bare. */
+async function bareRun() {
+    const st = await allocateState(bareDir);
+    makePki(bareDir);
+    const { server } = await startControlPlane(bareDir, st);
+    const addr = await startBao(bareDir, st);
+    const init = await bao(bareDir, "PUT", "sys/init", { secret_shares: 1, secret_threshold: 1 });
+    await bao(bareDir, "PUT", "sys/unseal", { key: init.json.keys_base64[0] });
+    await waitFor("OpenBao active", async () => (await bao(bareDir, "GET", "sys/health")).status === 200, { timeoutMs: 30000, intervalMs: 200 });
+    const chart = prepareEsoChart(bareDir);
+    startEsoSupervisor(bareDir);
+    const env = pulumiEnv(bareDir);
+    const cfgFile = path.join(bareDir, "Pulumi.bare.yaml");
+    const args = ["-C", "bench/bare", "--stack", "bare", "--config-file", cfgFile];
+    fs.mkdirSync(paths(bareDir).state, { recursive: true });
+    await pulumiOk(bareDir, ["-C", "bench/bare", "stack", "init", "bare", "--secrets-provider", "passphrase"], { env });
+    const set = (k, v, secret = false) => pulumiOk(bareDir, ["config", "set", ...args, secret ? "--secret" : "--plaintext", k, "--", v], { env });
+    await set("vaultAddress", addr);
+    await set("vaultToken", init.json.root_token, true);
+    await set("kubernetesHost", server);
+    await set("kubernetesCaCert", fs.readFileSync(path.join(paths(bareDir).certs, "ca.crt"), "utf8"));
+    await set("esoChartPath", chart);
+    await set("registryUsername", "e2e-robot");
+    await set("registryServer", "registry.example.test");
+    await set("registryPassword", randomBytes(18).toString("base64url"), true);
+    await set("kubernetes:kubeconfig", paths(bareDir).kubeconfig);
+    const kube = Kube.admin(bareDir);
+    const first = await upUntilSynced(bareDir, args, env, kube);
+    fig.bareFirstUp = first.up;
+    fig.bareUpToAllSynced = first.synced;
+    fig.bareNoopPreview = Math.min(
+        (await pulumiOk(bareDir, ["preview", "--expect-no-changes", ...args], { env })).ms,
+        (await pulumiOk(bareDir, ["preview", "--expect-no-changes", ...args], { env })).ms,
+    );
+    fig.bareNoopUp = (await pulumiOk(bareDir, ["up", "--yes", "--skip-preview", "--expect-no-changes", ...args], { env })).ms;
 }
 
 async function allSynced(kube) {
@@ -81,25 +148,9 @@ try {
         fig.previewUntilPluginErrorTypecheckCold = (await pulumiOk(dir, ["preview", ...cfgArgs(dir)], { env: { ...cold, PULUMI_NODEJS_TRANSPILE_ONLY: "false" } }).catch((e) => e.result)).ms;
     } else {
     log("pulumi up (first deploy)...");
-    const upStart = Date.now();
-    let syncedAt;
-    let polling = true;
-    const poller = (async () => {
-        while (polling && !syncedAt) {
-            try {
-                if (await allSynced(kube)) syncedAt = Date.now();
-            } catch {
-                /* CRDs not there yet */
-            }
-            await new Promise((r) => setTimeout(r, 250));
-        }
-    })();
-    const up = await pulumiOk(dir, ["up", "--yes", "--skip-preview", ...cfgArgs(dir)], { env });
-    if (!syncedAt) await waitFor("all ExternalSecrets synced", () => allSynced(kube), { timeoutMs: 60000, intervalMs: 250 }).then(() => (syncedAt = Date.now()));
-    polling = false;
-    await poller;
-    fig.firstUp = up.ms;
-    fig.upToAllSynced = syncedAt - upStart;
+    const first = await upUntilSynced(dir, cfgArgs(dir), env, kube);
+    fig.firstUp = first.up;
+    fig.upToAllSynced = first.synced;
 
     log("no-op preview / up ...");
     fig.noopPreview = (await pulumiOk(dir, ["preview", "--expect-no-changes", ...cfgArgs(dir)], { env })).ms;
@@ -133,6 +184,19 @@ try {
     }, { timeoutMs: 60000, intervalMs: 100 });
     fig.propagation = Date.now() - tw;
     await bao(dir, "POST", "kv/data/path_to_secret", { data: orig }, token);
+
+    if (!missing.length) {
+        log("reseal: OpenBao restarted (sealed) -> pulumi up unseals ...");
+        await restartBao(dir);
+        const tr0 = Date.now();
+        await pulumiOk(dir, ["up", "--yes", "--skip-preview", ...cfgArgs(dir)], { env });
+        const seal = await bao(dir, "GET", "sys/seal-status");
+        if (seal.json.sealed !== false) throw new Error("still sealed after pulumi up");
+        fig.resealUp = Date.now() - tr0;
+        await stopAll(dir);
+        log("bare baseline (bench/bare) on a fresh plane ...");
+        await bareRun();
+    }
 } catch (e) {
     console.error(`bench failed: ${e.message}`);
     process.exitCode = 1;
@@ -140,7 +204,9 @@ try {
     if (process.env.KEEP === "1") log(`KEEP=1: left running in ${dir}`);
     else {
         await stopAll(dir);
+        await stopAll(bareDir);
         fs.rmSync(dir, { recursive: true, force: true });
+        fs.rmSync(bareDir, { recursive: true, force: true });
     }
 }
 
@@ -173,5 +239,17 @@ if (fig.programLoadTypecheck !== undefined && fig.noopPreview !== undefined) {
     line("packagesLoadOnly", "  of which require() of @pulumi/* + client-node alone");
 }
 line("propagation", "OpenBao change -> Kubernetes Secret (refreshInterval 10s)");
+line("resealUp", "OpenBao restarted (sealed) -> unsealed by pulumi up");
+if (fig.bareUpToAllSynced !== undefined) {
+    const ratio = (a, b, target) => ` = ${(fig[a] / fig[b]).toFixed(2)}x the bare program (target <= ${target}x)`;
+    console.log("-- against the bare program (bench/bare: same objects and providers, no components/init/waits; fresh plane)");
+    line("bareUpToAllSynced", "bare: pulumi up start -> every ExternalSecret SecretSynced");
+    line("upToAllSynced", "ours: the same", ratio("upToAllSynced", "bareUpToAllSynced", 2));
+    line("bareNoopPreview", "bare: no-op pulumi preview (best of 2)");
+    fig.noopPreviewBest = Math.min(fig.noopPreview, fig.noopPreview2 ?? Infinity);
+    line("noopPreviewBest", "ours: no-op pulumi preview (best of 2)", ratio("noopPreviewBest", "bareNoopPreview", 1.3));
+    line("bareNoopUp", "bare: no-op pulumi up");
+    line("noopUp", "ours: no-op pulumi up", ` = ${(fig.noopUp / fig.bareNoopUp).toFixed(2)}x the bare program`);
+}
 if (fig.blocked) console.log(`NOT MEASURED: ${fig.blocked}`);
 console.log(JSON.stringify(fig));
