@@ -222,8 +222,13 @@ async function providerAddress(args: VaultServerArgs, scheme: "http" | "https"):
 
 const auditHclExample = 'audit "file" "stdout" { options { file_path = "/dev/stdout" } }';
 
-/** The audit devices in a `sys/audit` answer; none is an error that says how to declare one. */
+/**
+ * The audit devices in a `sys/audit` answer; none is an error that says how to declare one. No
+ * answer at all (a preview while the provider's token is not known yet, e.g. Vault sealed) is not
+ * an answer: nothing to check until `up`.
+ */
 export function auditDeviceNames(sysAuditJson: string | undefined): string[] {
+    if (!sysAuditJson) return [];
     const names = Object.keys(JSON.parse(sysAuditJson || "{}") as Record<string, unknown>).sort();
     if (names.length === 0) {
         throw new Error(

@@ -37,6 +37,11 @@ function checkPath(rule: PathRule, isEso: boolean, cfg: LeastPrivilegeConfig): A
             `path "${rule.path}"${where(rule)} starts with a wildcard, so it spans every secrets engine and auth mount`,
             "name the mount explicitly (e.g. \"kv/data/<app>/...\")",
         ]);
+    } else if (isEso && /[*+]/.test(rule.path)) {
+        out.push([
+            `the external-secrets policy uses the glob path "${rule.path}"${where(rule)}: every store logging in with it can read every secret below it`,
+            "grant read on the exact kv/data/<path> and kv/metadata/<path> entries the ExternalSecrets reference (the program generates them from appSecrets)",
+        ]);
     }
     const broad = rule.capabilities.filter((c) => cfg.broadCapabilities.includes(c));
     if (/[*+]/.test(rule.path) && broad.length > 0) {
@@ -61,7 +66,7 @@ export const vaultPolicyLeastPrivilege: ResourceValidationPolicy = {
     name: "vault-policy-least-privilege",
     description:
         'Vault policies name exact paths: no bare path "*", no wildcard mounts, no write/delete/sudo on globs, ' +
-        "and the external-secrets policy is read-only.",
+        "and the external-secrets policy is read-only on exact paths (no globs).",
     configSchema: {
         properties: {
             broadCapabilities: {

@@ -26,9 +26,18 @@ describe("vault-policy-least-privilege", () => {
         ]);
     });
 
-    it("allows read and list under a glob", async () => {
-        const v = await validateResource(vaultPolicyLeastPrivilege, withHcl('path "kv/data/apps/*" { capabilities = ["read", "list"] }'));
+    it("allows read and list under a glob in a policy other than ESO's", async () => {
+        const v = await validateResource(vaultPolicyLeastPrivilege, appPolicy('path "kv/data/apps/*" { capabilities = ["read", "list"] }'));
         expect(v.violations).toEqual([]);
+    });
+
+    it.each([["kv/data/*"], ["kv/metadata/apps/+"]])("flags the glob %s in the external-secrets policy, even read-only", async (path) => {
+        const v = await validateResource(vaultPolicyLeastPrivilege, withHcl(`path "${path}" { capabilities = ["read"] }`));
+        expect(v.violations).toEqual([
+            P +
+                `the external-secrets policy uses the glob path "${path}" (line 1): every store logging in with it can read every secret below it. ` +
+                "Fix: grant read on the exact kv/data/<path> and kv/metadata/<path> entries the ExternalSecrets reference (the program generates them from appSecrets).",
+        ]);
     });
 
     it.each([
