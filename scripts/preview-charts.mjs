@@ -33,7 +33,12 @@ let failed = 0;
 try {
     const st = await allocateState(dir);
     makePki(dir);
-    await startControlPlane(dir, st);
+    // The API server's audit log shows every dry-run request and its answer.
+    const auditLog = path.join(dir, "apiserver-audit.log");
+    fs.writeFileSync(path.join(dir, "audit-policy.yaml"), "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  verbs: [create, patch, update]\n");
+    await startControlPlane(dir, st, { apiserverArgs: ["--audit-policy-file", path.join(dir, "audit-policy.yaml"), "--audit-log-path", auditLog, "--audit-log-format", "json"] });
+    const auditEvents = () =>
+        (fs.existsSync(auditLog) ? fs.readFileSync(auditLog, "utf8").split("\n") : []).filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.stage === "ResponseComplete");
     let esoChart = esoSrc;
     if (esoCrds) {
         process.env.EXTERNAL_SECRETS_CHART_BIN = esoSrc;
@@ -54,13 +59,19 @@ try {
         await set("vaultChartPath", vaultChart);
         await set("esoChartPath", esoChart);
         await set("kubernetes:kubeconfig", paths(dir).kubeconfig);
+        // The provider dry-runs each create on the API server only where its namespace exists (else it
+        // falls back to client-side): create the namespaces first so every namespaced object is dry-run.
+        for (const ns of ["vault", "external-secrets", "demo-external-secrets"]) {
+            await kube.request("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+        }
         if (stack === "prod") {
             // Prod verifies Vault's TLS with a CA file and expects its namespace (with the TLS Secret) to exist.
             execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=preview-ca", "-keyout", path.join(dir, "ca.key"), "-out", path.join(dir, "vault-ca.pem")], { stdio: "ignore" });
             await set("vaultCaCertFile", path.join(dir, "vault-ca.pem"));
-            await kube.request("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "vault" } });
         }
+        const t0 = Date.now() - 1000;
         const r = await pulumi(dir, ["preview", "--json", ...args], { env });
+        if (process.env.KEEP === "1") fs.writeFileSync(path.join(dir, `preview-${stack}.json`), r.stdout);
         let j;
         try {
             j = JSON.parse(r.stdout);
@@ -70,17 +81,29 @@ try {
         const steps = j.steps ?? [];
         const errors = (j.diagnostics ?? []).filter((d) => d.severity === "error");
         const childrenOf = (name) => steps.filter((s) => (s.newState?.parent ?? "").endsWith(`::${name}`)).length;
+        // Every dry-run request the provider sent the API server during this preview, and its answer.
+        const dry = auditEvents().filter((e) => /[?&]dryRun=All/.test(e.requestURI) && Date.parse(e.requestReceivedTimestamp) >= t0);
+        const accepted = dry.filter((e) => e.responseStatus?.code < 300);
+        // The namespaces this script created itself answer 409 AlreadyExists, as expected.
+        const preCreated = (e) => e.objectRef?.resource === "namespaces" && e.responseStatus?.code === 409;
+        const rejected = dry.filter((e) => !(e.responseStatus?.code < 300) && !preCreated(e)).map((e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}: ${e.responseStatus?.code} ${e.responseStatus?.reason ?? ""}`);
+        const k8sCreates = steps.filter((s) => s.op === "create" && /^kubernetes:/.test(s.newState?.type ?? "") && !/helm\.sh/.test(s.newState?.type ?? ""));
         const res = {
             stack,
             exit: r.code,
             creates: steps.filter((s) => s.op === "create").length,
             vaultChartObjects: childrenOf("platform-chart"),
             esoChartObjects: childrenOf("platform-eso-chart"),
+            kubernetesCreates: k8sCreates.length,
+            dryRunAccepted: accepted.length,
+            // Creates whose inputs are not known in a preview (e.g. from another resource's outputs) are not dry-run.
+            notDryRun: k8sCreates.length - accepted.length - dry.filter(preCreated).length,
+            dryRunRejected: rejected,
             errors: errors.map((d) => d.message.split("\n")[0].slice(0, 300)),
         };
         results.push(res);
-        if (r.code !== 0 || errors.length) failed++;
-        log(`${stack}: exit ${res.exit}, ${res.creates} creates, vault chart ${res.vaultChartObjects} objects, external-secrets chart ${res.esoChartObjects} objects${errors.length ? `, ${errors.length} errors: ${res.errors.join(" | ")}` : ""}`);
+        if (r.code !== 0 || errors.length || rejected.length || accepted.length === 0) failed++;
+        log(`${stack}: exit ${res.exit}, ${res.creates} creates, vault chart ${res.vaultChartObjects} objects, external-secrets chart ${res.esoChartObjects} objects; ${res.kubernetesCreates} Kubernetes creates, ${res.dryRunAccepted} accepted in the API server's dry run, ${res.dryRunRejected.length} rejected, ${res.notDryRun} not dry-run (inputs unknown in a preview or namespace pre-created)${res.dryRunRejected.length ? ` (${res.dryRunRejected.join("; ")})` : ""}${errors.length ? `, ${errors.length} errors: ${res.errors.join(" | ")}` : ""}`);
     }
 } catch (e) {
     console.error(`preview-charts failed: ${e.message}`);

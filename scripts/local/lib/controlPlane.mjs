@@ -6,7 +6,7 @@ import { writeAdminKubeconfig } from "./pki.mjs";
 import { ensureAlive, startDaemon, waitFor } from "./process.mjs";
 
 /** etcd + kube-apiserver + kube-controller-manager on loopback; resolves when /readyz and the SA controller work. */
-export async function startControlPlane(dir, st, { controllerManager = true } = {}) {
+export async function startControlPlane(dir, st, { controllerManager = true, apiserverArgs = [] } = {}) {
     const p = paths(dir);
     const c = p.certs;
     const etcd = toolPath("etcd");
@@ -37,6 +37,7 @@ export async function startControlPlane(dir, st, { controllerManager = true } = 
         "--allow-privileged=true",
         "--profiling=false",
         "--enable-priority-and-fairness=false",
+        ...apiserverArgs,
     ]);
     const admin = () => Kube.admin(dir);
     await waitFor("kube-apiserver /readyz", async () => (await admin().get("/readyz")).status === 200, {
