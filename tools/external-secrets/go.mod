@@ -1,7 +1,8 @@
 // Wrapper module for the external-secrets (ESO) controller.
 // v0.16.2: newest release available as a single Go module that serves
-// external-secrets.io/v1. v1.x splits apis/runtime/providers into nested
-// modules that have no tagged versions on the module proxy.
+// external-secrets.io/v1. v1.x/2.x split apis/runtime/providers into nested
+// untagged modules; the module proxy refuses (403) the pseudo-versions of the
+// v2.9.0 commit (root and nested) and of the v1.3.2 commit (nested): see NOTES.md.
 module vault-eso-platform/tools/external-secrets
 
 go 1.24.2
