@@ -415,6 +415,8 @@ async function main() {
             { key: "vault-eso-platform:appNamespace", value: "Bad_Namespace", expect: /appNamespace:.*Bad_Namespace/ },
             { key: "vault-eso-platform:esoTokenTtl", value: "1 hour", expect: /esoTokenTtl: "1 hour" is not a duration/ },
             { key: "vault-eso-platform:refreshInterval", value: "1s", expect: /refreshInterval:/ },
+            // A misspelled key is an error, not silently ignored (HA would look on while it is off).
+            { key: "vault-eso-platform:vaultHA", value: "true", expect: /vaultHA: .*did you mean vaultHa\?/ },
         ];
         const notes = [];
         for (const c of cases) {
