@@ -1,16 +1,23 @@
+// `npm test` runs these three projects (after `tsc --noEmit` and eslint); `npm run bench:tests`
+// times them per file. The end-to-end tier with the real pulumi CLI is jest.engine.config.js.
+//
 // Type-checking happens once in `npm run build` (tsc --noEmit); with isolatedModules in
-// tsconfig.json ts-jest only transpiles,
-// which keeps each test file's start-up cheap.
+// tsconfig.json ts-jest only transpiles, which keeps each test file's start-up cheap.
 const transform = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
-// Each program run serializes the init/unseal provider (~2 s, more while Go builds share the CPU).
-const common = { testEnvironment: "node", transform, moduleFileExtensions: ["ts", "js", "json"] };
+// globalSetup provisions OpenBao for the provider project; see test/support/global-setup.js.
+const common = {
+    testEnvironment: "node",
+    transform,
+    moduleFileExtensions: ["ts", "js", "json"],
+    globalSetup: "<rootDir>/test/support/global-setup.js",
+};
 
 module.exports = {
     testTimeout: 120000,
-  projects: [
-    { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
-    { ...common, displayName: "policies", testMatch: ["<rootDir>/test/policies/**/*.test.ts"] },
-    // Real OpenBao server tests: slower, one file at a time to keep the 2 cores for the servers.
-    { ...common, displayName: "provider", testMatch: ["<rootDir>/test/provider/**/*.test.ts"] },
-  ],
+    projects: [
+        { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+        { ...common, displayName: "policies", testMatch: ["<rootDir>/test/policies/**/*.test.ts"] },
+        // Real OpenBao servers, each file its own (isolation: every file initialises its servers).
+        { ...common, displayName: "provider", testMatch: ["<rootDir>/test/provider/**/*.test.ts"] },
+    ],
 };

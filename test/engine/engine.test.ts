@@ -1,5 +1,7 @@
-// The real Pulumi engine (tools-built `pulumi`, local file backend) running test/provider/e2e
+// The real Pulumi engine (tools-built `pulumi`, local file backend) running test/engine/program
 // against a real OpenBao: what the state holds, what preview shows, what destroy leaves.
+// End-to-end tier (`npm run test:engine`), not `npm test`: it needs the pulumi CLI, which the
+// engine project's globalSetup provisions through the tools runner (a ~25 min cold build).
 import { execFile, execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -20,8 +22,8 @@ beforeAll(() => {
     // The program runs from a temp copy, so stack files (Pulumi.<stack>.yaml) never land in the checkout.
     program = path.join(dir, "program");
     fs.mkdirSync(program);
-    fs.copyFileSync(path.join(__dirname, "e2e", "Pulumi.yaml"), path.join(program, "Pulumi.yaml"));
-    const index = fs.readFileSync(path.join(__dirname, "e2e", "index.ts"), "utf8");
+    fs.copyFileSync(path.join(__dirname, "program", "Pulumi.yaml"), path.join(program, "Pulumi.yaml"));
+    const index = fs.readFileSync(path.join(__dirname, "program", "index.ts"), "utf8");
     fs.writeFileSync(path.join(program, "index.ts"), index.replace("../../../components/", `${root}/components/`));
     fs.writeFileSync(path.join(program, "package.json"), JSON.stringify({ name: "vault-init-e2e", main: "index.ts", devDependencies: { typescript: "*" } }));
     fs.symlinkSync(path.join(root, "node_modules"), path.join(program, "node_modules"));
