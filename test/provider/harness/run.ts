@@ -21,11 +21,25 @@ export class ProviderRunner {
     public transcript = "";
     private constructor(private readonly dir: string, private readonly providerFile: string) {}
 
-    /** Serializes the provider once (in its own process, through Pulumi's ts-node) into a temp dir. */
+    /**
+     * A temp dir holding the serialized provider: the one the jest globalSetup serialized for this
+     * run (test/support/global-setup.js, VAULT_INIT_PROVIDER_JS), else serialized here (in its own
+     * process, through Pulumi's ts-node).
+     */
     static async create(): Promise<ProviderRunner> {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-init-provider-"));
         const file = path.join(dir, "provider.js");
-        await node([path.join(here, "serialize.js"), file]);
+        try {
+            const shared = process.env.VAULT_INIT_PROVIDER_JS;
+            if (shared) {
+                fs.copyFileSync(shared, file);
+            } else {
+                await node([path.join(here, "serialize.js"), file]);
+            }
+        } catch (e) {
+            fs.rmSync(dir, { recursive: true, force: true });
+            throw e;
+        }
         return new ProviderRunner(dir, file);
     }
 
