@@ -1,7 +1,8 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { CONFIG_KEYS, DEFAULTS, parseDuration } from "../../components/config";
+import { CONFIG_KEYS, DEFAULTS, loadConfig, parseDuration } from "../../components/config";
 import type { PlatformConfig } from "../../components/config";
 import { runProgram, stackConfig } from "../support/program";
 
@@ -15,9 +16,19 @@ interface Loaded {
     read: string[];
 }
 
+// Keys read by the current load() (Config.get, getSecret, getObject... all go through getImpl).
+let read: string[] = [];
+const proto = pulumi.Config.prototype as any;
+const getImpl = proto.getImpl;
+proto.getImpl = function (this: { name: string }, key: string, ...rest: unknown[]) {
+    read.push(`${this.name}:${key}`);
+    return getImpl.call(this, key, ...rest);
+};
+
 /**
  * Loads config for a stack (dev unless given) plus overrides (undefined removes a key); `raw`
- * entries are full "namespace:key" keys, for other namespaces.
+ * entries are full "namespace:key" keys, for other namespaces. Loading only reads config, so one
+ * SDK instance serves every load: each replaces the stack, the whole config map and its secret keys.
  */
 async function load(overrides: Record<string, string | undefined>, secrets: Record<string, string> = password, raw: Record<string, string> = {}, stack = "dev"): Promise<Loaded> {
     const all = { ...stackConfig(stack), ...raw };
@@ -25,26 +36,16 @@ async function load(overrides: Record<string, string | undefined>, secrets: Reco
         if (v === undefined) delete all[`${project}:${k}`];
         else all[`${project}:${k}`] = v;
     }
-    let result: Loaded = { read: [] };
-    await jest.isolateModulesAsync(async () => {
-        const pulumi = await import("@pulumi/pulumi");
-        await pulumi.runtime.setMocks({ newResource: () => ({ id: "x", state: {} }), call: () => ({}) }, project, stack, false);
-        pulumi.runtime.setAllConfig(all, Object.keys(secrets).map((k) => `${project}:${k}`));
-        const read: string[] = [];
-        const proto = pulumi.Config.prototype as any;
-        const getImpl = proto.getImpl;
-        proto.getImpl = function (this: { name: string }, key: string, ...rest: unknown[]) {
-            read.push(`${this.name}:${key}`);
-            return getImpl.call(this, key, ...rest);
-        };
-        const { loadConfig } = await import("../../components/config");
-        try {
-            result = { cfg: loadConfig(), read };
-        } catch (e) {
-            result = { error: (e as Error).message, read };
-        }
-    });
-    return result;
+    await pulumi.runtime.setMocks({ newResource: () => ({ id: "x", state: {} }), call: () => ({}) }, project, stack, false);
+    pulumi.runtime.setAllConfig(all, Object.keys(secrets).map((k) => `${project}:${k}`));
+    // Nothing of a previous load is left: exactly this config is visible.
+    expect(pulumi.runtime.allConfig()).toEqual(all);
+    read = [];
+    try {
+        return { cfg: loadConfig(), read };
+    } catch (e) {
+        return { error: (e as Error).message, read };
+    }
 }
 
 async function problems(overrides: Record<string, string | undefined>, secrets?: Record<string, string>): Promise<string> {
