@@ -4,8 +4,8 @@
 // Type-checking happens once in `npm run build` (tsc --noEmit); with isolatedModules in
 // tsconfig.json ts-jest only transpiles, which keeps each test file's start-up cheap.
 const transform = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
-// globalSetup provisions OpenBao (provider project) and serializes the init/unseal provider once
-// per run (every project); see test/support/global-setup.js.
+// globalSetup serializes the init/unseal provider once per run (every project) and provisions
+// OpenBao (the provider project's own file); see test/support/global-setup.js.
 const common = {
     testEnvironment: "node",
     transform,
@@ -23,6 +23,6 @@ module.exports = {
         { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
         { ...common, displayName: "policies", testMatch: ["<rootDir>/test/policies/**/*.test.ts"] },
         // Real OpenBao servers, each file its own (isolation: every file initialises its servers).
-        { ...common, displayName: "provider", testMatch: ["<rootDir>/test/provider/**/*.test.ts"] },
+        { ...common, displayName: "provider", testMatch: ["<rootDir>/test/provider/**/*.test.ts"], globalSetup: "<rootDir>/test/support/global-setup-provider.js" },
     ],
 };

@@ -7,5 +7,5 @@ const base = require("./jest.config.js");
 module.exports = {
     testTimeout: 240000,
     maxWorkers: 1,
-    projects: [{ ...base.projects[0], displayName: "engine", testMatch: ["<rootDir>/test/engine/**/*.test.ts"] }],
+    projects: [{ ...base.projects[0], displayName: "engine", testMatch: ["<rootDir>/test/engine/**/*.test.ts"], globalSetup: "<rootDir>/test/support/global-setup-engine.js" }],
 };

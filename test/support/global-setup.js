@@ -1,5 +1,7 @@
-// Jest globalSetup of every project (jest.config.js, jest.engine.config.js): provisions what the
-// tests need, once per run, before any test file starts, so `npm ci && npm test` needs nothing else.
+// Jest globalSetup (jest.config.js, jest.engine.config.js): provisions what the tests need, once
+// per run, before any test file starts, so `npm ci && npm test` needs nothing else. Jest runs each
+// globalSetup *file* once per run (with the first project naming it), so the projects that need
+// tools name their own small file: global-setup-provider.js, global-setup-engine.js.
 //   - the VaultInit provider, serialized once as the engine does (harness/serialize.js, Pulumi's
 //     ts-node) and cached by the hash of everything it is built from: the provider suites run it,
 //     and the whole-program mock runs reuse its text instead of re-serializing it for every run
@@ -18,13 +20,13 @@ const path = require("path");
 const root = path.resolve(__dirname, "..", "..");
 const runner = path.join(root, "tools", "run.mjs");
 
-module.exports = async function globalSetup(_globalConfig, projectConfig) {
-    const project = projectConfig.displayName?.name ?? projectConfig.displayName;
+/** Provisions the serialized provider and the named tools ("bao", "pulumi"). */
+async function provision(tools) {
     const steps = [serializedProvider()];
-    if (project === "provider" || project === "engine") {
+    if (tools.includes("bao")) {
         steps.push(tool("openbao", "bao").then((p) => p && (process.env.BAO_BIN = p)));
     }
-    if (project === "engine") {
+    if (tools.includes("pulumi")) {
         steps.push(tool("pulumi", "pulumi"));
     }
     // Wait for all (a failure must not leave a child running), then report the first failure.
@@ -32,7 +34,10 @@ module.exports = async function globalSetup(_globalConfig, projectConfig) {
     if (failed) {
         throw failed.reason;
     }
-};
+}
+
+module.exports = () => provision([]);
+module.exports.provision = provision;
 
 /** Path of a ready tool binary, building/downloading its wrapper first if needed; undefined if BAO_BIN is preset. */
 async function tool(wrapper, binary) {
