@@ -1,5 +1,5 @@
 // Drives the serialized VaultInit provider in fresh Node processes, like the engine's dynamic provider host.
-import { execFile } from "child_process";
+import { ChildProcess, execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -19,6 +19,8 @@ export interface OpResult {
 export class ProviderRunner {
     /** Every line the provider printed across runs, for the no-leak assertion. */
     public transcript = "";
+    /** Operations still running (a timed-out test leaves one behind until cleanup() stops it). */
+    private readonly running = new Set<ChildProcess>();
     private constructor(private readonly dir: string, private readonly providerFile: string) {}
 
     /**
@@ -52,7 +54,7 @@ export class ProviderRunner {
         const req = path.join(this.dir, `req-${stamp}.json`);
         const res = path.join(this.dir, `res-${stamp}.json`);
         fs.writeFileSync(req, JSON.stringify({ op, args }));
-        const { stdout, stderr } = await node([path.join(here, "driver.js"), this.providerFile, req, res]);
+        const { stdout, stderr } = await node([path.join(here, "driver.js"), this.providerFile, req, res], this.running);
         const output = stdout + stderr;
         this.transcript += output;
         const parsed = JSON.parse(fs.readFileSync(res, "utf8"));
@@ -62,19 +64,24 @@ export class ProviderRunner {
     }
 
     cleanup(): void {
+        for (const p of this.running) {
+            p.kill("SIGKILL");
+        }
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }
 
-function node(args: string[]): Promise<{ stdout: string; stderr: string }> {
+function node(args: string[], running?: Set<ChildProcess>): Promise<{ stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        execFile(process.execPath, args, { cwd: root, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+        const child = execFile(process.execPath, args, { cwd: root, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+            running?.delete(child);
             if (err) {
                 reject(new Error(`${err.message}\n${stderr}`));
             } else {
                 resolve({ stdout, stderr });
             }
         });
+        running?.add(child);
     });
 }
 
