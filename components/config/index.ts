@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import { DEFAULTS } from "./defaults";
+import { unknownKeyProblems } from "./keys";
 import { ConfigReader } from "./reader";
 import type { PlatformConfig } from "./types";
 import { checkDnsLabel, checkDnsSubdomain, checkDuration, checkUrl, checkVaultPath, parseDuration } from "./validators";
 
 export { DEFAULTS } from "./defaults";
+export { CONFIG_KEYS, closestKey } from "./keys";
 export * from "./types";
 export * from "./validators";
 
@@ -16,6 +18,8 @@ export * from "./validators";
 export function loadConfig(config: pulumi.Config = new pulumi.Config()): PlatformConfig {
     const r = new ConfigReader(config);
     const d = DEFAULTS;
+    // Keys of our namespace that nothing reads: typos such as vaultHA (for vaultHa) would be ignored.
+    for (const u of unknownKeyProblems(config.name, Object.keys(pulumi.runtime.allConfig()))) r.problem(u.key, u.reason);
 
     const environment = r.string("environment", pulumi.getStack(), checkDnsLabel);
     const vaultMode = r.oneOf("vaultMode", d.vaultMode, ["chart", "external"] as const);

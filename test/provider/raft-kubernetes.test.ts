@@ -1,6 +1,6 @@
 // Two-node raft cluster reached only through (fake) Kubernetes API port-forwards:
 // the leader is initialised and unsealed, the follower joins and is unsealed.
-import { BaoServer } from "../support/openbao";
+import { BaoServer, settleAll } from "../support/openbao";
 import { FakeKube, startFakeKube } from "./harness/fake-kube";
 import { ProviderRunner, engineView, inputs } from "./harness/run";
 
@@ -13,11 +13,11 @@ let runner: ProviderRunner;
 let props: Record<string, unknown>;
 
 beforeAll(async () => {
-    [leader, follower, kube, runner] = await Promise.all([
-        BaoServer.start({ nodeId: "vault-0" }),
-        BaoServer.start({ nodeId: "vault-1" }),
-        startFakeKube("vault"),
-        ProviderRunner.create(),
+    await settleAll([
+        BaoServer.start({ nodeId: "vault-0" }).then((s) => (leader = s)),
+        BaoServer.start({ nodeId: "vault-1" }).then((s) => (follower = s)),
+        startFakeKube("vault").then((k) => (kube = k)),
+        ProviderRunner.create().then((r) => (runner = r)),
     ]);
     kube.pods.set("vault-0", { host: "127.0.0.1", port: leader.port });
     kube.pods.set("vault-1", { host: "127.0.0.1", port: follower.port });

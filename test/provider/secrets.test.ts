@@ -1,6 +1,7 @@
 // The resource registers keys and token as secret outputs and marks adopt inputs secret (no server needed).
 import * as pulumi from "@pulumi/pulumi";
 import { VaultInit, vaultInitOptions } from "../../components/vault/init";
+import { reuseSerializedProvider } from "../support/mocks";
 
 test("additionalSecretOutputs always include rootToken and unsealKeys", () => {
     expect(vaultInitOptions().additionalSecretOutputs).toEqual(["rootToken", "unsealKeys"]);
@@ -28,6 +29,8 @@ test("the registered resource carries the secret options and secret adopt inputs
         "stack",
         false,
     );
+    // The provider's text is not what this test is about (shamir.test.ts checks it): reuse this run's.
+    reuseSerializedProvider();
     // The engine (not the mocks) applies additionalSecretOutputs: record what reaches the monitor.
     const monitor = (pulumi.runtime as unknown as { getMonitor(): { registerResource(req: RegisterReq, cb: unknown): unknown } }).getMonitor();
     const register = monitor.registerResource.bind(monitor);

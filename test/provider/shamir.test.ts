@@ -1,6 +1,6 @@
 // VaultInit provider against one real OpenBao server (shamir seal), driven through the serialized
 // provider in fresh processes. Tests run in order and share the server: each builds on the last state.
-import { BaoServer } from "../support/openbao";
+import { BaoServer, settleAll } from "../support/openbao";
 import { ProviderRunner, engineView, inputs, isWireSecret } from "./harness/run";
 
 jest.setTimeout(90000);
@@ -14,7 +14,7 @@ let keys: string[];
 let token: string;
 
 beforeAll(async () => {
-    [server, runner] = await Promise.all([BaoServer.start(), ProviderRunner.create()]);
+    await settleAll([BaoServer.start().then((s) => (server = s)), ProviderRunner.create().then((r) => (runner = r))]);
     addr = { address: server.address };
 });
 

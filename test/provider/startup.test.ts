@@ -1,6 +1,6 @@
 // Vault not answering yet (pod starting): create waits within timeoutSeconds, then initialises;
 // if it never answers, the error names the address and the last transport error.
-import { BaoServer } from "../support/openbao";
+import { BaoServer, settleAll } from "../support/openbao";
 import { ProviderRunner, inputs } from "./harness/run";
 
 jest.setTimeout(90000);
@@ -9,7 +9,7 @@ let server: BaoServer;
 let runner: ProviderRunner;
 
 beforeAll(async () => {
-    [server, runner] = await Promise.all([BaoServer.start(), ProviderRunner.create()]);
+    await settleAll([BaoServer.start().then((s) => (server = s)), ProviderRunner.create().then((r) => (runner = r))]);
     await server.stop();
 });
 

@@ -1,6 +1,6 @@
 // HTTPS: the certificate is checked against caCert and tlsServerName (as for a port-forward to
 // 127.0.0.1); certificate errors fail at once, before anything is changed.
-import { BaoServer, makeTestTls } from "../support/openbao";
+import { BaoServer, makeTestTls, settleAll } from "../support/openbao";
 import { ProviderRunner, inputs } from "./harness/run";
 
 jest.setTimeout(90000);
@@ -10,7 +10,7 @@ let server: BaoServer;
 let runner: ProviderRunner;
 
 beforeAll(async () => {
-    [server, runner] = await Promise.all([BaoServer.start({ tls }), ProviderRunner.create()]);
+    await settleAll([BaoServer.start({ tls }).then((s) => (server = s)), ProviderRunner.create().then((r) => (runner = r))]);
 });
 
 afterAll(async () => {

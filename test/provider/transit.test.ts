@@ -1,5 +1,5 @@
 // Auto-unseal (transit seal held by a -dev OpenBao): init returns recovery keys, no unseal calls.
-import { BaoServer, startTransitKeyHolder } from "../support/openbao";
+import { BaoServer, TransitSeal, settleAll, startTransitKeyHolder } from "../support/openbao";
 import { ProviderRunner, engineView, inputs } from "./harness/run";
 
 jest.setTimeout(90000);
@@ -9,10 +9,12 @@ let server: BaoServer;
 let runner: ProviderRunner;
 
 beforeAll(async () => {
-    const [t, r] = await Promise.all([startTransitKeyHolder(), ProviderRunner.create()]);
-    holder = t.server;
-    runner = r;
-    server = await BaoServer.start({ transit: t.seal });
+    let seal: TransitSeal | undefined;
+    await settleAll([
+        startTransitKeyHolder().then((t) => ({ server: holder, seal } = t)),
+        ProviderRunner.create().then((r) => (runner = r)),
+    ]);
+    server = await BaoServer.start({ transit: seal! });
 });
 
 afterAll(async () => {

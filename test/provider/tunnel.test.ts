@@ -15,6 +15,8 @@ const driver = path.join(__dirname, "harness", "tunnel-driver.js");
 let kube: FakeKube;
 let pods: http.Server[] = [];
 let dir: string;
+/** Every driver started, so that a failed or timed-out test leaves none running. */
+const drivers: ChildProcess[] = [];
 
 beforeAll(async () => {
     kube = await startFakeKube("vault");
@@ -24,8 +26,16 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+    for (const p of drivers) {
+        if (p.exitCode === null && p.signalCode === null) {
+            p.kill("SIGKILL");
+        }
+    }
     await kube?.close();
-    pods.forEach((p) => p.close());
+    pods.forEach((p) => {
+        p.closeAllConnections();
+        p.close();
+    });
     fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -50,7 +60,10 @@ test("does not keep a Pulumi program process alive, even with an idle keep-alive
     expect(address).toBe(`http://127.0.0.1:${localPort}`);
     const agent = new http.Agent({ keepAlive: true });
     await expect(get(address, agent)).resolves.toBe("vault-0");
-    const code = await new Promise((resolve) => (proc.exitCode !== null ? resolve(proc.exitCode) : proc.once("exit", resolve)));
+    // The keep-alive connection stays open; the driver now lets go of its only other handle (stdin).
+    const exited = new Promise((resolve) => (proc.exitCode !== null ? resolve(proc.exitCode) : proc.once("exit", resolve)));
+    proc.stdin?.end("go\n");
+    const code = await exited;
     expect(code).toBe(0);
     agent.destroy();
 });
@@ -127,7 +140,8 @@ function get(base: string, agent: http.Agent | false = false): Promise<string> {
 async function startTunnel(args: Record<string, unknown>, exit = false): Promise<{ proc: ChildProcess; address: string }> {
     const file = path.join(dir, `args-${Date.now()}.json`);
     fs.writeFileSync(file, JSON.stringify(args));
-    const proc = spawn(process.execPath, [driver, file, ...(exit ? ["--exit"] : [])], { cwd: path.resolve(__dirname, "..", ".."), stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [driver, file, ...(exit ? ["--exit"] : [])], { cwd: path.resolve(__dirname, "..", ".."), stdio: [exit ? "pipe" : "ignore", "pipe", "pipe"] });
+    drivers.push(proc);
     let out = "";
     let err = "";
     proc.stderr?.on("data", (d) => (err += d));
@@ -139,7 +153,8 @@ async function startTunnel(args: Record<string, unknown>, exit = false): Promise
                 resolve(JSON.parse(line).address);
             }
         });
-        proc.once("exit", (code) => (out.includes("{") ? undefined : reject(new Error(`tunnel driver exited ${code}: ${err}`))));
+        // "close" (not "exit"): all of its output has been read by then.
+        proc.once("close", (code) => (out.includes("{") ? undefined : reject(new Error(`tunnel driver exited ${code}: ${err}`))));
     });
     return { proc, address };
 }

@@ -1,4 +1,5 @@
 import type * as pulumiType from "@pulumi/pulumi";
+import * as fs from "fs";
 
 /** One registered resource as the engine would see it: resolved inputs plus graph edges. */
 export interface Recorded {
@@ -51,6 +52,30 @@ function mockedState(type: string, name: string, inputs: any): Record<string, un
 }
 
 /**
+ * Makes the given SDK instance reuse the VaultInit provider text that the jest globalSetup
+ * serialized for this run (test/support/global-setup.js), instead of serializing the same provider
+ * again for every program run (~1-2 s each). Other dynamic providers are serialized as usual.
+ * Call it with the SDK's module registry active (inside jest.isolateModulesAsync if the SDK was loaded there).
+ */
+export function reuseSerializedProvider(): void {
+    const file = process.env.VAULT_INIT_PROVIDER_JS;
+    if (!file) return;
+    const text = fs.readFileSync(file, "utf8");
+    const { containsSecrets } = JSON.parse(fs.readFileSync(`${file}.json`, "utf8")) as { containsSecrets: boolean };
+    // The module dynamic.Resource loads to serialize its provider, from this SDK's registry.
+    const closure = require("@pulumi/pulumi/runtime/closure/serializeClosure");
+    const serialize = closure.serializeFunction;
+    closure.serializeFunction = (func: () => unknown, args?: unknown) => {
+        // dynamic.Resource passes `() => provider`; anything else is not ours to shortcut.
+        if (String(func) === "() => provider") {
+            const { vaultInitProvider } = require("../../components/vault/init/provider");
+            if (func() === vaultInitProvider) return Promise.resolve({ text, containsSecrets });
+        }
+        return serialize(func, args);
+    };
+}
+
+/**
  * Installs Pulumi mocks on the given SDK instance and records every registration, including the
  * parent and dependency URNs the mock monitor receives (the Mocks interface itself omits them).
  * Unmocked provider functions (`call`) throw, so a test never depends on an accidental lookup;
@@ -70,6 +95,7 @@ export async function installMocks(
 ): Promise<Recorded[]> {
     const recorded: Recorded[] = [];
     const edges = new Map<string, Partial<Recorded>>();
+    reuseSerializedProvider();
     await pulumi.runtime.setMocks(
         {
             newResource(args) {

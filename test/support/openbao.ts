@@ -10,10 +10,19 @@ import * as path from "path";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 
-/** Absolute path of the `bao` binary, via the tools contract (`node tools/run.mjs --path bao`). */
+/**
+ * Absolute path of the `bao` binary: BAO_BIN if set (the provider project's globalSetup sets it
+ * after provisioning OpenBao through the tools runner), else `node tools/run.mjs --path bao`.
+ */
 export function baoBinary(): string {
-    if (process.env.BAO_BIN) {
-        return process.env.BAO_BIN;
+    const fromEnv = process.env.BAO_BIN;
+    if (fromEnv) {
+        try {
+            fs.accessSync(fromEnv, fs.constants.X_OK);
+        } catch (e) {
+            throw new Error(`BAO_BIN=${fromEnv} is not an executable file (${(e as NodeJS.ErrnoException).code}): point it at a bao (or vault) binary, or unset it to use the one \`node tools/run.mjs openbao\` provisions.`);
+        }
+        return fromEnv;
     }
     try {
         const out = execFileSync(process.execPath, [path.join(repoRoot, "tools", "run.mjs"), "--path", "bao"], {
@@ -28,6 +37,18 @@ export function baoBinary(): string {
         // fall through to the clear message below
     }
     throw new Error("OpenBao binary not found: `node tools/run.mjs --path bao` failed. Build it with `npm run tools -- openbao` (or set BAO_BIN).");
+}
+
+/**
+ * Waits for every start-up step, then rethrows the first failure. Unlike Promise.all it never
+ * returns while a server is still starting, so the suite's afterAll sees (and stops) everything
+ * that did start: a failed beforeAll leaves no process, listener or temp dir behind.
+ */
+export async function settleAll(steps: Promise<unknown>[]): Promise<void> {
+    const failed = (await Promise.allSettled(steps)).find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
+        throw failed.reason;
+    }
 }
 
 export function freePort(): Promise<number> {
@@ -135,14 +156,23 @@ export class BaoServer {
         const args = this.opts.dev
             ? ["server", "-dev", "-dev-root-token-id=root", `-dev-listen-address=127.0.0.1:${this.port}`]
             : ["server", `-config=${path.join(this.dir, "config.hcl")}`];
-        const proc = spawn(baoBinary(), args, { cwd: this.dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HOME: this.dir } });
+        const bin = baoBinary();
+        const proc = spawn(bin, args, { cwd: this.dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HOME: this.dir } });
         this.proc = proc;
+        // Without a listener a failed spawn (ENOENT, EACCES) is an uncaught exception that kills the test file.
+        let spawnError: Error | undefined;
+        proc.once("error", (e) => (spawnError = e));
         proc.stdout?.on("data", (d) => (this.output += d.toString()));
         proc.stderr?.on("data", (d) => (this.output += d.toString()));
         const deadline = Date.now() + 30000;
         while (Date.now() < deadline) {
-            if (proc.exitCode !== null) {
-                throw new Error(`bao exited with ${proc.exitCode}:\n${this.output.slice(-3000)}`);
+            if (spawnError) {
+                this.proc = undefined;
+                throw new Error(`cannot start ${bin}: ${spawnError.message}`);
+            }
+            if (proc.exitCode !== null || proc.signalCode !== null) {
+                this.proc = undefined;
+                throw new Error(`bao exited with ${proc.exitCode ?? proc.signalCode}:\n${this.output.slice(-3000)}`);
             }
             try {
                 await this.api("GET", "sys/seal-status");
@@ -151,6 +181,7 @@ export class BaoServer {
                 await new Promise((r) => setTimeout(r, 100));
             }
         }
+        await this.stop();
         throw new Error(`bao did not answer on ${this.address} within 30s:\n${this.output.slice(-3000)}`);
     }
 
@@ -211,12 +242,17 @@ export async function startTransitKeyHolder(): Promise<{ server: BaoServer; seal
             throw new Error(`transit setup failed: ${r.status} ${JSON.stringify(r.json)}`);
         }
     };
-    // Dev mode answers before it is ready; wait for the root token to work.
-    const deadline = Date.now() + 20000;
-    while ((await server.api("GET", "sys/mounts", undefined, "root")).status !== 200 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
+    try {
+        // Dev mode answers before it is ready; wait for the root token to work.
+        const deadline = Date.now() + 20000;
+        while ((await server.api("GET", "sys/mounts", undefined, "root")).status !== 200 && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        await ok(server.api("POST", "sys/mounts/transit", { type: "transit" }, "root"));
+        await ok(server.api("POST", "transit/keys/autounseal", {}, "root"));
+    } catch (e) {
+        await server.cleanup();
+        throw e;
     }
-    await ok(server.api("POST", "sys/mounts/transit", { type: "transit" }, "root"));
-    await ok(server.api("POST", "transit/keys/autounseal", {}, "root"));
     return { server, seal: { address: server.address, token: "root", keyName: "autounseal", mountPath: "transit/" } };
 }

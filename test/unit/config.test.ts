@@ -1,33 +1,51 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { DEFAULTS, parseDuration } from "../../components/config";
+import { CONFIG_KEYS, DEFAULTS, loadConfig, parseDuration } from "../../components/config";
 import type { PlatformConfig } from "../../components/config";
 import { runProgram, stackConfig } from "../support/program";
 
 const project = "vault-eso-platform";
 const password = { registryPassword: "s3cret-registry-token" };
 
-/** Loads config for the dev stack plus overrides (undefined removes a key). */
-async function load(overrides: Record<string, string | undefined>, secrets: Record<string, string> = password): Promise<{ cfg?: PlatformConfig; error?: string }> {
-    const all = stackConfig("dev");
+interface Loaded {
+    cfg?: PlatformConfig;
+    error?: string;
+    /** Every key of any namespace that was read (Config.get and friends all go through getImpl). */
+    read: string[];
+}
+
+// Keys read by the current load() (Config.get, getSecret, getObject... all go through getImpl).
+let read: string[] = [];
+const proto = pulumi.Config.prototype as any;
+const getImpl = proto.getImpl;
+proto.getImpl = function (this: { name: string }, key: string, ...rest: unknown[]) {
+    read.push(`${this.name}:${key}`);
+    return getImpl.call(this, key, ...rest);
+};
+
+/**
+ * Loads config for a stack (dev unless given) plus overrides (undefined removes a key); `raw`
+ * entries are full "namespace:key" keys, for other namespaces. Loading only reads config, so one
+ * SDK instance serves every load: each replaces the stack, the whole config map and its secret keys.
+ */
+async function load(overrides: Record<string, string | undefined>, secrets: Record<string, string> = password, raw: Record<string, string> = {}, stack = "dev"): Promise<Loaded> {
+    const all = { ...stackConfig(stack), ...raw };
     for (const [k, v] of Object.entries({ ...overrides, ...secrets })) {
         if (v === undefined) delete all[`${project}:${k}`];
         else all[`${project}:${k}`] = v;
     }
-    let result: { cfg?: PlatformConfig; error?: string } = {};
-    await jest.isolateModulesAsync(async () => {
-        const pulumi = await import("@pulumi/pulumi");
-        await pulumi.runtime.setMocks({ newResource: () => ({ id: "x", state: {} }), call: () => ({}) }, project, "dev", false);
-        pulumi.runtime.setAllConfig(all, Object.keys(secrets).map((k) => `${project}:${k}`));
-        const { loadConfig } = await import("../../components/config");
-        try {
-            result = { cfg: loadConfig() };
-        } catch (e) {
-            result = { error: (e as Error).message };
-        }
-    });
-    return result;
+    await pulumi.runtime.setMocks({ newResource: () => ({ id: "x", state: {} }), call: () => ({}) }, project, stack, false);
+    pulumi.runtime.setAllConfig(all, Object.keys(secrets).map((k) => `${project}:${k}`));
+    // Nothing of a previous load is left: exactly this config is visible.
+    expect(pulumi.runtime.allConfig()).toEqual(all);
+    read = [];
+    try {
+        return { cfg: loadConfig(), read };
+    } catch (e) {
+        return { error: (e as Error).message, read };
+    }
 }
 
 async function problems(overrides: Record<string, string | undefined>, secrets?: Record<string, string>): Promise<string> {
@@ -54,6 +72,63 @@ describe("stack config", () => {
         }
         // The CLI treats a declared key without a default as required in every stack.
         expect(Object.entries(schema).filter(([, v]) => v.default === undefined).map(([k]) => k)).toEqual([]);
+    });
+
+    test("the known keys are exactly the keys loadConfig reads", async () => {
+        const { read, error } = await load({});
+        expect(error).toBeUndefined();
+        expect([...new Set(read)].sort()).toEqual(CONFIG_KEYS.map((k) => `${project}:${k}`).sort());
+    });
+
+    test("Pulumi.yaml declares only keys the program reads", () => {
+        const schema = (yaml.load(fs.readFileSync(path.join(__dirname, "../../Pulumi.yaml"), "utf8")) as any).config as Record<string, unknown>;
+        expect(Object.keys(schema).length).toBeGreaterThan(30);
+        expect(Object.keys(schema).filter((k) => !CONFIG_KEYS.includes(k))).toEqual([]);
+    });
+
+    test.each([
+        ["vaultHA", "true", "vaultHa"],
+        ["esoRefreshInterval", "1m", "refreshInterval"],
+        ["registryUserName", "someone", "registryUsername"],
+        ["vaultSecretTreshold", "3", "vaultSecretThreshold"],
+        ["kvpath", "kv", "kvPath"],
+        ["vaultChartVerison", "0.30.1", "vaultChartVersion"],
+    ])("the misspelled key %s is an error: did you mean %s?", async (typo, value, meant) => {
+        expect(await problems({ [typo]: value })).toBe(
+            "Invalid stack configuration (1 problem); nothing was changed:\n" +
+                `  - ${project}:${typo}: is not a setting of this program and would be silently ignored; did you mean ${meant}? Rename the key in the stack file`,
+        );
+    });
+
+    test("a key that resembles nothing is an error pointing at the list of settings", async () => {
+        expect(await problems({ colour: "blue" })).toContain(`${project}:colour: is not a setting of this program and would be silently ignored; remove it (the settings are listed in README "Configuration")`);
+    });
+
+    test("typos and other problems come in the same single report", async () => {
+        const msg = await problems({ vaultHA: "true", registryUsername: undefined, registryUserName: "someone", esoTokenTtl: "1 hour", vaultReplicas: "4", vaultHa: "true" });
+        expect(msg).toContain("Invalid stack configuration (5 problems); nothing was changed");
+        expect(msg).toContain(`${project}:registryUserName: is not a setting of this program and would be silently ignored; did you mean registryUsername?`);
+        expect(msg).toContain(`${project}:vaultHA: is not a setting of this program and would be silently ignored; did you mean vaultHa?`);
+        expect(msg).toContain(`${project}:registryUsername: required when registryPullSecret is true`);
+        expect(msg).toContain(`${project}:esoTokenTtl: "1 hour" is not a duration`);
+        expect(msg).toContain(`${project}:vaultReplicas: 4 replicas tolerate no more failures than 3`);
+    });
+
+    test("keys of other namespaces are left alone", async () => {
+        const other = { "kubernetes:context": "kind-dev", "kubernetes:kubeconfig": "~/.kube/config", "vault:address": "https://v:8200", "vault:skipTlsVerify": "true", "vault-eso-platform-old:vaultHA": "true" };
+        const { cfg, error } = await load({}, password, other);
+        expect(error).toBeUndefined();
+        expect(cfg!.vault.ha).toBe(false);
+    });
+
+    test("a correct config passes: every committed stack file uses only known keys, prod loads cleanly", async () => {
+        for (const stack of ["dev", "prod", "local"]) {
+            const bad = Object.keys(stackConfig(stack)).filter((k) => k.startsWith(`${project}:`) && !CONFIG_KEYS.includes(k.slice(project.length + 1)));
+            expect({ stack, bad }).toEqual({ stack, bad: [] });
+        }
+        const prod = await load({ vaultCaCertFile: path.join(__dirname, "../fixtures/vault-ca.pem") }, password, { "kubernetes:context": "prod" }, "prod");
+        expect(prod.error).toBeUndefined();
+        expect(prod.cfg!.vault).toMatchObject({ ha: true, replicas: 3, tlsSecretName: "vault-tls" });
     });
 
     test("reports every problem at once, each with its key and fix", async () => {

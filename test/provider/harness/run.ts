@@ -1,5 +1,5 @@
 // Drives the serialized VaultInit provider in fresh Node processes, like the engine's dynamic provider host.
-import { execFile } from "child_process";
+import { ChildProcess, execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -19,13 +19,29 @@ export interface OpResult {
 export class ProviderRunner {
     /** Every line the provider printed across runs, for the no-leak assertion. */
     public transcript = "";
+    /** Operations still running (a timed-out test leaves one behind until cleanup() stops it). */
+    private readonly running = new Set<ChildProcess>();
     private constructor(private readonly dir: string, private readonly providerFile: string) {}
 
-    /** Serializes the provider once (in its own process, through Pulumi's ts-node) into a temp dir. */
+    /**
+     * A temp dir holding the serialized provider: the one the jest globalSetup serialized for this
+     * run (test/support/global-setup.js, VAULT_INIT_PROVIDER_JS), else serialized here (in its own
+     * process, through Pulumi's ts-node).
+     */
     static async create(): Promise<ProviderRunner> {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-init-provider-"));
         const file = path.join(dir, "provider.js");
-        await node([path.join(here, "serialize.js"), file]);
+        try {
+            const shared = process.env.VAULT_INIT_PROVIDER_JS;
+            if (shared) {
+                fs.copyFileSync(shared, file);
+            } else {
+                await node([path.join(here, "serialize.js"), file]);
+            }
+        } catch (e) {
+            fs.rmSync(dir, { recursive: true, force: true });
+            throw e;
+        }
         return new ProviderRunner(dir, file);
     }
 
@@ -38,7 +54,7 @@ export class ProviderRunner {
         const req = path.join(this.dir, `req-${stamp}.json`);
         const res = path.join(this.dir, `res-${stamp}.json`);
         fs.writeFileSync(req, JSON.stringify({ op, args }));
-        const { stdout, stderr } = await node([path.join(here, "driver.js"), this.providerFile, req, res]);
+        const { stdout, stderr } = await node([path.join(here, "driver.js"), this.providerFile, req, res], this.running);
         const output = stdout + stderr;
         this.transcript += output;
         const parsed = JSON.parse(fs.readFileSync(res, "utf8"));
@@ -48,19 +64,24 @@ export class ProviderRunner {
     }
 
     cleanup(): void {
+        for (const p of this.running) {
+            p.kill("SIGKILL");
+        }
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }
 
-function node(args: string[]): Promise<{ stdout: string; stderr: string }> {
+function node(args: string[], running?: Set<ChildProcess>): Promise<{ stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        execFile(process.execPath, args, { cwd: root, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+        const child = execFile(process.execPath, args, { cwd: root, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+            running?.delete(child);
             if (err) {
                 reject(new Error(`${err.message}\n${stderr}`));
             } else {
                 resolve({ stdout, stderr });
             }
         });
+        running?.add(child);
     });
 }
 

@@ -1,4 +1,4 @@
-// Test program: one VaultInit, driven by test/provider/engine.test.ts through the real engine.
+// Test program: one VaultInit, driven by test/engine/engine.test.ts through the real engine.
 import * as pulumi from "@pulumi/pulumi";
 import { VaultInit } from "../../../components/vault/init";
 

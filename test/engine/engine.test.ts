@@ -1,6 +1,8 @@
-// The real Pulumi engine (tools-built `pulumi`, local file backend) running test/provider/e2e
+// The real Pulumi engine (tools-built `pulumi`, local file backend) running test/engine/program
 // against a real OpenBao: what the state holds, what preview shows, what destroy leaves.
-import { execFile, execFileSync, spawnSync } from "child_process";
+// End-to-end tier (`npm run test:engine`), not `npm test`: it needs the pulumi CLI, which the
+// engine project's globalSetup provisions through the tools runner (a ~25 min cold build).
+import { ChildProcess, execFile, execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -13,6 +15,15 @@ let dir: string;
 let program: string;
 let env: NodeJS.ProcessEnv;
 let transcript = "";
+/** pulumi commands still running and servers started: a timed-out test must not leave them behind. */
+const running = new Set<ChildProcess>();
+const servers = new Set<BaoServer>();
+
+async function startServer(): Promise<BaoServer> {
+    const server = await BaoServer.start();
+    servers.add(server);
+    return server;
+}
 
 beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-init-engine-"));
@@ -20,8 +31,8 @@ beforeAll(() => {
     // The program runs from a temp copy, so stack files (Pulumi.<stack>.yaml) never land in the checkout.
     program = path.join(dir, "program");
     fs.mkdirSync(program);
-    fs.copyFileSync(path.join(__dirname, "e2e", "Pulumi.yaml"), path.join(program, "Pulumi.yaml"));
-    const index = fs.readFileSync(path.join(__dirname, "e2e", "index.ts"), "utf8");
+    fs.copyFileSync(path.join(__dirname, "program", "Pulumi.yaml"), path.join(program, "Pulumi.yaml"));
+    const index = fs.readFileSync(path.join(__dirname, "program", "index.ts"), "utf8");
     fs.writeFileSync(path.join(program, "index.ts"), index.replace("../../../components/", `${root}/components/`));
     fs.writeFileSync(path.join(program, "package.json"), JSON.stringify({ name: "vault-init-e2e", main: "index.ts", devDependencies: { typescript: "*" } }));
     fs.symlinkSync(path.join(root, "node_modules"), path.join(program, "node_modules"));
@@ -39,14 +50,19 @@ beforeAll(() => {
     }
 });
 
-afterAll(() => {
+afterAll(async () => {
+    for (const p of running) {
+        p.kill("SIGKILL");
+    }
+    await Promise.all([...servers].map((s) => s.cleanup()));
     fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function pulumi(stack: string, args: string[], allowFail = false): Promise<string> {
     const all = [...args, "--stack", stack, "--non-interactive"];
     return new Promise((resolve, reject) => {
-        execFile("pulumi", all, { cwd: program, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+        const child = execFile("pulumi", all, { cwd: program, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+            running.delete(child);
             const out = stdout + stderr;
             if (!args.includes("--show-secrets")) {
                 transcript += out;
@@ -57,6 +73,7 @@ function pulumi(stack: string, args: string[], allowFail = false): Promise<strin
                 resolve(out);
             }
         });
+        running.add(child);
     });
 }
 
@@ -66,7 +83,7 @@ async function newStack(stack: string, address: string): Promise<void> {
 }
 
 test("up initialises; keys only encrypted in state; sealed -> preview shows update; destroy leaves Vault alone", async () => {
-    const server = await BaoServer.start();
+    const server = await startServer();
     try {
         await newStack("main", server.address);
         await pulumi("main", ["up", "--yes", "--skip-preview"]);
@@ -105,7 +122,7 @@ const hasGpg = spawnSync("gpg", ["--version"]).status === 0;
     const gnupg = fs.mkdtempSync(path.join(os.tmpdir(), "vault-init-gpg-"));
     const gpg = (args: string[], input?: Buffer) =>
         execFileSync("gpg", ["--batch", "--quiet", ...args], { env: { ...process.env, GNUPGHOME: gnupg }, input, stdio: ["pipe", "pipe", "ignore"] });
-    const server = await BaoServer.start();
+    const server = await startServer();
     try {
         gpg(["--passphrase", "", "--quick-gen-key", "engine test <test@example.invalid>", "default", "default", "never"]);
         const pub = gpg(["--export"]).toString("base64");

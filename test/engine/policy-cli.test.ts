@@ -1,5 +1,6 @@
 // `pulumi preview --policy-pack policies` with the real CLI from tools/ on a throwaway program and
-// a local file backend. Skipped while the pinned pulumi binary is not built (npm run tools -- pulumi).
+// a local file backend. End-to-end tier (`npm run test:engine`): the engine project's globalSetup
+// provisions the pinned pulumi (`node tools/run.mjs pulumi`).
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -7,8 +8,6 @@ import * as path from "path";
 const root = path.join(__dirname, "../..");
 const tool = spawnSync(process.execPath, [path.join(root, "tools/run.mjs"), "--path", "pulumi"], { encoding: "utf8" });
 const pulumi = tool.status === 0 ? tool.stdout.trim() : undefined;
-// POLICY_CLI_TEST=0 skips it even when the CLI is built (it takes ~20 s of CPU).
-const enabled = pulumi !== undefined && process.env.POLICY_CLI_TEST !== "0";
 
 // A pure-JS program (no provider plugins needed): components carry the inputs the rules read.
 const program = `
@@ -26,13 +25,17 @@ const analyzerShim = `#!/bin/sh
 exec node "$(node -p "require.resolve('@pulumi/pulumi/cmd/run-policy-pack')")" "$@"
 `;
 
-(enabled ? describe : describe.skip)("pulumi preview --policy-pack policies (real CLI)", () => {
+describe("pulumi preview --policy-pack policies (real CLI)", () => {
     let dir: string;
     let env: NodeJS.ProcessEnv;
     const run = (...args: string[]) => spawnSync(pulumi!, args, { cwd: dir, env, encoding: "utf8", timeout: 240_000 });
 
     beforeAll(() => {
-        dir = fs.mkdtempSync(path.join(root, "test/policies/.cli-"));
+        if (!pulumi) {
+            throw new Error(`the pinned pulumi CLI is not available (\`node tools/run.mjs --path pulumi\`: ${tool.stderr.trim()}); build it with \`npm run tools -- pulumi\``);
+        }
+        // Inside the checkout, so the program resolves @pulumi/pulumi from its node_modules.
+        dir = fs.mkdtempSync(path.join(root, "test/engine/.cli-"));
         fs.mkdirSync(path.join(dir, "bin"));
         fs.mkdirSync(path.join(dir, "state"));
         fs.writeFileSync(path.join(dir, "bin/pulumi-analyzer-policy"), analyzerShim, { mode: 0o755 });
@@ -54,7 +57,7 @@ exec node "$(node -p "require.resolve('@pulumi/pulumi/cmd/run-policy-pack')")" "
     }, 60_000);
 
     afterAll(() => {
-        fs.rmSync(dir, { recursive: true, force: true });
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it("fails the preview with the pack's violations", () => {
