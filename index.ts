@@ -60,6 +60,11 @@ const kv = new KvEngine(
             ...(cfg.registry.enabled
                 ? [{ path: cfg.registry.path, values: { username: cfg.registry.username, password: cfg.registry.password } }]
                 : []),
+            ...cfg.tenants.flatMap((t) =>
+                t.secrets
+                    .filter((s) => s.seed === "random")
+                    .map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) })),
+            ),
         ],
     },
     vaultOpts,
@@ -80,6 +85,18 @@ const apps = new AppNamespace(`${prefix}-apps`, { name: cfg.apps.namespace, read
 // ESO logs in as the app namespace's reader (SecretStore) or as its own controller (ClusterSecretStore).
 const clusterStore = cfg.eso.storeKind === "ClusterSecretStore";
 const declaredPaths = [...cfg.apps.secrets.map((s) => s.path), ...(cfg.registry.enabled ? [cfg.registry.path] : [])];
+// Tenants besides the default one: a role bound to exactly their reader and namespace, with a
+// policy generated from exactly their declared paths (below their own kvPrefix).
+const tenantRole = (tenant: string) => `${cfg.auth.roleName}-${tenant}`;
+const tenantRoles = cfg.tenants.map((t) => ({
+    name: tenantRole(t.name),
+    serviceAccountNames: [readerServiceAccount],
+    namespaces: [t.namespace],
+    policyHcl: renderKvReadPolicy(t.secrets.map((s) => ({ mount: cfg.kv.path, path: s.path }))),
+    tokenTtlSeconds: cfg.auth.tokenTtlSeconds,
+    tokenMaxTtlSeconds: cfg.auth.tokenMaxTtlSeconds,
+    audience: cfg.auth.audience,
+}));
 const auth = new KubernetesAuth(
     `${prefix}-auth`,
     {
@@ -98,6 +115,7 @@ const auth = new KubernetesAuth(
                 tokenMaxTtlSeconds: cfg.auth.tokenMaxTtlSeconds,
                 audience: cfg.auth.audience,
             },
+            ...tenantRoles,
         ],
     },
     { ...vaultOpts, dependsOn: [reviewer.clusterRoleBinding] },
@@ -141,6 +159,33 @@ if (cfg.registry.enabled) {
     }
 }
 
+// Each tenant: namespace + reader, its own SecretStore, its ExternalSecrets. Removing a tenant from
+// config removes these and its role/policy; its KV entries stay (KvEngine retains them).
+const tenants = cfg.tenants.map((t) => {
+    const ns = new AppNamespace(`${prefix}-tenant-${t.name}`, { name: t.namespace, readerAccount: readerServiceAccount });
+    const tenantStore = new VaultSecretStore(
+        `${prefix}-tenant-${t.name}-store`,
+        {
+            kind: "SecretStore",
+            name: "vault",
+            namespace: ns.name,
+            server: vaultServer.clusterAddress,
+            kvMount: kv.path,
+            authMountPath: auth.path,
+            role: tenantRole(t.name),
+            serviceAccount: { name: ns.readerAccount },
+            audience: cfg.auth.audience,
+            caCert: cfg.vault.caCert,
+        },
+        { dependsOn: [operator.chart, auth] },
+    );
+    const tenantBase = { namespace: ns.name, storeRef: { name: tenantStore.name, kind: tenantStore.kind }, refreshInterval: cfg.eso.refreshInterval };
+    const secrets = t.secrets.map(
+        (s) => new ExternalSecret(`${prefix}-tenant-${t.name}-${s.name}`, plainSecretArgs({ ...tenantBase, name: s.name }, s.path, s.keys), secretOpts),
+    );
+    return { name: t.name, namespace: ns.name, role: tenantRole(t.name), secrets: pulumi.all(secrets.map((s) => s.secretName)) };
+});
+
 export const environment = cfg.environment;
 export const vaultAddress = vaultServer.clusterAddress;
 export const vaultNamespace = vaultServer.namespace;
@@ -149,6 +194,7 @@ export const appNamespace = apps.name;
 export const secretStore = pulumi.interpolate`${store.kind}/${store.name}`;
 export const syncedSecrets = pulumi.all(synced.map((s) => s.secretName));
 export const vaultPolicies = auth.policyNames;
+export const tenantStores = pulumi.all(tenants.map((t) => pulumi.output({ name: t.name, namespace: t.namespace, role: t.role, secrets: t.secrets })));
 // Secrets: shown only with `pulumi stack output --show-secrets`.
 export const vaultRootToken = vaultServer.rootToken;
 export const vaultUnsealKeys = vaultServer.unsealKeys;

@@ -6,6 +6,7 @@ import { esoServedApi, esoVaultStoreTls, externalSecretShape, externalSecretStor
 import { vaultChartExposure, vaultServiceExposure } from "./rules/exposure";
 import { noLiteralSecrets } from "./rules/secrets";
 import { vaultAuditEnabled, vaultProdHa } from "./rules/stack";
+import { tenantIsolation } from "./rules/tenants";
 import { kubernetesAuthRoleBound, vaultPolicyLeastPrivilege } from "./rules/vault";
 
 export const PACK_NAME = "vault-eso-platform";
@@ -23,6 +24,7 @@ export const policies = [
     vaultProdHa,
     externalSecretStoreExists,
     esoVaultStoreTls,
+    tenantIsolation,
 ];
 
 export const packArgs: PolicyPackArgs = {

@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-    Kube, allocateState, bao, bringUp, cfgArgs, log, makePki, missingPlugins, paths, prepareEsoChart, pulumiEnv, pulumiOk, repoRoot, restartBao,
+    Kube, allocateState, bao, bringUp, initStackOutsideCheckout, cfgArgs, log, makePki, missingPlugins, paths, prepareEsoChart, pulumiEnv, pulumiOk, repoRoot, restartBao,
     startBao, startControlPlane, startEsoSupervisor, stopAll, waitFor,
 } from "./local/lib.mjs";
 import { wireManually } from "./local/manual.mjs";
@@ -91,7 +91,7 @@ async function bareRun() {
     const cfgFile = path.join(bareDir, "Pulumi.bare.yaml");
     const args = ["-C", "bench/bare", "--stack", "bare", "--config-file", cfgFile];
     fs.mkdirSync(paths(bareDir).state, { recursive: true });
-    await pulumiOk(bareDir, ["-C", "bench/bare", "stack", "init", "bare", "--secrets-provider", "passphrase"], { env });
+    await initStackOutsideCheckout(bareDir, { projectDir: path.join(repoRoot, "bench", "bare"), stack: "bare", cfgFile, env });
     const set = (k, v, secret = false) => pulumiOk(bareDir, ["config", "set", ...args, secret ? "--secret" : "--plaintext", k, "--", v], { env });
     await set("vaultAddress", addr);
     await set("vaultToken", init.json.root_token, true);

@@ -9,8 +9,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Kube, allocateState, log, makePki, paths, prepareEsoChart, pulumi, pulumiEnv, pulumiOk, repoRoot, startControlPlane, stopAll } from "./local/lib.mjs";
+import {
+    Kube, allocateState, initStackOutsideCheckout, log, makePki, paths, prepareEsoChart, pulumi, pulumiEnv, pulumiOk, repoRoot, startControlPlane, stopAll,
+} from "./local/lib.mjs";
 import { execFileSync } from "node:child_process";
+import yaml from "js-yaml";
 
 const argv = process.argv.slice(2);
 const arg = (name) => {
@@ -53,7 +56,7 @@ try {
         const cfgFile = path.join(dir, `Pulumi.${stack}.yaml`);
         fs.copyFileSync(path.join(repoRoot, `Pulumi.${stack}.yaml`), cfgFile);
         const args = ["--stack", stack, "--config-file", cfgFile];
-        await pulumiOk(dir, ["stack", "init", stack, "--secrets-provider", "passphrase"], { env });
+        await initStackOutsideCheckout(dir, { stack, cfgFile, env });
         const set = (k, v, secret = false) => pulumiOk(dir, ["config", "set", ...args, secret ? "--secret" : "--plaintext", k, "--", v], { env });
         await set("registryPassword", "preview-only", true);
         await set("vaultChartPath", vaultChart);
@@ -61,7 +64,8 @@ try {
         await set("kubernetes:kubeconfig", paths(dir).kubeconfig);
         // The provider dry-runs each create on the API server only where its namespace exists (else it
         // falls back to client-side): create the namespaces first so every namespaced object is dry-run.
-        for (const ns of ["vault", "external-secrets", "demo-external-secrets"]) {
+        const tenants = (yaml.load(fs.readFileSync(cfgFile, "utf8"))?.config?.["vault-eso-platform:tenants"] ?? []).map((t) => t.namespace ?? t.name);
+        for (const ns of ["vault", "external-secrets", "demo-external-secrets", ...tenants]) {
             await kube.request("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
         }
         if (stack === "prod") {

@@ -4,7 +4,7 @@ import { DEFAULTS } from "./defaults";
 import { unknownKeyProblems } from "./keys";
 import { ConfigReader } from "./reader";
 import type { PlatformConfig } from "./types";
-import { checkDnsLabel, checkDnsSubdomain, checkDuration, checkUrl, checkVaultPath, parseDuration } from "./validators";
+import { checkDnsLabel, checkDnsSubdomain, checkDuration, checkUrl, checkVaultPath, isUnder, parseDuration } from "./validators";
 
 export { DEFAULTS } from "./defaults";
 export { CONFIG_KEYS, closestKey } from "./keys";
@@ -80,6 +80,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     if (registryEnabled && !registryPassword) r.problem("registryPassword", "required when registryPullSecret is true: `pulumi config set --secret registryPassword <token>`");
 
     const appSecrets = r.appSecrets("appSecrets", d.appSecrets);
+    const tenants = r.tenants("tenants");
     const registryPath = r.string("registryPath", d.registryPath, checkVaultPath);
     const registrySecretName = r.string("registrySecretName", d.registrySecretName, checkDnsSubdomain);
     const demo = r.boolean("demoWorkload", d.demoWorkload);
@@ -137,6 +138,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
             refreshInterval: r.string("refreshInterval", d.refreshInterval, (v) => checkDuration(v, 10, 86400)),
         },
         apps: { namespace: appNamespace, secrets: appSecrets },
+        tenants,
         registry: {
             enabled: registryEnabled,
             server: r.string("registryServer", d.registryServer, (v) => (/^[a-z0-9.-]+(:\d+)?$/.test(v) ? undefined : `"${v}" must be a registry host like "registry.gitlab.com"`)),
@@ -147,6 +149,8 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
         },
         demo: { enabled: demo, image: r.string("demoImage", d.demoImage) },
     };
+
+    checkTenants(r, result);
 
     // Chart mode knows the server from the chart/image; external mode is told (default HashiCorp Vault).
     const v = result.vault;
@@ -159,3 +163,29 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     r.throwIfProblems();
     return result;
 }
+
+/** Rules across tenants, and between tenants and the default tenant (appNamespace + appSecrets). */
+function checkTenants(r: ConfigReader, c: PlatformConfig): void {
+    const reserved = new Map([
+        [c.apps.namespace, "appNamespace (the default tenant)"],
+        [c.vault.namespace, "vaultNamespace"],
+        [c.eso.namespace, "esoNamespace"],
+    ]);
+    const defaultPaths = [...c.apps.secrets.map((s) => s.path), ...(c.registry.enabled ? [c.registry.path] : [])];
+    if (c.tenants.length > 0 && c.eso.storeKind === "ClusterSecretStore") {
+        r.problem("tenants", "tenants need namespaced stores (each logs in as its own reader): set storeKind to SecretStore");
+    }
+    c.tenants.forEach((t, i) => {
+        const at = `tenants[${i}]`;
+        const other = c.tenants.slice(0, i);
+        if (other.some((o) => o.name === t.name)) r.problem(`${at}.name`, `"${t.name}" is declared twice; tenant names must be unique`);
+        if (reserved.has(t.namespace)) r.problem(`${at}.namespace`, `"${t.namespace}" is already the ${reserved.get(t.namespace)}; give the tenant its own namespace`);
+        const sameNs = other.find((o) => o.namespace === t.namespace);
+        if (sameNs) r.problem(`${at}.namespace`, `"${t.namespace}" is also tenant "${sameNs.name}"'s namespace; tenants cannot share one (their stores would see each other's Secrets)`);
+        const overlap = other.find((o) => o.kvPrefix && t.kvPrefix && (isUnder(t.kvPrefix, o.kvPrefix) || isUnder(o.kvPrefix, t.kvPrefix)));
+        if (overlap) r.problem(`${at}.kvPrefix`, `"${t.kvPrefix}" overlaps tenant "${overlap.name}"'s kvPrefix "${overlap.kvPrefix}"; prefixes must be disjoint`);
+        const shared = defaultPaths.find((p) => t.kvPrefix && isUnder(p, t.kvPrefix));
+        if (shared) r.problem(`${at}.kvPrefix`, `"${t.kvPrefix}" contains the default tenant's path "${shared}" (appSecrets/registryPath); move one of them`);
+    });
+}
+

@@ -17,6 +17,7 @@ const KEYS_WITHOUT_DEFAULT = [
     "esoChartPath",
     "registryUsername",
     "registryPassword",
+    "tenants",
 ] as const;
 
 /**

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AppSecretSpec, ChartSource, ConfigError } from "./types";
-import { checkDnsSubdomain, checkExactVersion, checkVaultPath } from "./validators";
+import { AppSecretSpec, ChartSource, ConfigError, TenantSpec } from "./types";
+import { checkDnsLabel, checkDnsSubdomain, checkExactVersion, checkVaultPath, isUnder } from "./validators";
 
 type Check = (value: string) => string | undefined;
 
@@ -97,6 +97,11 @@ export class ConfigReader {
             this.problem(key, "must be a non-empty list of {name, path, keys, seed?}; see README 'Declaring secrets'");
             return fallback;
         }
+        return this.secretList(key, raw);
+    }
+
+    /** One list of {name, path, keys, seed?} entries (appSecrets, or a tenant's secrets). */
+    private secretList(key: string, raw: unknown[]): AppSecretSpec[] {
         const names = new Set<string>();
         return raw.map((entry: any, i: number): AppSecretSpec => {
             const at = `${key}[${i}]`;
@@ -119,6 +124,48 @@ export class ConfigReader {
             }
             if (seed !== "random" && seed !== "none") this.problem(`${at}.seed`, `"${seed}" must be "random" or "none"`);
             return { name, path, keys: keyList, seed };
+        });
+    }
+
+    /**
+     * Tenants: [{name, namespace, kvPrefix?, secrets: [...]}]. Shape and per-tenant rules here;
+     * rules across tenants (and against the default tenant) in loadConfig.
+     */
+    tenants(key: string): TenantSpec[] {
+        let raw: unknown;
+        try {
+            raw = this.config.getObject<unknown>(key);
+        } catch {
+            this.problem(key, "is not a list; see README 'Tenants'");
+            return [];
+        }
+        if (raw === undefined) return [];
+        if (!Array.isArray(raw)) {
+            this.problem(key, "must be a list of {name, namespace, kvPrefix?, secrets}; see README 'Tenants'");
+            return [];
+        }
+        return raw.map((entry: any, i: number): TenantSpec => {
+            const at = `${key}[${i}]`;
+            const name = typeof entry?.name === "string" ? entry.name : "";
+            const namespace = typeof entry?.namespace === "string" ? entry.namespace : name;
+            const kvPrefix = typeof entry?.kvPrefix === "string" ? entry.kvPrefix : name;
+            const nameReason = name ? checkDnsLabel(name) : "needs a name (a DNS label, e.g. team-a)";
+            if (nameReason) this.problem(`${at}.name`, nameReason);
+            const nsReason = namespace ? checkDnsLabel(namespace) : undefined;
+            if (nsReason) this.problem(`${at}.namespace`, nsReason);
+            const prefixReason = kvPrefix ? checkVaultPath(kvPrefix) : undefined;
+            if (prefixReason) this.problem(`${at}.kvPrefix`, prefixReason);
+            if (!Array.isArray(entry?.secrets) || entry.secrets.length === 0) {
+                this.problem(`${at}.secrets`, "must be a non-empty list of {name, path, keys, seed?}, like appSecrets");
+                return { name, namespace, kvPrefix, secrets: [] };
+            }
+            const secrets = this.secretList(`${at}.secrets`, entry.secrets);
+            secrets.forEach((s, j) => {
+                if (s.path && kvPrefix && !isUnder(s.path, kvPrefix)) {
+                    this.problem(`${at}.secrets[${j}].path`, `"${s.path}" is outside the tenant's kvPrefix "${kvPrefix}"; use "${kvPrefix}/<path>" (or change kvPrefix)`);
+                }
+            });
+            return { name, namespace, kvPrefix, secrets };
         });
     }
 }

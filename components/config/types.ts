@@ -10,6 +10,20 @@ export interface ChartSource {
     path?: string;
 }
 
+/**
+ * A tenant: its own namespace, reader service account, Vault role and policy (exactly its declared
+ * paths), SecretStore, and secrets below its own KV prefix.
+ */
+export interface TenantSpec {
+    /** DNS label; names the tenant's Vault role and policy. */
+    name: string;
+    /** Namespace of its SecretStore and synced Secrets. @default - the tenant name */
+    namespace: string;
+    /** Every secret path of the tenant lies below this KV prefix. @default - the tenant name */
+    kvPrefix: string;
+    secrets: AppSecretSpec[];
+}
+
 /** A Kubernetes Secret synced from one KV v2 path. */
 export interface AppSecretSpec {
     /** Name of the ExternalSecret and of the Kubernetes Secret it writes. */
@@ -73,6 +87,8 @@ export interface PlatformConfig {
         refreshInterval: string;
     };
     apps: { namespace: string; secrets: AppSecretSpec[] };
+    /** Extra tenants besides the default one (appNamespace + appSecrets). */
+    tenants: TenantSpec[];
     registry: {
         enabled: boolean;
         server: string;

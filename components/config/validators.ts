@@ -59,6 +59,11 @@ export function checkVaultPath(value: string): string | undefined {
     return undefined;
 }
 
+/** `path` is `prefix` or below it, segment-wise ("team-a/db" is under "team-a"; "team-ab" is not). */
+export function isUnder(path: string, prefix: string): boolean {
+    return path === prefix || path.startsWith(`${prefix}/`);
+}
+
 export function checkUrl(value: string, schemes: string[]): string | undefined {
     try {
         const url = new URL(value);

@@ -16,7 +16,7 @@ function packConfig(stack: string): Record<string, unknown> {
 const asFixtures = (resources: Recorded[]): Fixture[] =>
     resources.filter((r) => r.custom || r.type.startsWith("kubernetes:helm.sh/")).map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
 
-async function violations(stack: "dev" | "prod", config: Record<string, string | undefined> = {}): Promise<string[]> {
+async function violations(stack: "dev" | "prod" | "dev-tenants", config: Record<string, string | undefined> = {}): Promise<string[]> {
     const run = await runProgram(stack, stack === "prod" ? { vaultCaCertFile: caFile, ...config } : config, secrets);
     const fixtures = asFixtures(run.resources);
     // Guards against a vacuous pass: the rules' targets are really in the graph.
@@ -35,6 +35,10 @@ async function violations(stack: "dev" | "prod", config: Record<string, string |
 describe("the program passes the policy pack", () => {
     it("dev stack", async () => {
         expect(await violations("dev")).toEqual([]);
+    }, 120_000);
+
+    it("dev-tenants stack (two tenants: the isolation rule sees three roles, each with only its own paths)", async () => {
+        expect(await violations("dev-tenants")).toEqual([]);
     }, 120_000);
 
     it("prod stack", async () => {

@@ -178,3 +178,21 @@ export async function initStack(dir, { vaultAddress, kubernetesHost, registryPas
     await set("vault-eso-platform:registryPassword", registryPassword, true);
     for (const [k, v] of Object.entries(extraConfig)) await set(k, v);
 }
+
+/**
+ * `pulumi stack init` with the passphrase provider writes `encryptionsalt` into the project's
+ * Pulumi.<stack>.yaml, and takes no --config-file. To keep the checkout untouched, init the stack
+ * from a copy of the project file in the data dir (same backend, same project name) and put the
+ * salt into `cfgFile`, the config file every later command is given.
+ */
+export async function initStackOutsideCheckout(dir, { projectDir = repoRoot, stack, cfgFile, env }) {
+    const shadow = path.join(dir, `project-${stack}`);
+    fs.mkdirSync(shadow, { recursive: true });
+    fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(shadow, "Pulumi.yaml"));
+    await pulumiOk(dir, ["-C", shadow, "stack", "init", stack, "--secrets-provider", "passphrase"], { env });
+    const salt = (fs.readFileSync(path.join(shadow, `Pulumi.${stack}.yaml`), "utf8").match(/^encryptionsalt:.*$/m) ?? [])[0];
+    if (!salt) throw new Error(`pulumi stack init ${stack} wrote no encryptionsalt`);
+    const cfg = fs.existsSync(cfgFile) ? fs.readFileSync(cfgFile, "utf8").replace(/^encryptionsalt:.*\n?/m, "") : "config: {}\n";
+    fs.writeFileSync(cfgFile, `${salt}\n${cfg}`);
+}
+

@@ -1,0 +1,77 @@
+// Tenants under Pulumi mocks: config rules across tenants, what each tenant gets, and that adding
+// or removing a tenant leaves every other resource exactly as it was (no replacement).
+import { Recorded, runProgram } from "../support/program";
+
+const secrets = { registryPassword: "s3cret-registry-token" };
+const P = "vault-eso-platform";
+const tenant = (name: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    namespace: name,
+    kvPrefix: name,
+    secrets: [{ name: "db", path: `${name}/db`, keys: ["password"] }],
+    ...extra,
+});
+const run = (tenants: unknown[] | undefined, config: Record<string, string> = {}) =>
+    runProgram("dev", { tenants: tenants === undefined ? undefined : JSON.stringify(tenants), ...config }, secrets);
+const errorOf = (p: Promise<unknown>) => p.then(() => "", (e: Error) => e.message);
+const byUrn = (rs: Recorded[]) => new Map(rs.filter((r) => r.urn).map((r) => [r.urn, r]));
+
+describe("tenants", () => {
+    test("config: every cross-tenant problem at once, with the key and the fix", async () => {
+        const msg = await errorOf(
+            run([
+                tenant("team-a"),
+                tenant("team-a", { namespace: "team-x", kvPrefix: "x" , secrets: [{ name: "db", path: "x/db", keys: ["k"] }] }),
+                tenant("team-b", { namespace: "team-a", kvPrefix: "team-a/b", secrets: [{ name: "db", path: "elsewhere/db", keys: ["k"] }] }),
+                tenant("team-c", { namespace: "demo-external-secrets", kvPrefix: "path_to_secret", secrets: [{ name: "db", path: "path_to_secret/x", keys: ["k"] }] }),
+            ]),
+        );
+        expect(msg).toContain(`${P}:tenants[1].name: "team-a" is declared twice; tenant names must be unique`);
+        expect(msg).toContain(`${P}:tenants[2].namespace: "team-a" is also tenant "team-a"'s namespace; tenants cannot share one`);
+        expect(msg).toContain(`${P}:tenants[2].kvPrefix: "team-a/b" overlaps tenant "team-a"'s kvPrefix "team-a"; prefixes must be disjoint`);
+        expect(msg).toContain(`${P}:tenants[2].secrets[0].path: "elsewhere/db" is outside the tenant's kvPrefix "team-a/b"; use "team-a/b/<path>" (or change kvPrefix)`);
+        expect(msg).toContain(`${P}:tenants[3].namespace: "demo-external-secrets" is already the appNamespace (the default tenant); give the tenant its own namespace`);
+        expect(msg).toContain(`${P}:tenants[3].kvPrefix: "path_to_secret" contains the default tenant's path "path_to_secret" (appSecrets/registryPath); move one of them`);
+        expect(await errorOf(run([tenant("team-a")], { storeKind: "ClusterSecretStore" }))).toContain(
+            `${P}:tenants: tenants need namespaced stores (each logs in as its own reader): set storeKind to SecretStore`,
+        );
+        expect(await errorOf(run([{ name: "Team_A", secrets: [] }]))).toContain(`${P}:tenants[0].secrets: must be a non-empty list`);
+    });
+
+    test("each tenant: namespace, reader, a role bound to exactly them, a policy of exactly their paths, a store, their secrets", async () => {
+        const { resources, outputs } = await run([tenant("team-a"), tenant("team-b", { namespace: "b-ns", kvPrefix: "b", secrets: [{ name: "api", path: "b/api", keys: ["token"] }] })]);
+        const role = resources.find((r) => r.type === "vault:kubernetes/authBackendRole:AuthBackendRole" && r.inputs.roleName === "external-secrets-team-b")!;
+        expect(role.inputs).toMatchObject({ boundServiceAccountNames: ["vault-secret-reader"], boundServiceAccountNamespaces: ["b-ns"], tokenPolicies: ["external-secrets-team-b"] });
+        const policy = resources.find((r) => r.type === "vault:index/policy:Policy" && r.inputs.name === "external-secrets-team-b")!;
+        expect(policy.inputs.policy).toBe('path "kv/data/b/api" {\n  capabilities = ["read"]\n}\n\npath "kv/metadata/b/api" {\n  capabilities = ["read"]\n}\n');
+        const store = resources.find((r) => r.type === "kubernetes:external-secrets.io/v1:SecretStore" && r.inputs.metadata.namespace === "b-ns")!;
+        expect(store.inputs.spec.provider.vault.auth.kubernetes).toMatchObject({ role: "external-secrets-team-b", serviceAccountRef: { name: "vault-secret-reader", audiences: ["vault"] } });
+        const es = resources.filter((r) => r.type === "kubernetes:external-secrets.io/v1:ExternalSecret" && r.inputs.metadata.namespace === "b-ns");
+        expect(es.map((e) => e.inputs.spec.data)).toEqual([[{ secretKey: "token", remoteRef: { key: "b/api", property: "token" } }]]);
+        expect(resources.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata.name)).toEqual(expect.arrayContaining(["team-a", "b-ns"]));
+        // Seeded once, kept when the tenant goes.
+        const seed = resources.find((r) => r.type === "vault:kv/secretV2:SecretV2" && r.inputs.name === "b/api")!;
+        expect(seed.retainOnDelete).toBe(true);
+        expect((outputs.tenantStores as { value: unknown }).value).toEqual([
+            { name: "team-a", namespace: "team-a", role: "external-secrets-team-a", secrets: ["db"] },
+            { name: "team-b", namespace: "b-ns", role: "external-secrets-team-b", secrets: ["api"] },
+        ]);
+    });
+
+    test("adding tenants replaces nothing, and removing one removes only its own resources", async () => {
+        const none = byUrn((await run([])).resources);
+        const two = byUrn((await run([tenant("team-a"), tenant("team-b")])).resources);
+        const one = byUrn((await run([tenant("team-a")])).resources);
+        // Today's appNamespace + appSecrets stack: every URN and its inputs unchanged with tenants added.
+        for (const [urn, r] of none) {
+            expect(two.has(urn)).toBe(true);
+            if (r.type !== "vault:kubernetes/authBackendRole:AuthBackendRole" || r.inputs.roleName === "external-secrets") {
+                expect([urn, two.get(urn)!.inputs]).toEqual([urn, r.inputs]);
+            }
+        }
+        const removed = [...two.keys()].filter((u) => !one.has(u));
+        expect(removed.length).toBeGreaterThan(0);
+        expect(removed.every((u) => /team-b/.test(u))).toBe(true);
+        for (const [urn, r] of one) expect([urn, two.get(urn)?.inputs]).toEqual([urn, r.inputs]);
+    });
+});
