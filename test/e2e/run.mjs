@@ -484,7 +484,74 @@ async function main() {
         return `${secrets.length} secret values compared (plaintext and base64): none in the export (${exp.length} bytes, ${secretCount} secret-marked values)`;
     });
 
-    await check(9, "pulumi destroy removes what the program created; OpenBao data intact", async () => {
+    await check(9, "tenants: each store syncs only its own secrets; a request for another tenant's path gets Vault's 403; removing a tenant keeps its KV data and the others", async () => {
+        needsPulumi("tenants added and removed through config");
+        assert(ctx.upDone, "depends on check 2");
+        const TENANTS = [
+            { name: "team-a", namespace: "team-a", kvPrefix: "team-a", secrets: [{ name: "db", path: "team-a/db", keys: ["password"] }] },
+            { name: "team-b", namespace: "team-b", kvPrefix: "team-b", secrets: [{ name: "api", path: "team-b/api", keys: ["token"] }] },
+        ];
+        const setTenants = (list) => POk(["config", "set", ...cfgArgs(dir), "vault-eso-platform:tenants", "--", JSON.stringify(list)]);
+        const tenantSecret = async (ns, name) => decodeData((await getObj(`/api/v1/namespaces/${ns}/secrets/${name}`)).json ?? {});
+        await setTenants(TENANTS);
+        const up1 = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        for (const t of TENANTS) {
+            const s = t.secrets[0];
+            const kv = await kvData(s.path);
+            await waitFor(`${t.name}'s Secret ${s.name} synced`, async () => (await tenantSecret(t.namespace, s.name))[s.keys[0]] === kv[s.keys[0]], { timeoutMs: 60000 });
+        }
+        // Tenant A's reader logs in with A's role and is refused B's path by Vault itself.
+        const jwtA = await kube().token("team-a", READER_SA, { audiences: ["vault"], expirationSeconds: 600 });
+        const loginA = await bao(dir, "POST", "auth/kubernetes/login", { role: `${ROLE}-team-a`, jwt: jwtA });
+        assert(loginA.status === 200, `team-a reader login: HTTP ${loginA.status}`);
+        const tA = loginA.json.auth.client_token;
+        eq((await bao(dir, "GET", `${KV}/data/team-a/db`, undefined, tA)).status, 200, "team-a reads its own path");
+        eq((await bao(dir, "GET", `${KV}/data/team-b/api`, undefined, tA)).status, 403, "team-a reads team-b's path");
+        eq((await bao(dir, "GET", `${KV}/data/path_to_secret`, undefined, tA)).status, 403, "team-a reads the default tenant's path");
+        const jwtOther = await kube().token("team-a", READER_SA, { audiences: ["vault"], expirationSeconds: 600 });
+        const cross = await bao(dir, "POST", "auth/kubernetes/login", { role: `${ROLE}-team-b`, jwt: jwtOther });
+        assert(cross.status >= 400, `team-a's reader logging in with team-b's role: HTTP ${cross.status}`);
+        // An ExternalSecret in A's namespace asking for B's path: ESO surfaces Vault's 403, nothing of B's lands in A.
+        const rogue = {
+            apiVersion: "external-secrets.io/v1", kind: "ExternalSecret", metadata: { name: "rogue", namespace: "team-a" },
+            spec: { refreshInterval: "10s", secretStoreRef: { name: "vault", kind: "SecretStore" }, target: { name: "rogue" }, data: [{ secretKey: "token", remoteRef: { key: "team-b/api", property: "token" } }] },
+        };
+        const created = await kube().request("POST", "/apis/external-secrets.io/v1/namespaces/team-a/externalsecrets", rogue);
+        assert(created.status === 201, `create the rogue ExternalSecret: HTTP ${created.status}`);
+        let why = "";
+        await waitFor("the rogue ExternalSecret to fail", async () => {
+            const c = condition((await getObj("/apis/external-secrets.io/v1/namespaces/team-a/externalsecrets/rogue")).json, "Ready");
+            why = c?.message ?? "";
+            return c?.status === "False";
+        }, { timeoutMs: 60000 });
+        assert(/403|permission denied/i.test(why), `rogue ExternalSecret's status does not show Vault's refusal: ${why}`);
+        eq((await getObj("/api/v1/namespaces/team-a/secrets/rogue")).status, 404, "Secret rogue in team-a");
+        await kube().request("DELETE", "/apis/external-secrets.io/v1/namespaces/team-a/externalsecrets/rogue");
+        // Remove team-b: its store, role and policy go; its KV entry stays; team-a and the default tenant are untouched.
+        const bData = await kvData("team-b/api");
+        const aRoleBefore = (await bao(dir, "GET", `auth/kubernetes/role/${ROLE}-team-a`, undefined, await rootToken())).json.data;
+        await setTenants([TENANTS[0]]);
+        const pv = await POk(["preview", "--json", ...cfgArgs(dir)]);
+        const changes = stepsOf(pv.stdout).filter((st) => st.op !== "same");
+        const notB = changes.filter((st) => !/team-b/.test(st.urn));
+        assert(notB.length === 0, `removing team-b also changes: ${notB.map((c) => `${c.op} ${c.urn.split("::").pop()}`).join(", ")}`);
+        const up2 = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        eq((await bao(dir, "GET", `auth/kubernetes/role/${ROLE}-team-b`, undefined, await rootToken())).status, 404, "team-b's role after removal");
+        eq((await bao(dir, "GET", `sys/policies/acl/${ROLE}-team-b`, undefined, await rootToken())).status, 404, "team-b's policy after removal");
+        eq(JSON.stringify(await kvData("team-b/api")), JSON.stringify(bData), "team-b's KV entry after removal (retained)");
+        await waitFor("namespace team-b gone", async () => (await getObj("/api/v1/namespaces/team-b")).status === 404, { timeoutMs: 60000 });
+        eq((await bao(dir, "GET", `auth/kubernetes/role/${ROLE}-team-a`, undefined, await rootToken())).json.data, aRoleBefore, "team-a's role after team-b's removal");
+        await waitSynced({}, 30000);
+        eq((await tenantSecret("team-a", "db")).password, (await kvData("team-a/db")).password, "team-a's Secret after team-b's removal");
+        return [
+            `up with 2 tenants ${(up1.ms / 1000).toFixed(1)}s: each synced its own secret`,
+            `team-a's reader: 200 on its path, 403 on team-b's and the default tenant's; team-b's role refuses it (HTTP ${cross.status})`,
+            `rogue ExternalSecret in team-a for team-b/api: Ready=False (${why.slice(0, 120)}), no Secret`,
+            `team-b removed (${changes.length} steps, all team-b's) in ${(up2.ms / 1000).toFixed(1)}s: role/policy/namespace gone, KV entry kept, team-a and default untouched`,
+        ];
+    });
+
+    await check(10, "pulumi destroy removes what the program created; OpenBao data intact", async () => {
         needsPulumi("a destroy");
         assert(ctx.upDone, "depends on check 2");
         const token = await rootToken();
@@ -494,7 +561,7 @@ async function main() {
         const r = await POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(dir)]);
         const exp = JSON.parse((await POk(["stack", "export", "--stack", STACK])).stdout);
         eq((exp.deployment.resources ?? []).length, 0, "resources left in state");
-        for (const ns of [APP_NS, ESO_NS, "vault"]) {
+        for (const ns of [APP_NS, ESO_NS, "vault", ...(only && !only.has(9) ? [] : ["team-a"])]) {
             await waitFor(`namespace ${ns} gone`, async () => (await getObj(`/api/v1/namespaces/${ns}`)).status === 404, { timeoutMs: 60000 });
         }
         for (const p of [
