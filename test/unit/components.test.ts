@@ -171,14 +171,8 @@ describe("components on their own", () => {
         const resources = await recordComponents(async () => {
             const { VaultServer } = await import("../../components/vault/server");
             new VaultServer("v", {
-                namespace: "vault",
+                ...serverArgs,
                 chart: { name: "vault", repo: "https://helm.releases.hashicorp.com", version: "0.34.1", path: "./charts/vault" },
-                serviceAccount: "vault",
-                ha: false,
-                replicas: 1,
-                ui: true,
-                injector: false,
-                storageSize: "1Gi",
                 audit: false,
             });
         });
