@@ -524,7 +524,15 @@ async function main() {
             why = c?.message ?? "";
             return c?.status === "False";
         }, { timeoutMs: 60000 });
-        assert(/403|permission denied/i.test(why), `rogue ExternalSecret's status does not show Vault's refusal: ${why}`);
+        // ESO's condition says "could not get secret data from provider"; Vault's own answer is in
+        // the ExternalSecret's events, which `kubectl describe externalsecret` shows.
+        let refusal = "";
+        await waitFor("Vault's refusal in the rogue ExternalSecret's events", async () => {
+            const ev = await getObj("/api/v1/namespaces/team-a/events?fieldSelector=involvedObject.name%3Drogue");
+            refusal = (ev.json?.items ?? []).map((e) => e.message).find((m) => /403|permission denied/i.test(m ?? "")) ?? "";
+            return refusal !== "";
+        }, { timeoutMs: 30000 });
+        why = `${why}; event: ${refusal.replace(/\s+/g, " ").slice(0, 160)}`;
         eq((await getObj("/api/v1/namespaces/team-a/secrets/rogue")).status, 404, "Secret rogue in team-a");
         await kube().request("DELETE", "/apis/external-secrets.io/v1/namespaces/team-a/externalsecrets/rogue");
         // Remove team-b: its store, role and policy go; its KV entry stays; team-a and the default tenant are untouched.
