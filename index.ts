@@ -16,6 +16,16 @@ import { TokenReviewer } from "./components/vault/tokenReviewer";
 const cfg = loadConfig();
 const prefix = "platform";
 
+// The KV entries Pulumi writes: random passwords for `seed: random` secrets, the registry credentials.
+const seeds = [
+    ...cfg.apps.secrets
+        .filter((s) => s.seed === "random")
+        .map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) })),
+    ...(cfg.registry.enabled
+        ? [{ path: cfg.registry.path, values: { username: cfg.registry.username, password: cfg.registry.password } }]
+        : []),
+];
+
 const vaultServer = new VaultServer(prefix, {
     mode: cfg.vault.mode,
     namespace: cfg.vault.namespace,
@@ -36,6 +46,11 @@ const vaultServer = new VaultServer(prefix, {
     secretThreshold: cfg.vault.secretThreshold,
     adoptUnsealKeys: cfg.vault.adoptUnsealKeys,
     adoptRootToken: cfg.vault.adoptRootToken,
+    // The admin token the Vault provider uses may manage exactly these (README "Who holds what").
+    manages: {
+        authMounts: [cfg.auth.mountPath],
+        kvMounts: [{ path: cfg.kv.path, seedPaths: seeds.map((s) => s.path) }],
+    },
     localPort: cfg.vault.localPort,
     audit: cfg.vault.audit,
     flavor: cfg.vault.flavor,
@@ -53,14 +68,7 @@ const kv = new KvEngine(
     `${prefix}-kv`,
     {
         path: cfg.kv.path,
-        seeds: [
-            ...cfg.apps.secrets
-                .filter((s) => s.seed === "random")
-                .map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) })),
-            ...(cfg.registry.enabled
-                ? [{ path: cfg.registry.path, values: { username: cfg.registry.username, password: cfg.registry.password } }]
-                : []),
-        ],
+        seeds,
     },
     vaultOpts,
 );
@@ -150,5 +158,6 @@ export const secretStore = pulumi.interpolate`${store.kind}/${store.name}`;
 export const syncedSecrets = pulumi.all(synced.map((s) => s.secretName));
 export const vaultPolicies = auth.policyNames;
 // Secrets: shown only with `pulumi stack output --show-secrets`.
-export const vaultRootToken = vaultServer.rootToken;
+// No root token: Vault is managed with a scoped admin token (README "Who holds what").
+export const vaultAdminToken = vaultServer.adminToken;
 export const vaultUnsealKeys = vaultServer.unsealKeys;
