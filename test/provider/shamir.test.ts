@@ -160,6 +160,23 @@ test("a revoked admin token: diff plans an update, which generates a root token 
     expect(again.result.changes).toBe(false);
 });
 
+test("a state from provider version 1 (root token, no admin token) is converted by the update: admin token minted, that root token revoked", async () => {
+    const legacyRoot = await generateRootToken(server, keys);
+    const legacy = { ...engineView(outs), rootToken: legacyRoot, providerVersion: 0 } as Record<string, unknown>;
+    for (const k of ["adminToken", "adminTokenAccessor", "adminPolicy", "adminTokenPeriod"]) delete legacy[k];
+    const diff = await runner.op("diff", id, legacy, inputs(addr));
+    expect(diff.result.changes).toBe(true);
+    const upd = await runner.op("update", id, legacy, inputs(addr));
+    expect(upd.error).toBeUndefined();
+    const got = engineView(upd.result.outs);
+    expect(got).toMatchObject({ rootToken: "", unsealKeys: keys, providerVersion: 1 });
+    expect((await server.api("GET", "auth/token/lookup-self", undefined, legacyRoot)).status).toBe(403);
+    expect((await server.api("GET", "auth/token/lookup-self", undefined, got.adminToken as string)).json.data.policies).toEqual(["pulumi-admin"]);
+    // The converted state is the suite's state from now on (the earlier admin token is left to expire).
+    outs = upd.result.outs;
+    admin = got.adminToken as string;
+});
+
 test("a second create against the initialised server fails clearly and changes nothing", async () => {
     const res = await runner.op("create", inputs(addr));
     expect(res.ok).toBe(false);
