@@ -177,6 +177,29 @@ test("a state from provider version 1 (root token, no admin token) is converted 
     admin = got.adminToken as string;
 });
 
+test("a changed admin policy is rewritten with a generated (then revoked) root token; the admin token stays the same", async () => {
+    const mine = await root();
+    const grant = 'path "kv/probe" {\n  capabilities = ["read"]\n}\n';
+    const before = auditRequests(server).filter((e) => e.path === "sys/generate-root/update").length;
+    const diff = await runner.op("diff", id, engineView(outs), inputs({ ...addr, adminPolicy: grant }));
+    expect(diff.result.changes).toBe(true);
+    expect((await server.api("GET", "kv/probe", undefined, admin)).status).toBe(403);
+    const upd = await runner.op("update", id, engineView(outs), inputs({ ...addr, adminPolicy: grant }));
+    expect(upd.error).toBeUndefined();
+    expect(upd.output).toMatch(/policy changed: generating a root token/);
+    expect(engineView(upd.result.outs)).toMatchObject({ adminToken: admin, adminPolicy: grant, rootToken: "" });
+    expect((await server.api("GET", "kv/probe", undefined, admin)).json?.data?.v).toBe("kept");
+    expect(auditRequests(server).filter((e) => e.path === "sys/generate-root/update").length).toBe(before + 3);
+    const own = (await server.api("GET", "auth/token/lookup-self", undefined, mine)).json.data.accessor;
+    expect(await liveRootTokens(server, mine)).toEqual([own]);
+    // And back: the grant is gone again, same token.
+    const back = await runner.op("update", id, upd.result.outs ? engineView(upd.result.outs) : {}, inputs(addr));
+    expect(back.error).toBeUndefined();
+    expect(engineView(back.result.outs).adminToken).toBe(admin);
+    expect((await server.api("GET", "kv/probe", undefined, admin)).status).toBe(403);
+    outs = back.result.outs;
+});
+
 test("a second create against the initialised server fails clearly and changes nothing", async () => {
     const res = await runner.op("create", inputs(addr));
     expect(res.ok).toBe(false);

@@ -52,7 +52,7 @@ test("an expired admin token is replaced with the recovery keys by the next upda
     // tokens): generated with the recovery keys. Then the 3 s token is left to expire.
     const props = inputs({ address: server.address, adminTokenPeriod: "3s" });
     const first = await runner.op("update", "id", lastOuts, props);
-    expect(first.output).toMatch(/policy or token period changed/);
+    expect(first.output).toMatch(/admin token period changed/);
     expect(first.error).toBeUndefined();
     const outs = engineView(first.result.outs);
     expect((await server.api("GET", "auth/token/lookup-self", undefined, outs.adminToken as string)).json.data.period).toBe(3);

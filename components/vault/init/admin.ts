@@ -79,6 +79,18 @@ export async function mintAdmin(
     return admin;
 }
 
+/**
+ * Rewrites the pulumi-admin policy with a root token, then revokes that root token. Tokens carry
+ * policies by name, so the admin token picks the new paths up at once: it stays the same token.
+ */
+export async function rewritePolicy(t: Target, rootToken: string, policyHcl: string, deadline: number, secrets: string[]): Promise<void> {
+    const pol = await vaultCall(t, "PUT", `sys/policies/acl/${ADMIN_POLICY_NAME}`, { token: rootToken, body: { policy: policyHcl }, deadline, secrets });
+    if (pol.status !== 204 && pol.status !== 200) {
+        throw responseError(t, `writing the ${ADMIN_POLICY_NAME} policy (PUT /v1/sys/policies/acl/${ADMIN_POLICY_NAME})`, pol, secrets);
+    }
+    await revokeSelf(t, rootToken, deadline, secrets);
+}
+
 /** Revokes the token itself (the root token once the admin identity exists). */
 export async function revokeSelf(t: Target, token: string, deadline: number, secrets: string[]): Promise<void> {
     const r = await vaultCall(t, "POST", "auth/token/revoke-self", { token, body: {}, deadline, secrets });

@@ -1,7 +1,7 @@
 // The one algorithm behind create and update: reach Vault, init if (and only if) allowed, unseal every node.
 import { Target } from "./client";
 import { connect, displayAddress, targetKey } from "./connect";
-import { ADMIN_POLICY_NAME, AdminToken, adminPolicyHcl, generateRoot, mintAdmin, renewSelf, tokenState } from "./admin";
+import { ADMIN_POLICY_NAME, AdminToken, adminPolicyHcl, generateRoot, mintAdmin, renewSelf, rewritePolicy, tokenState } from "./admin";
 import { Inputs, Outputs } from "./inputs";
 import { SealStatus, initVault, isAutoUnseal, isInitialized, raftJoin, sealStatus, unsealShamir, verifyToken, waitUnsealed } from "./ops";
 
@@ -159,7 +159,8 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
                 root: tokenEncrypted ? undefined : token,
                 rootIsFresh,
                 admin,
-                adminChanged: (held?.adminPolicy ?? "") !== (i.adminPolicy ?? "") || (held?.adminTokenPeriod ?? "768h") !== i.adminTokenPeriod,
+                policyChanged: (held?.adminPolicy ?? "") !== (i.adminPolicy ?? ""),
+                periodChanged: (held?.adminTokenPeriod ?? "768h") !== i.adminTokenPeriod,
                 keys: keysEncrypted ? undefined : keys,
             }, deadline, secrets, log);
             if (next) {
@@ -188,8 +189,10 @@ interface AdminSituation {
     /** From this init or a new adoption (a bad one is an error, not a reason to generate a root token). */
     rootIsFresh: boolean;
     admin?: AdminToken;
-    /** The admin policy or token period changed: only a root token may rewrite pulumi-admin. */
-    adminChanged: boolean;
+    /** The admin policy changed: only a root token may rewrite pulumi-admin (the token itself stays). */
+    policyChanged: boolean;
+    /** The token period changed: a new admin token is needed. */
+    periodChanged: boolean;
     keys?: string[];
 }
 
@@ -216,11 +219,18 @@ export async function ensureAdmin(
     let why: string;
     if (s.admin?.token) {
         if ((await tokenState(t, s.admin.token, deadline, secrets)) === "valid") {
-            if (!s.adminChanged) {
+            if (!s.periodChanged) {
+                if (s.policyChanged) {
+                    if (!s.keys || s.keys.length === 0) {
+                        throw new Error(`${t.label}: the ${ADMIN_POLICY_NAME} policy changed, and no usable unseal keys are held to generate a root token for it. Set vaultAdoptRootToken (secret) to a root token; it is used once and revoked.`);
+                    }
+                    log(`VaultInit: the ${ADMIN_POLICY_NAME} policy changed: generating a root token with the key quorum (sys/generate-root) to rewrite it, then revoking it; the admin token stays`);
+                    await rewritePolicy(t, await generateRoot(t, s.keys, deadline, secrets), policy, deadline, secrets);
+                }
                 await renewSelf(t, s.admin.token, deadline, secrets);
                 return undefined;
             }
-            why = `the ${ADMIN_POLICY_NAME} policy or token period changed`;
+            why = "the admin token period changed";
         } else {
             why = "the admin token has expired or was revoked";
         }
