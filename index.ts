@@ -16,6 +16,21 @@ import { TokenReviewer } from "./components/vault/tokenReviewer";
 const cfg = loadConfig();
 const prefix = "platform";
 
+// The KV entries Pulumi writes: random passwords for `seed: random` secrets, the registry credentials.
+const seeds = [
+    ...cfg.apps.secrets
+        .filter((s) => s.seed === "random")
+        .map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) })),
+    ...(cfg.registry.enabled
+        ? [{ path: cfg.registry.path, values: { username: cfg.registry.username, password: cfg.registry.password } }]
+        : []),
+    ...cfg.tenants.flatMap((t) =>
+        t.secrets
+            .filter((s) => s.seed === "random")
+            .map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) })),
+    ),
+];
+
 const vaultServer = new VaultServer(prefix, {
     mode: cfg.vault.mode,
     namespace: cfg.vault.namespace,
@@ -36,6 +51,11 @@ const vaultServer = new VaultServer(prefix, {
     secretThreshold: cfg.vault.secretThreshold,
     adoptUnsealKeys: cfg.vault.adoptUnsealKeys,
     adoptRootToken: cfg.vault.adoptRootToken,
+    // The admin token the Vault provider uses may manage exactly these (README "Who holds what").
+    manages: {
+        authMounts: [cfg.auth.mountPath],
+        kvMounts: [{ path: cfg.kv.path, seedPaths: seeds.map((s) => s.path) }],
+    },
     localPort: cfg.vault.localPort,
     audit: cfg.vault.audit,
     flavor: cfg.vault.flavor,
@@ -53,19 +73,7 @@ const kv = new KvEngine(
     `${prefix}-kv`,
     {
         path: cfg.kv.path,
-        seeds: [
-            ...cfg.apps.secrets
-                .filter((s) => s.seed === "random")
-                .map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) })),
-            ...(cfg.registry.enabled
-                ? [{ path: cfg.registry.path, values: { username: cfg.registry.username, password: cfg.registry.password } }]
-                : []),
-            ...cfg.tenants.flatMap((t) =>
-                t.secrets
-                    .filter((s) => s.seed === "random")
-                    .map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) })),
-            ),
-        ],
+        seeds,
     },
     vaultOpts,
 );
@@ -196,5 +204,6 @@ export const syncedSecrets = pulumi.all(synced.map((s) => s.secretName));
 export const vaultPolicies = auth.policyNames;
 export const tenantStores = pulumi.all(tenants.map((t) => pulumi.output({ name: t.name, namespace: t.namespace, role: t.role, secrets: t.secrets })));
 // Secrets: shown only with `pulumi stack output --show-secrets`.
-export const vaultRootToken = vaultServer.rootToken;
+// No root token: Vault is managed with a scoped admin token (README "Who holds what").
+export const vaultAdminToken = vaultServer.adminToken;
 export const vaultUnsealKeys = vaultServer.unsealKeys;

@@ -157,7 +157,7 @@ try {
     fig.noopPreview2 = (await pulumiOk(dir, ["preview", "--expect-no-changes", ...cfgArgs(dir)], { env })).ms;
     fig.noopUp = (await pulumiOk(dir, ["up", "--yes", "--skip-preview", "--expect-no-changes", ...cfgArgs(dir)], { env })).ms;
     fig.noopPreviewTypecheck = (await pulumiOk(dir, ["preview", "--expect-no-changes", ...cfgArgs(dir)], { env: { ...env, PULUMI_NODEJS_TRANSPILE_ONLY: "false" } })).ms;
-    token = JSON.parse((await pulumiOk(dir, ["stack", "output", "vaultRootToken", "--show-secrets", "--json", "--stack", "local"], { env })).stdout);
+    token = JSON.parse((await pulumiOk(dir, ["stack", "output", "vaultAdminToken", "--show-secrets", "--json", "--stack", "local"], { env })).stdout);
     }
 
     log("program start-up cost ...");

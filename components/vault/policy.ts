@@ -23,3 +23,73 @@ export function renderKvReadPolicy(grants: KvReadGrant[]): string {
         .map((p) => `path "${p}" {\n  capabilities = ["read"]\n}\n`)
         .join("\n");
 }
+
+/** What the program manages in Vault, for the `pulumi-admin` policy of the admin token. */
+export interface AdminScope {
+    /** Auth mounts the program enables and configures (their config and roles). */
+    authMounts: string[];
+    /** KV v2 mounts and the entries the program seeds (write access to exactly those). */
+    kvMounts: { path: string; seedPaths: string[] }[];
+    /**
+     * "api": the program enables a file audit device through the API (HashiCorp Vault);
+     * "read": it only checks that one is enabled (OpenBao); "none": audit off.
+     */
+    audit: "api" | "read" | "none";
+}
+
+const caps = (...c: string[]) => `[${c.map((x) => `"${x}"`).join(", ")}]`;
+const block = (p: string, c: string) => `path "${p}" {\n  capabilities = ${c}\n}\n`;
+
+/**
+ * The managed part of the `pulumi-admin` policy: exactly the paths the program's Vault resources
+ * call, on plan (reads) and on up (writes). The init/unseal provider adds token self lookup/renew
+ * and a deny on the policy itself. ACL policies are granted by name pattern (the roles' policies
+ * are stack config), `pulumi-admin` excepted.
+ */
+export function renderAdminPolicy(scope: AdminScope): string {
+    const out: string[] = [];
+    const crud = caps("create", "read", "update", "delete");
+    for (const m of scope.authMounts) {
+        if (/[*+]/.test(m)) throw new Error(`refusing a wildcard auth mount: ${m}`);
+        out.push(
+            `# Auth mount "${m}": the mount, its config and roles.\n` +
+                block("sys/auth", caps("read")) +
+                block(`sys/auth/${m}`, caps("create", "read", "update", "delete", "sudo")) +
+                block(`sys/auth/${m}/tune`, caps("read", "update", "sudo")) +
+                // The Vault provider reads (and tunes) auth mounts through sys/mounts/auth/<path>.
+                block(`sys/mounts/auth/${m}`, caps("read", "update", "sudo")) +
+                block(`sys/mounts/auth/${m}/tune`, caps("read", "update", "sudo")) +
+                block(`auth/${m}/config`, crud) +
+                block(`auth/${m}/role`, caps("list")) +
+                block(`auth/${m}/role/*`, crud),
+        );
+    }
+    out.push("# ACL policies of the roles (pulumi-admin itself is denied).\n" + block("sys/policies/acl", caps("list")) + block("sys/policies/acl/*", crud));
+    for (const kv of scope.kvMounts) {
+        if (/[*+]/.test(kv.path + kv.seedPaths.join(""))) throw new Error(`refusing a wildcard KV path: ${kv.path}`);
+        out.push(
+            `# KV v2 mount "${kv.path}" and the entries the program seeds (nothing else in it).\n` +
+                block("sys/mounts", caps("read")) +
+                block(`sys/mounts/${kv.path}`, crud) +
+                block(`sys/mounts/${kv.path}/tune`, caps("read", "update")) +
+                [...new Set(kv.seedPaths)]
+                    .sort()
+                    .map((p) => block(`${kv.path}/data/${p}`, crud) + block(`${kv.path}/metadata/${p}`, crud))
+                    .join(""),
+        );
+    }
+    if (scope.audit !== "none") {
+        out.push(
+            `# Audit devices: ${scope.audit === "api" ? "the file device the program enables" : "checked only (declared in the server configuration)"}.\n` +
+                block("sys/audit", caps("read", "sudo")) +
+                (scope.audit === "api" ? block("sys/audit/file", caps("create", "read", "update", "delete", "sudo")) : ""),
+        );
+    }
+    // Duplicate blocks (several mounts) are harmless in HCL but noisy: keep the first of each.
+    const seen = new Set<string>();
+    return out
+        .join("\n")
+        .split(/(?=path ")|(?=# )/)
+        .filter((chunk) => !chunk.startsWith("path ") || (!seen.has(chunk.trim()) && seen.add(chunk.trim())))
+        .join("");
+}

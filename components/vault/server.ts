@@ -5,6 +5,7 @@ import type { ChartSource } from "../config";
 import { checkDnsLabel, checkExactVersion } from "../config";
 import { chartSource } from "../helm";
 import { VaultInit } from "./init";
+import { AdminScope, renderAdminPolicy } from "./policy";
 import { startTunnelHost } from "./init/tunnelHost";
 import { VaultChartOptions, isOpenBao, vaultChartValues, vaultScheme } from "./values";
 
@@ -37,8 +38,16 @@ export interface VaultServerArgs extends Omit<VaultChartOptions, "releaseName" |
     secretThreshold?: number;
     /** Adopt a Vault initialised by hand: its unseal keys (secret). */
     adoptUnsealKeys?: pulumi.Input<string[]>;
-    /** Adopt a Vault initialised by hand: its root token (secret). */
+    /** Adopt a Vault initialised by hand: its root token (secret). Used once to create the admin identity, then revoked. */
     adoptRootToken?: pulumi.Input<string>;
+    /**
+     * What the program manages in Vault: the `pulumi-admin` policy of the admin token the Vault
+     * provider uses grants exactly these (plus the audit device, from `audit`/`flavor`).
+     * @default - nothing but audit: the admin token can only manage the audit device
+     */
+    manages?: Omit<AdminScope, "audit">;
+    /** Period of the admin token; every run renews it. @default - "768h" */
+    adminTokenPeriod?: string;
     /**
      * Chart mode: local port on which the Pulumi program forwards to the active Vault pod, used by the
      * Vault provider so Vault need not be exposed (see components/vault/init/README.md).
@@ -74,8 +83,11 @@ export class VaultServer extends pulumi.ComponentResource {
     public readonly providerAddress: pulumi.Output<string>;
     public readonly namespace: pulumi.Output<string>;
     public readonly serviceAccountName: pulumi.Output<string>;
-    /** Root token (secret). */
-    public readonly rootToken: pulumi.Output<string>;
+    /**
+     * The admin token (secret): orphan, periodic, only the `pulumi-admin` policy. No root token is
+     * kept: the one from init (or adopted) is revoked once this exists.
+     */
+    public readonly adminToken: pulumi.Output<string>;
     /** Unseal keys, or recovery keys under auto-unseal (secret). */
     public readonly unsealKeys: pulumi.Output<string[]>;
     /** Provider for every Vault resource of the program. */
@@ -148,19 +160,25 @@ export class VaultServer extends pulumi.ComponentResource {
                 secretThreshold: args.secretThreshold ?? 3,
                 adoptUnsealKeys: args.adoptUnsealKeys,
                 adoptRootToken: args.adoptRootToken,
+                adminPolicy: renderAdminPolicy({
+                    authMounts: args.manages?.authMounts ?? [],
+                    kvMounts: args.manages?.kvMounts ?? [],
+                    audit: !audit ? "none" : flavor === "vault" ? "api" : "read",
+                }),
+                adminTokenPeriod: args.adminTokenPeriod,
                 raftLeaderApiAddr: args.ha ? `${scheme}://${podNames[0]}.${releaseName}-internal:8200` : undefined,
             },
             // Vault data lives beyond this stack: removing the resource never seals or wipes anything.
             { parent: this, dependsOn: initDependsOn, retainOnDelete: true },
         );
-        this.rootToken = pulumi.secret(this.init.rootToken);
+        this.adminToken = pulumi.secret(this.init.adminToken);
         this.unsealKeys = pulumi.secret(this.init.unsealKeys);
 
         this.provider = new vault.Provider(
             `${name}-provider`,
             {
                 address: this.providerAddress,
-                token: this.rootToken,
+                token: this.adminToken,
                 // A child token would expire between runs and breaks plan-time reads.
                 skipChildToken: true,
                 caCertFile: args.caCertFile,
@@ -187,7 +205,7 @@ export class VaultServer extends pulumi.ComponentResource {
             providerAddress: this.providerAddress,
             namespace: this.namespace,
             serviceAccountName: this.serviceAccountName,
-            rootToken: this.rootToken,
+            adminToken: this.adminToken,
             unsealKeys: this.unsealKeys,
             auditDevices: this.auditDevices,
         });

@@ -48,7 +48,11 @@ export function listenerHcl(o: VaultChartOptions): string {
               `  tls_client_ca_file = "/vault/userconfig/${o.tlsSecretName}/ca.crt"`,
           ]
         : ["  tls_disable = 1"];
-    return ['listener "tcp" {', '  address = "[::]:8200"', '  cluster_address = "[::]:8201"', ...tls, "}"].join("\n");
+    // OpenBao >= 2.5.3 turns the unauthenticated sys/generate-root endpoints off by default; the
+    // init/unseal provider needs them to recover a lost admin token with the unseal keys (HashiCorp
+    // Vault has them on). Only the key quorum completes an attempt (README "Who holds what").
+    const generateRoot = isOpenBao(o) ? ["  disable_unauthed_generate_root_endpoints = false"] : [];
+    return ['listener "tcp" {', '  address = "[::]:8200"', '  cluster_address = "[::]:8201"', ...tls, ...generateRoot, "}"].join("\n");
 }
 
 /** OpenBao's declarative audit device (2.x refuses `PUT sys/audit/...`), logging to the pod's stdout. */

@@ -114,7 +114,7 @@ ${outputs.stdout.trim()}
 where to look:
   kubeconfig        ${p.kubeconfig}   (admin, system:masters)
   apiserver         https://127.0.0.1:${st.apiPort}
-  OpenBao           http://127.0.0.1:${st.baoPort}   (root token: pulumi stack output vaultRootToken --show-secrets)
+  OpenBao           http://127.0.0.1:${st.baoPort}   (admin token: pulumi stack output vaultAdminToken --show-secrets; no root token is kept)
   ESO controller    runs on the host as system:serviceaccount:external-secrets:external-secrets (kubeconfig ${p.esoKubeconfig})
   logs              ${p.logs}/{etcd,kube-apiserver,kube-controller-manager,bao,eso-supervisor,external-secrets}.log
   pids              ${p.pids}

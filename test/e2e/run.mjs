@@ -2,7 +2,7 @@
 // End-to-end test (`npm run test:e2e`): the real Pulumi engine deploys the program (stack "local")
 // onto a loopback control plane, with OpenBao and the external-secrets controller running as host
 // processes (scripts/local/lib.mjs). Asserts on what the servers report, never on what the program
-// says. Secrets (root token, unseal keys, reviewer JWT, seeded values) stay in memory: assertion
+// says. Secrets (admin token, unseal keys, reviewer JWT, seeded values) stay in memory: assertion
 // messages say "differs", never the values.
 //
 //   node test/e2e/run.mjs              everything in a temp data dir, removed at the end
@@ -93,20 +93,63 @@ async function stackOutputSecret(name) {
     return JSON.parse(r.stdout);
 }
 
+/** The admin token the program manages Vault with (stack output vaultAdminToken). */
+async function adminToken() {
+    if (MANUAL) return rootToken();
+    if (!ctx.adminToken) ctx.adminToken = await stackOutputSecret("vaultAdminToken");
+    return ctx.adminToken;
+}
+
+/**
+ * A root token for what the admin token may not do (write an undeclared KV entry, list tokens):
+ * the program keeps none, so the test generates one with the unseal keys, as an operator would
+ * (`bao operator generate-root`). --manual: the root token of the hand-made init.
+ */
 async function rootToken() {
     if (!ctx.rootToken && MANUAL) throw new Error("no root token (manual wiring failed)");
-    if (!ctx.rootToken) ctx.rootToken = await stackOutputSecret("vaultRootToken");
+    if (!ctx.rootToken) ctx.rootToken = await generateRoot(await stackOutputSecret("vaultUnsealKeys"));
     return ctx.rootToken;
 }
 
+async function generateRoot(keys) {
+    const cur = await bao(dir, "GET", "sys/generate-root/attempt");
+    if (cur.json?.started) await bao(dir, "DELETE", "sys/generate-root/attempt");
+    const start = await bao(dir, "PUT", "sys/generate-root/attempt", {});
+    assert(start.status === 200, `generate-root attempt: HTTP ${start.status}`);
+    const { nonce, otp, required } = start.json;
+    for (const key of keys.slice(0, required)) {
+        const r = await bao(dir, "PUT", "sys/generate-root/update", { key, nonce });
+        if (r.json?.complete) {
+            const enc = Buffer.from(r.json.encoded_token, "base64");
+            return Buffer.from(enc.map((b, n) => b ^ otp.charCodeAt(n))).toString("utf8");
+        }
+    }
+    throw new Error("generate-root did not complete");
+}
+
+/** Accessors of live tokens with the root policy. */
+async function liveRootTokens(root) {
+    const list = await bao(dir, "GET", "auth/token/accessors?list=true", undefined, root);
+    assert(list.status === 200, `list token accessors: HTTP ${list.status}`);
+    const out = [];
+    for (const accessor of list.json.data.keys) {
+        const r = await bao(dir, "POST", "auth/token/lookup-accessor", { accessor }, root);
+        if ((r.json?.data?.policies ?? []).includes("root")) out.push(accessor);
+    }
+    return out;
+}
+
+const SEEDED = new Set([...DECLARED.map((d) => d.path), REGISTRY.path]);
+
+/** Seeded entries are read with the admin token (it may); anything else with a generated root token. */
 async function kvRead(p, token) {
-    const r = await bao(dir, "GET", `${KV}/data/${p}`, undefined, token ?? (await rootToken()));
+    const r = await bao(dir, "GET", `${KV}/data/${p}`, undefined, token ?? (SEEDED.has(p) ? await adminToken() : await rootToken()));
     return r;
 }
 
 async function kvData(p) {
     const r = await kvRead(p);
-    assert(r.status === 200, `GET ${KV}/data/${p} with the root token: HTTP ${r.status}`);
+    assert(r.status === 200, `GET ${KV}/data/${p}: HTTP ${r.status}`);
     return r.json.data.data;
 }
 
@@ -257,7 +300,8 @@ async function main() {
         const seal = await bao(dir, "GET", "sys/seal-status");
         assert(seal.json.initialized === true && seal.json.sealed === false, `seal-status initialized=${seal.json.initialized} sealed=${seal.json.sealed}`);
         eq([seal.json.n, seal.json.t], [3, 2], "shares/threshold");
-        const token = await rootToken();
+        // Everything below is read with the admin token: it may read what it manages.
+        const token = await adminToken();
         const server = `https://127.0.0.1:${ctx.st.apiPort}`;
         const cfg = await bao(dir, "GET", "auth/kubernetes/config", undefined, token);
         assert(cfg.status === 200, `auth/kubernetes/config: HTTP ${cfg.status}`);
@@ -295,9 +339,25 @@ async function main() {
         const auditLog = path.join(paths(dir).bao, "audit.log");
         const entries = fs.existsSync(auditLog) ? fs.readFileSync(auditLog, "utf8").split("\n").filter((l) => l.includes('"type":"response"')) : [];
         assert(entries.length > 0, `no audit entries in ${auditLog}`);
-        assert(!fs.readFileSync(auditLog, "utf8").includes(token), "the audit log holds the root token in plaintext (it must be HMAC'd)");
+        assert(!fs.readFileSync(auditLog, "utf8").includes(token), "the audit log holds the admin token in plaintext (it must be HMAC'd)");
         ctx.auditEntries = entries.length;
-        return [`audit devices ${devices.join(",")}: ${entries.length} responses logged, tokens HMAC'd`, `${MANUAL ? "manual wiring until synced" : "pulumi up"} ${(r.ms / 1000).toFixed(1)}s`, `policy ${ctx.policyName}: ${blocks.length} read-only paths`, `seal-status: initialized, unsealed, ${seal.json.t}/${seal.json.n}`];
+        let adminNote = "--manual: root token (no admin identity)";
+        if (!MANUAL) {
+            // No standing root token: the one from init was revoked (audit: revoke-self with the root
+            // policy) and no root-policy token is alive but the one this test generates now.
+            const self = (await bao(dir, "GET", "auth/token/lookup-self", undefined, token)).json.data;
+            eq([self.policies, self.orphan, self.period], [["pulumi-admin"], true, 768 * 3600], "admin token policies/orphan/period");
+            const lines = fs.readFileSync(auditLog, "utf8").split("\n").filter((l) => l.includes('"type":"request"')).map((l) => JSON.parse(l));
+            assert(lines.some((e) => e.request?.path === "auth/token/revoke-self" && (e.auth?.policies ?? []).includes("root")), "no revoke-self by a root token in the audit log");
+            const root = await rootToken();
+            const own = (await bao(dir, "GET", "auth/token/lookup-self", undefined, root)).json.data.accessor;
+            eq(await liveRootTokens(root), [own], "live root-policy tokens (only the test's own)");
+            // Outside its scope: 403.
+            const denied = [["POST", `${KV}/data/undeclared/x`, { data: { v: "x" } }], ["POST", "sys/seal", {}], ["PUT", "sys/policies/acl/pulumi-admin", { policy: "" }], ["POST", "auth/token/create", {}], ["GET", "sys/storage/raft/configuration"]];
+            for (const [m, p, b] of denied) eq((await bao(dir, m, p, b, token)).status, 403, `admin ${m} ${p}`);
+            adminNote = `admin token: pulumi-admin only, orphan, period 768h; init's root token revoked, no live root token; 403 on ${denied.map((d) => d[1]).join(", ")}`;
+        }
+        return [adminNote, `audit devices ${devices.join(",")}: ${entries.length} responses logged, tokens HMAC'd`, `${MANUAL ? "manual wiring until synced" : "pulumi up"} ${(r.ms / 1000).toFixed(1)}s`, `policy ${ctx.policyName}: ${blocks.length} read-only paths`, `seal-status: initialized, unsealed, ${seal.json.t}/${seal.json.n}`];
     });
 
     await check(3, "least privilege: ESO's role reads the declared paths, 403 elsewhere", async () => {
@@ -354,8 +414,8 @@ async function main() {
         const original = await kvData(d.path);
         const next = randomBytes(16).toString("hex");
         const t0 = Date.now();
-        const w = await bao(dir, "POST", `${KV}/data/${d.path}`, { data: { ...original, password: next } }, await rootToken());
-        assert(w.status === 200, `root write: HTTP ${w.status}`);
+        const w = await bao(dir, "POST", `${KV}/data/${d.path}`, { data: { ...original, password: next } }, await adminToken());
+        assert(w.status === 200, `admin write: HTTP ${w.status}`);
         await waitFor("the Secret to follow", async () => decodeData((await getObj(secretPath(d.name))).json).password === next, {
             timeoutMs: (REFRESH_SECONDS + 20) * 1000,
             intervalMs: 100,
@@ -364,7 +424,7 @@ async function main() {
         ctx.timings.propagation = delay;
         // Put the seeded value back so state and OpenBao agree again (and measure once more).
         const t1 = Date.now();
-        await bao(dir, "POST", `${KV}/data/${d.path}`, { data: original }, await rootToken());
+        await bao(dir, "POST", `${KV}/data/${d.path}`, { data: original }, await adminToken());
         await waitFor("the Secret to follow back", async () => decodeData((await getObj(secretPath(d.name))).json).password === original.password, {
             timeoutMs: (REFRESH_SECONDS + 20) * 1000,
             intervalMs: 100,
@@ -463,7 +523,7 @@ async function main() {
         return notes;
     });
 
-    await check(8, "pulumi stack export holds no plaintext unseal key, root token, reviewer JWT or seeded value", async () => {
+    await check(8, "pulumi stack export holds no plaintext unseal key, admin token, reviewer JWT or seeded value", async () => {
         needsPulumi("a stack export with secrets");
         assert(ctx.upDone, "depends on check 2");
         const exp = (await POk(["stack", "export", "--stack", STACK])).stdout;
@@ -471,7 +531,7 @@ async function main() {
         const reviewer = await getObj("/api/v1/namespaces/vault/secrets/vault-token-reviewer");
         assert(reviewer.status === 200, `reviewer Secret: HTTP ${reviewer.status}`);
         const jwt = decodeData(reviewer.json).token;
-        const secrets = [["root token", await rootToken()], ["reviewer JWT", jwt], ["registry password", ctx.registryPassword]];
+        const secrets = [["admin token", await adminToken()], ["reviewer JWT", jwt], ["registry password", ctx.registryPassword]];
         keys.forEach((k, i) => secrets.push([`unseal key ${i + 1}`, k]));
         for (const d of DECLARED) {
             const v = await kvData(d.path);
@@ -539,11 +599,14 @@ async function main() {
         const bData = await kvData("team-b/api");
         const aRoleBefore = (await bao(dir, "GET", `auth/kubernetes/role/${ROLE}-team-a`, undefined, await rootToken())).json.data;
         await setTenants([TENANTS[0]]);
-        const pv = await POk(["preview", "--json", ...cfgArgs(dir)]);
-        const changes = stepsOf(pv.stdout).filter((st) => st.op !== "same");
-        const notB = changes.filter((st) => !/team-b/.test(st.urn));
-        assert(notB.length === 0, `removing team-b also changes: ${notB.map((c) => `${c.op} ${c.urn.split("::").pop()}`).join(", ")}`);
+        // What the up changes counts (its preview lists the Vault resources too: the admin policy names
+        // the seeded paths, so the init resource updates and the provider's token is unknown until then).
         const up2 = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        const touched = [...up2.stdout.matchAll(/^\s*[-~+]\s+\S+\s+(\S+)\s+(deleted|updated|created)\b/gm)].map((m) => ({ name: m[1], op: m[2] }));
+        const changes = touched;
+        const notB = touched.filter((t) => !/team-b/.test(t.name) && !(t.op === "updated" && (t.name === "platform-init" || t.name === "platform-provider")));
+        assert(notB.length === 0, `removing team-b also changed: ${notB.map((t) => `${t.op} ${t.name}`).join(", ")}`);
+        assert(touched.some((t) => t.op === "deleted" && /team-b/.test(t.name)), `the up deleted nothing of team-b's: ${JSON.stringify(touched)}`);
         eq((await bao(dir, "GET", `auth/kubernetes/role/${ROLE}-team-b`, undefined, await rootToken())).status, 404, "team-b's role after removal");
         eq((await bao(dir, "GET", `sys/policies/acl/${ROLE}-team-b`, undefined, await rootToken())).status, 404, "team-b's policy after removal");
         eq(JSON.stringify(await kvData("team-b/api")), JSON.stringify(bData), "team-b's KV entry after removal (retained)");
@@ -555,14 +618,47 @@ async function main() {
             `up with 2 tenants ${(up1.ms / 1000).toFixed(1)}s: each synced its own secret`,
             `team-a's reader: 200 on its path, 403 on team-b's and the default tenant's; team-b's role refuses it (HTTP ${cross.status})`,
             `rogue ExternalSecret in team-a for team-b/api: Ready=False (${why.slice(0, 120)}), no Secret`,
-            `team-b removed (${changes.length} steps, all team-b's) in ${(up2.ms / 1000).toFixed(1)}s: role/policy/namespace gone, KV entry kept, team-a and default untouched`,
+            `team-b removed (${changes.length} changes: team-b's, plus the init resource and the Vault provider) in ${(up2.ms / 1000).toFixed(1)}s: role/policy/namespace gone, KV entry kept, team-a and default untouched`,
         ];
     });
 
-    await check(10, "pulumi destroy removes what the program created; OpenBao data intact", async () => {
+    await check(10, "admin token revoked: preview shows the init update, up recovers through generate-root (audited), then no changes", async () => {
+        needsPulumi("a recovery up");
+        assert(ctx.upDone, "depends on check 2");
+        const old = await adminToken();
+        const root = await rootToken();
+        const accessor = (await bao(dir, "GET", "auth/token/lookup-self", undefined, old)).json.data.accessor;
+        eq((await bao(dir, "POST", "auth/token/revoke-accessor", { accessor }, root)).status, 204, "revoke the admin token");
+        const auditLog = path.join(paths(dir).bao, "audit.log");
+        const generated = () => fs.readFileSync(auditLog, "utf8").split("\n").filter((l) => l.includes('"type":"request"') && l.includes('"path":"sys/generate-root/update"')).length;
+        const before = generated();
+        const pv = await POk(["preview", "--json", ...cfgArgs(dir)]);
+        const changes = stepsOf(pv.stdout).filter((s) => s.op !== "same");
+        const init = changes.filter((s) => /::platform-init$/.test(s.urn));
+        assert(init.length === 1 && init[0].op === "update", `expected an update of the init resource, got ${JSON.stringify(changes)}`);
+        // The preview also lists the Vault resources as updates: their provider's token is unknown
+        // until the init update has run (as in the reseal drill, check 6). What `up` changes is what counts.
+        const up = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        ctx.adminToken = undefined;
+        const summary = (up.stdout.match(/Resources:[\s\S]*?(?:\n\n|$)/) ?? [""])[0].trim().replace(/\s+/g, " ");
+        const updated = [...new Set([...up.stdout.matchAll(/^\s*~\s+\S+\s+(\S+)\s+updated\b/gm)].map((m) => m[1]))].sort();
+        assert(updated.includes("platform-init"), `the up did not update the init resource: ${JSON.stringify(updated)}`);
+        eq(updated.filter((n) => n !== "platform-init" && n !== "platform-provider"), [], "resources the recovery up updated besides the init resource and the Vault provider");
+        const next = await adminToken();
+        assert(next !== old, "the admin token was not replaced");
+        eq((await bao(dir, "GET", "auth/token/lookup-self", undefined, next)).json.data.policies, ["pulumi-admin"], "new admin token policies");
+        assert(generated() === before + 2, `audit log: ${generated() - before} generate-root updates (expected 2, the key threshold)`);
+        const own = (await bao(dir, "GET", "auth/token/lookup-self", undefined, root)).json.data.accessor;
+        eq(await liveRootTokens(root), [own], "live root-policy tokens after recovery (only the test's own)");
+        const noop = await POk(["up", "--yes", "--skip-preview", "--expect-no-changes", ...cfgArgs(dir)]);
+        await waitSynced({}, 30000);
+        return [`preview: ${changes.length} steps (init update; the Vault resources wait on the unknown token)`, `up ${(up.ms / 1000).toFixed(1)}s updated ${updated.join(", ")} (${summary}); generate-root audited (${generated() - before} key submissions); next up no changes (${(noop.ms / 1000).toFixed(1)}s)`];
+    });
+
+    await check(11, "pulumi destroy removes what the program created; OpenBao data intact", async () => {
         needsPulumi("a destroy");
         assert(ctx.upDone, "depends on check 2");
-        const token = await rootToken();
+        const token = await adminToken();
         const keep = {};
         for (const p of [...DECLARED.map((d) => d.path), REGISTRY.path, "undeclared/extra"]) keep[p] = await kvData(p);
         // --run-program: the program (and in chart mode its tunnel to Vault) runs while the Vault resources are deleted.
@@ -581,7 +677,8 @@ async function main() {
             await waitFor(`${p} gone`, async () => (await getObj(p)).status === 404, { timeoutMs: 60000 });
         }
         const auths = await bao(dir, "GET", "sys/auth", undefined, token);
-        assert(auths.status === 200, `sys/auth with the root token after destroy: HTTP ${auths.status}`);
+        // The admin token outlives the stack (VaultInit is retained on delete): valid until its period ends.
+        assert(auths.status === 200, `sys/auth with the admin token after destroy: HTTP ${auths.status}`);
         assert(!("kubernetes/" in (auths.json.data ?? auths.json)), "kubernetes auth still mounted");
         const pol = await bao(dir, "GET", `sys/policies/acl/${ctx.policyName}`, undefined, token);
         eq(pol.status, 404, `policy ${ctx.policyName} after destroy`);

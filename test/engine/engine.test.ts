@@ -88,7 +88,9 @@ test("up initialises; keys only encrypted in state; sealed -> preview shows upda
         await newStack("main", server.address);
         await pulumi("main", ["up", "--yes", "--skip-preview"]);
         const outs = JSON.parse(await pulumi("main", ["stack", "output", "--json", "--show-secrets"]));
-        const secrets: string[] = [outs.rootToken, ...outs.unsealKeys];
+        const secrets: string[] = [outs.adminToken, ...outs.unsealKeys];
+        expect(outs.rootToken).toBe("");
+        expect(outs.adminToken).toMatch(/^s\./);
         expect(outs.unsealKeys).toHaveLength(3);
         expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ initialized: true, sealed: false, n: 3, t: 2 });
 
@@ -104,6 +106,7 @@ test("up initialises; keys only encrypted in state; sealed -> preview shows upda
         const state = await pulumi("main", ["stack", "export"]);
         expect(state).toMatch(/"rootToken": \{\s*"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext"/);
         expect(state).toMatch(/"unsealKeys": \{\s*"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext"/);
+        expect(state).toMatch(/"adminToken": \{\s*"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext"/);
 
         await pulumi("main", ["destroy", "--yes"]);
         expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ initialized: true, sealed: false });
@@ -150,6 +153,8 @@ const hasGpg = spawnSync("gpg", ["--version"]).status === 0;
         await pulumi("pgp", ["config", "set", "--secret", "adoptRootToken", token]);
         await pulumi("pgp", ["up", "--yes", "--skip-preview"]);
         expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ sealed: false });
+        // The root token from init, adopted, was used once for the admin token and revoked.
+        expect((await server.api("GET", "auth/token/lookup-self", undefined, token)).status).toBe(403);
         for (const s of [token, ...decrypted]) {
             expect(transcript).not.toContain(s);
         }

@@ -3,11 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { VaultInit, vaultInitOptions } from "../../components/vault/init";
 import { reuseSerializedProvider } from "../support/mocks";
 
-test("additionalSecretOutputs always include rootToken and unsealKeys", () => {
-    expect(vaultInitOptions().additionalSecretOutputs).toEqual(["rootToken", "unsealKeys"]);
+test("additionalSecretOutputs always include rootToken, adminToken and unsealKeys", () => {
+    expect(vaultInitOptions().additionalSecretOutputs).toEqual(["rootToken", "adminToken", "unsealKeys"]);
     const merged = vaultInitOptions({ additionalSecretOutputs: ["vaultVersion"], protect: true });
     expect(merged.protect).toBe(true);
-    expect(merged.additionalSecretOutputs).toEqual(expect.arrayContaining(["vaultVersion", "rootToken", "unsealKeys"]));
+    expect(merged.additionalSecretOutputs).toEqual(expect.arrayContaining(["vaultVersion", "rootToken", "adminToken", "unsealKeys"]));
 });
 
 interface RegisterReq {
@@ -47,7 +47,7 @@ test("the registered resource carries the secret options and secret adopt inputs
         adoptRootToken: "adopted-token",
     });
     await new Promise<void>((resolve) => r.urn.apply(() => resolve()));
-    expect(secretOutputs[0]).toEqual(expect.arrayContaining(["rootToken", "unsealKeys"]));
+    expect(secretOutputs[0]).toEqual(expect.arrayContaining(["rootToken", "adminToken", "unsealKeys"]));
     const secretSig = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
     expect(wireInputs[0].adoptRootToken).toMatchObject({ ...secretSig, value: "adopted-token" });
     expect(wireInputs[0].adoptUnsealKeys).toMatchObject({ ...secretSig, value: ["adopted-key"] });
@@ -55,6 +55,6 @@ test("the registered resource carries the secret options and secret adopt inputs
     await new Promise<void>((resolve) => k8s.urn.apply(() => resolve()));
     expect(wireInputs[1].kubernetes).toMatchObject({ ...secretSig, value: { namespace: "vault", podNames: ["vault-0"] } });
     expect(seen[0].type).toBe("pulumi-nodejs:dynamic/vault:VaultInit");
-    expect(seen[0].inputs).toMatchObject({ secretShares: 5, secretThreshold: 3, timeoutSeconds: 300, providerVersion: expect.any(Number) });
+    expect(seen[0].inputs).toMatchObject({ secretShares: 5, secretThreshold: 3, timeoutSeconds: 300, adminTokenPeriod: "768h", providerVersion: expect.any(Number) });
     expect(typeof seen[0].inputs.__provider).toBe("string");
 });

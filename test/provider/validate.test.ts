@@ -1,4 +1,5 @@
 // Input validation (check): everything is rejected before any request is made.
+import { adminPolicyHcl, decodeGeneratedToken } from "../../components/vault/init/admin";
 import { UNKNOWN, validate, withDefaults } from "../../components/vault/init/inputs";
 
 const reasons = (raw: Record<string, unknown>) => validate(withDefaults({ providerVersion: 1, ...raw })).map((f) => `${f.property}: ${f.reason}`);
@@ -15,6 +16,9 @@ test.each([
     [{ address: "http://a", pgpKeys: ["k"] }, /pgpKeys must hold exactly secretShares \(5\)/],
     [{ address: "http://a", adoptUnsealKeys: [""] }, /adoptUnsealKeys must be a list of non-empty strings/],
     [{ address: "http://a", timeoutSeconds: 0 }, /timeoutSeconds must be > 0/],
+    [{ address: "http://a", adminTokenPeriod: "32 days" }, /adminTokenPeriod must be a duration such as "768h"/],
+    [{ address: "http://a", adminTokenPeriod: "0h" }, /adminTokenPeriod must be a duration/],
+    [{ address: "http://a", adminPolicy: 42 }, /adminPolicy must be policy HCL/],
 ])("rejects %j", (raw, expected) => {
     expect(reasons(raw).join("\n")).toMatch(expected);
 });
@@ -25,4 +29,20 @@ test("accepts defaults, 1-of-1, and unknown (preview) values", () => {
     expect(reasons({ kubernetes: { namespace: "v", podNames: ["vault-0", "vault-1"], scheme: "https" } })).toEqual([]);
     expect(reasons({ address: UNKNOWN, secretShares: UNKNOWN })).toEqual([]);
     expect(reasons({ kubernetes: UNKNOWN })).toEqual([]);
+    expect(reasons({ address: "http://a", adminTokenPeriod: "24h", adminPolicy: 'path "kv/data/x" {\n  capabilities = ["read"]\n}\n' })).toEqual([]);
+    expect(withDefaults({}).adminTokenPeriod).toBe("768h");
+});
+
+test("the pulumi-admin policy always lets the token look itself up and renew, and denies its own policy", () => {
+    const bare = adminPolicyHcl(undefined);
+    expect(bare).toContain('path "auth/token/lookup-self" {\n  capabilities = ["read"]\n}');
+    expect(bare).toContain('path "auth/token/renew-self" {\n  capabilities = ["update"]\n}');
+    expect(bare).toContain('path "sys/policies/acl/pulumi-admin" {\n  capabilities = ["deny"]\n}');
+    expect(adminPolicyHcl('path "kv/data/x" {}')).toMatch(/deny[\s\S]*path "kv\/data\/x"/);
+});
+
+test("generate-root's encoded token is XORed with the OTP (what OpenBao 2.7 returned, decoded)", () => {
+    // The pair observed against a real OpenBao: base64 without padding, as many bytes as the OTP.
+    expect(decodeGeneratedToken("AGMqLEB7F1MwdUkVCw8wXCAYAQZKEjVdKjM", "sMlO3LcehExgDzZ5nthK0gGiar")).toBe("s.Fcs7t6X01rOujiNliMzur4KA");
+    expect(() => decodeGeneratedToken("AAAA", "abcdef")).toThrow(/unsupported server version/);
 });

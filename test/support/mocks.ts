@@ -39,7 +39,7 @@ function reveal(value: any, path: string, secrets: string[]): any {
 function mockedState(type: string, name: string, inputs: any): Record<string, unknown> {
     switch (type) {
         case "pulumi-nodejs:dynamic/vault:VaultInit":
-            return { ...inputs, rootToken: "s.mockroottoken", unsealKeys: ["k1", "k2", "k3", "k4", "k5"], sealType: "shamir", vaultVersion: "2.4.1" };
+            return { ...inputs, rootToken: "", adminToken: "s.mockadmintoken", unsealKeys: ["k1", "k2", "k3", "k4", "k5"], sealType: "shamir", vaultVersion: "2.4.1" };
         case "kubernetes:core/v1:Secret":
             return inputs.type === "kubernetes.io/service-account-token"
                 ? { ...inputs, data: { token: Buffer.from("reviewer-jwt").toString("base64"), "ca.crt": Buffer.from("-----BEGIN CERTIFICATE-----\nMOCK").toString("base64") } }

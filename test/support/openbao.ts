@@ -105,6 +105,10 @@ export interface BaoOptions {
 export class BaoServer {
     public readonly address: string;
     public output = "";
+    /** The file audit device's log (one JSON line per request and response). */
+    public get auditLog(): string {
+        return path.join(this.dir, "audit.log");
+    }
     private proc?: ChildProcess;
 
     private constructor(
@@ -145,8 +149,12 @@ export class BaoServer {
             fs.writeFileSync(path.join(this.dir, "key.pem"), o.tls.key);
             tls = `  tls_cert_file = "${path.join(this.dir, "cert.pem")}"\n  tls_key_file = "${path.join(this.dir, "key.pem")}"\n`;
         }
+        // sys/generate-root recovers a lost admin token with the keys; OpenBao >= 2.5.3 turns the
+        // unauthenticated endpoints off unless the listener allows them. A file audit device (OpenBao
+        // refuses API-enabled ones) records every request, generate-root included.
         const hcl =
-            `listener "tcp" {\n  address = "127.0.0.1:${this.port}"\n  cluster_address = "127.0.0.1:${this.clusterPort}"\n${tls}}\n` +
+            `listener "tcp" {\n  address = "127.0.0.1:${this.port}"\n  cluster_address = "127.0.0.1:${this.clusterPort}"\n${tls}  disable_unauthed_generate_root_endpoints = false\n}\n` +
+            `audit "file" "file" {\n  options {\n    file_path = "${this.auditLog}"\n  }\n}\n` +
             `${storage}${seal}api_addr = "${this.address}"\nui = false\nlog_level = "info"\n`;
         fs.writeFileSync(path.join(this.dir, "config.hcl"), hcl);
     }
@@ -231,6 +239,49 @@ export class BaoServer {
             req.end(body === undefined ? undefined : JSON.stringify(body));
         });
     }
+}
+
+/**
+ * A root token from the key quorum through sys/generate-root (OTP), for assertions only; the
+ * caller revokes it when done. Needs `disable_unauthed_generate_root_endpoints = false` (set above).
+ */
+export async function generateRootToken(server: BaoServer, keys: string[]): Promise<string> {
+    const cur = await server.api("GET", "sys/generate-root/attempt");
+    if (cur.json?.started) await server.api("DELETE", "sys/generate-root/attempt");
+    const start = await server.api("PUT", "sys/generate-root/attempt", {});
+    if (start.status !== 200) throw new Error(`generate-root attempt: ${start.status} ${JSON.stringify(start.json)}`);
+    const { nonce, otp, required } = start.json as { nonce: string; otp: string; required: number };
+    for (const key of keys.slice(0, required)) {
+        const r = await server.api("PUT", "sys/generate-root/update", { key, nonce });
+        if (r.json?.complete) {
+            const enc = Buffer.from(r.json.encoded_token as string, "base64");
+            return Buffer.from(enc.map((b, n) => b ^ otp.charCodeAt(n))).toString("utf8");
+        }
+    }
+    throw new Error("generate-root did not complete");
+}
+
+/** Live tokens carrying the root policy (via the accessor list; needs a root token). */
+export async function liveRootTokens(server: BaoServer, root: string): Promise<string[]> {
+    const list = await server.api("GET", "auth/token/accessors?list=true", undefined, root);
+    const out: string[] = [];
+    for (const accessor of (list.json?.data?.keys ?? []) as string[]) {
+        const r = await server.api("POST", "auth/token/lookup-accessor", { accessor }, root);
+        if ((r.json?.data?.policies ?? []).includes("root")) out.push(accessor);
+    }
+    return out;
+}
+
+/** Audit log entries (requests only), as { path, policies, displayName }. */
+export function auditRequests(server: BaoServer): { path: string; policies?: string[]; displayName?: string; error?: string }[] {
+    if (!fs.existsSync(server.auditLog)) return [];
+    return fs
+        .readFileSync(server.auditLog, "utf8")
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.type === "request")
+        .map((e) => ({ path: e.request?.path, policies: e.auth?.policies, displayName: e.auth?.display_name, error: e.error }));
 }
 
 /** A -dev server holding a transit key, for transit auto-unseal of another server. */

@@ -76,14 +76,22 @@ describe("dev stack", () => {
     test("init/unseal runs after the chart, holds its keys as secrets, and is never deleted", () => {
         const init = one(r(), T.init);
         expect(init.inputs).toMatchObject({ kubernetes: { namespace: "vault", podNames: ["vault-0"], scheme: "http" }, secretShares: 5, secretThreshold: 3 });
-        expect(init.additionalSecretOutputs).toEqual(expect.arrayContaining(["rootToken", "unsealKeys"]));
+        expect(init.additionalSecretOutputs).toEqual(expect.arrayContaining(["rootToken", "adminToken", "unsealKeys"]));
         expect(init.dependencies).toContain(one(r(), T.chart, "platform-chart").urn);
     });
 
-    test("the Vault provider reaches Vault through the local tunnel with the root token", () => {
+    test("the admin token's policy covers exactly what the program manages: the auth mount, KV mount and seeds, the audit device", () => {
+        const init = one(r(), T.init);
+        expect(init.inputs.adminTokenPeriod).toBe("768h");
+        const granted = [...String(init.inputs.adminPolicy).matchAll(/path "([^"]+)"/g)].map((m) => m[1]);
+        expect(granted).toEqual(expect.arrayContaining(["sys/auth/kubernetes", "auth/kubernetes/role/*", "sys/mounts/kv", "kv/data/path_to_secret", "kv/data/gitlab/credentials", "sys/audit/file"]));
+        expect(granted.filter((p) => p.startsWith("kv/")).sort()).toEqual(["kv/data/gitlab/credentials", "kv/data/path_to_secret", "kv/metadata/gitlab/credentials", "kv/metadata/path_to_secret"]);
+    });
+
+    test("the Vault provider reaches Vault through the local tunnel with the admin token (no root token)", () => {
         const provider = one(r(), T.vaultProvider);
         // Provider config travels as strings.
-        expect(provider.inputs).toMatchObject({ address: "http://127.0.0.1:18200", skipChildToken: "true", token: "s.mockroottoken" });
+        expect(provider.inputs).toMatchObject({ address: "http://127.0.0.1:18200", skipChildToken: "true", token: "s.mockadmintoken" });
         expect(provider.secretInputs).toEqual(["token"]);
         expect(provider.dependencies).toContain(one(r(), T.init).urn);
         // Every Vault resource uses this explicit provider, never an ambient VAULT_ADDR/VAULT_TOKEN.
@@ -218,12 +226,13 @@ describe("dev stack", () => {
         expect(mentions).toEqual([T.kvSecret]);
     });
 
-    test("stack outputs: addresses and names in clear, root token and unseal keys only as secrets", () => {
+    test("stack outputs: addresses and names in clear, admin token and unseal keys only as secrets, no root token", () => {
         const o = run.outputs as Record<string, { value: unknown; secret: boolean }>;
         expect(o.vaultAddress).toEqual({ value: "http://vault.vault.svc:8200", secret: false });
         expect(o.secretStore).toEqual({ value: "SecretStore/vault", secret: false });
         expect(o.syncedSecrets).toEqual({ value: ["example-password", "gitlab-registry-secret"], secret: false });
-        expect(o.vaultRootToken).toEqual({ value: "s.mockroottoken", secret: true });
+        expect(o.vaultAdminToken).toEqual({ value: "s.mockadmintoken", secret: true });
+        expect(o.vaultRootToken).toBeUndefined();
         expect(o.vaultUnsealKeys.secret).toBe(true);
     });
 });
@@ -287,6 +296,16 @@ describe("variants", () => {
         expect(one(run.resources, T.vaultProvider).inputs.address).toBe("https://vault.example.com:8200");
         expect(one(run.resources, "kubernetes:core/v1:ServiceAccount", "platform-sa").inputs.metadata).toEqual({ name: "vault", namespace: "vault" });
         expect(one(run.resources, T.authConfig).inputs.kubernetesHost).toBe("https://10.0.0.1:6443");
+        // External mode follows the same path: an admin token, scoped the same way.
+        expect(one(run.resources, T.init).inputs.adminPolicy).toContain('path "sys/mounts/kv"');
+        expect(one(run.resources, T.vaultProvider).inputs.token).toBe("s.mockadmintoken");
+    });
+
+    test("OpenBao: the admin policy only reads sys/audit (the device is declared in the server HCL)", async () => {
+        const run = await runProgram("dev", { vaultChartName: "openbao", vaultChartRepo: "https://openbao.github.io/openbao-helm", vaultChartVersion: "0.16.0" }, secrets);
+        const policy = String(one(run.resources, T.init).inputs.adminPolicy);
+        expect(policy).toContain('path "sys/audit" {\n  capabilities = ["read", "sudo"]');
+        expect(policy).not.toContain("sys/audit/file");
     });
 
     test("demo workload pulls through the synced pull secret, after it exists", async () => {
@@ -303,6 +322,8 @@ describe("variants", () => {
             appSecrets: JSON.stringify([{ name: "db", path: "app/db", keys: ["user", "pass"], seed: "none" }]),
         }, {});
         expect(byType(run.resources, T.kvSecret)).toHaveLength(0);
+        // Nothing seeded: the admin token gets no KV entry at all (only the mount).
+        expect(String(one(run.resources, T.init).inputs.adminPolicy)).not.toMatch(/path "kv\//);
         expect(one(run.resources, T.policy).inputs.policy).toBe('path "kv/data/app/db" {\n  capabilities = ["read"]\n}\n\npath "kv/metadata/app/db" {\n  capabilities = ["read"]\n}\n');
         expect(one(run.resources, T.externalSecret).inputs.spec.data).toHaveLength(2);
     });

@@ -52,6 +52,12 @@ describe("Vault chart values", () => {
         expect(serverHcl(standalone)).toContain('storage "file"');
     });
 
+    test("OpenBao's listener allows the unauthenticated generate-root endpoints (admin token recovery); Vault's HCL has no such key", () => {
+        expect(serverHcl({ ...standalone, chartName: "openbao" })).toContain('  tls_disable = 1\n  disable_unauthed_generate_root_endpoints = false\n}');
+        expect(serverHcl({ ...standalone, ha: true, replicas: 3, tlsSecretName: "t", image: { repository: "openbao/openbao", tag: "2.4.1" } })).toContain("disable_unauthed_generate_root_endpoints = false");
+        expect(serverHcl(standalone)).not.toContain("generate_root");
+    });
+
     test("audit: OpenBao gets a declarative audit block (it refuses the API); HashiCorp Vault gets none in HCL", () => {
         const block = 'audit "file" "stdout" {\n  options {\n    file_path = "/dev/stdout"\n  }\n}';
         expect(serverHcl({ ...standalone, chartName: "openbao", audit: true })).toContain(block);

@@ -1,6 +1,7 @@
 // The one algorithm behind create and update: reach Vault, init if (and only if) allowed, unseal every node.
 import { Target } from "./client";
 import { connect, displayAddress, targetKey } from "./connect";
+import { ADMIN_POLICY_NAME, AdminToken, adminPolicyHcl, generateRoot, mintAdmin, renewSelf, rewritePolicy, tokenState } from "./admin";
 import { Inputs, Outputs } from "./inputs";
 import { SealStatus, initVault, isAutoUnseal, isInitialized, raftJoin, sealStatus, unsealShamir, verifyToken, waitUnsealed } from "./ops";
 
@@ -12,6 +13,11 @@ export interface Held {
     rootTokenEncrypted?: boolean;
     secretShares?: number;
     secretThreshold?: number;
+    adminToken?: string;
+    adminTokenAccessor?: string;
+    adminPolicy?: string;
+    adminTokenPeriod?: string;
+    adoptFingerprint?: string;
 }
 
 export function fingerprint(i: Inputs): string {
@@ -41,7 +47,7 @@ export function partialInitError(message: string, id: string, properties: Output
 
 export async function converge(i: Inputs, held: Held | undefined, log: (m: string) => void): Promise<{ id: string; outs: Outputs }> {
     const adopting = !!(i.adoptUnsealKeys || i.adoptRootToken);
-    const secrets = [...(i.adoptUnsealKeys ?? []), i.adoptRootToken ?? "", ...(held?.unsealKeys ?? []), held?.rootToken ?? ""];
+    const secrets = [...(i.adoptUnsealKeys ?? []), i.adoptRootToken ?? "", ...(held?.unsealKeys ?? []), held?.rootToken ?? "", held?.adminToken ?? ""];
     const deadline = Date.now() + i.timeoutSeconds * 1000;
     const conn = await connect(i);
     try {
@@ -49,12 +55,15 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
         const status = await sealStatus(leader, deadline, secrets);
         const auto = isAutoUnseal(status);
         let keys = i.adoptUnsealKeys ?? held?.unsealKeys;
-        let token = i.adoptRootToken ?? held?.rootToken;
+        // An adopted root token is used once (then revoked): only a new adoption brings it in.
+        const newAdoption = !!i.adoptRootToken && fingerprint(i) !== (held?.adoptFingerprint ?? "");
+        let token = newAdoption ? i.adoptRootToken : held?.rootToken || undefined;
         let keysEncrypted = i.adoptUnsealKeys ? false : held?.keysEncrypted ?? false;
         let tokenEncrypted = i.adoptRootToken ? false : held?.rootTokenEncrypted ?? false;
         let shares = held?.secretShares ?? i.secretShares;
         let threshold = held?.secretThreshold ?? i.secretThreshold;
         let initialisedNow = false;
+        let admin: AdminToken | undefined = held?.adminToken ? { token: held.adminToken, accessor: held.adminTokenAccessor ?? "" } : undefined;
 
         if (!(await isInitialized(leader, deadline, secrets))) {
             if (held) {
@@ -88,6 +97,10 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
 
         const outs = (final: SealStatus | undefined): Outputs => ({
             rootToken: token ?? "",
+            adminToken: admin?.token ?? "",
+            adminTokenAccessor: admin?.accessor ?? "",
+            adminPolicy: i.adminPolicy ?? "",
+            adminTokenPeriod: i.adminTokenPeriod,
             unsealKeys: keys ?? [],
             sealType: (final ?? status).type,
             secretShares: shares,
@@ -130,10 +143,32 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
                 }
                 await unseal(f);
             }
-            if (token && !tokenEncrypted) {
-                await verifyToken(leader, token, deadline, secrets);
-            }
             log(`VaultInit: ${conn.targets.map((t) => t.label).join(", ")} unsealed`);
+            let rootIsFresh = initialisedNow || newAdoption;
+            if (newAdoption && admin?.token && (await tokenState(leader, token as string, deadline, secrets)) === "invalid") {
+                // E.g. new adopted keys next to the adopted root token this provider already used and revoked.
+                log("VaultInit: adoptRootToken is no longer valid (used and revoked already?); keeping the admin token");
+                token = undefined;
+                rootIsFresh = false;
+            } else if (newAdoption) {
+                // Adopted: the given token is checked, used once to create the admin identity, then revoked.
+                await verifyToken(leader, token as string, deadline, secrets);
+            }
+            const waitForDecryptedToken = tokenEncrypted && !admin?.token;
+            const next = waitForDecryptedToken ? undefined : await ensureAdmin(leader, i, {
+                root: tokenEncrypted ? undefined : token,
+                rootIsFresh,
+                admin,
+                policyChanged: (held?.adminPolicy ?? "") !== (i.adminPolicy ?? ""),
+                periodChanged: (held?.adminTokenPeriod ?? "768h") !== i.adminTokenPeriod,
+                keys: keysEncrypted ? undefined : keys,
+            }, deadline, secrets, log);
+            if (next) {
+                admin = next;
+                token = undefined;
+            } else if (waitForDecryptedToken) {
+                log("VaultInit: the root token is PGP-encrypted: decrypt it and set adoptRootToken; the admin identity is created then and the root token revoked");
+            }
             return { id: final.cluster_id || id, outs: outs(final) };
         } catch (e) {
             if (initialisedNow) {
@@ -146,4 +181,72 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
     } finally {
         await conn.close();
     }
+}
+
+interface AdminSituation {
+    /** A root token we hold in clear: from init, an adoption, or an older state. */
+    root?: string;
+    /** From this init or a new adoption (a bad one is an error, not a reason to generate a root token). */
+    rootIsFresh: boolean;
+    admin?: AdminToken;
+    /** The admin policy changed: only a root token may rewrite pulumi-admin (the token itself stays). */
+    policyChanged: boolean;
+    /** The token period changed: a new admin token is needed. */
+    periodChanged: boolean;
+    keys?: string[];
+}
+
+/**
+ * Makes sure a valid admin token exists and no root token stays alive. Returns the new admin
+ * token when one was minted (the root token used is revoked by then), undefined when the held one
+ * is valid (it is renewed) or nothing can be done (a PGP-encrypted root token and no keys).
+ */
+export async function ensureAdmin(
+    t: Target,
+    i: Inputs,
+    s: AdminSituation,
+    deadline: number,
+    secrets: string[],
+    log: (m: string) => void,
+): Promise<AdminToken | undefined> {
+    const policy = adminPolicyHcl(i.adminPolicy);
+    const replace = s.admin?.accessor || undefined;
+    if (s.root && (s.rootIsFresh || (await tokenState(t, s.root, deadline, secrets)) === "valid")) {
+        const minted = await mintAdmin(t, s.root, policy, i.adminTokenPeriod, replace, deadline, secrets);
+        log(`VaultInit: admin token with policy ${ADMIN_POLICY_NAME} created (period ${i.adminTokenPeriod}); the root token is revoked`);
+        return minted;
+    }
+    let why: string;
+    if (s.admin?.token) {
+        if ((await tokenState(t, s.admin.token, deadline, secrets)) === "valid") {
+            if (!s.periodChanged) {
+                if (s.policyChanged) {
+                    if (!s.keys || s.keys.length === 0) {
+                        throw new Error(`${t.label}: the ${ADMIN_POLICY_NAME} policy changed, and no usable unseal keys are held to generate a root token for it. Set vaultAdoptRootToken (secret) to a root token; it is used once and revoked.`);
+                    }
+                    log(`VaultInit: the ${ADMIN_POLICY_NAME} policy changed: generating a root token with the key quorum (sys/generate-root) to rewrite it, then revoking it; the admin token stays`);
+                    await rewritePolicy(t, await generateRoot(t, s.keys, deadline, secrets), policy, deadline, secrets);
+                }
+                await renewSelf(t, s.admin.token, deadline, secrets);
+                return undefined;
+            }
+            why = "the admin token period changed";
+        } else {
+            why = "the admin token has expired or was revoked";
+        }
+    } else if (s.root) {
+        why = "the root token in the state is no longer valid";
+    } else if (s.keys && s.keys.length > 0) {
+        why = "no admin token is held";
+    } else {
+        return undefined;
+    }
+    if (!s.keys || s.keys.length === 0) {
+        throw new Error(`${t.label}: ${why}, and no usable unseal keys are held to generate a root token. Set vaultAdoptRootToken (secret) to a root token; it is used once and revoked.`);
+    }
+    log(`VaultInit: ${why}: generating a root token with the key quorum (sys/generate-root), minting a new admin token, revoking the root token`);
+    const root = await generateRoot(t, s.keys, deadline, secrets);
+    const minted = await mintAdmin(t, root, policy, i.adminTokenPeriod, replace, deadline, secrets);
+    log(`VaultInit: new admin token with policy ${ADMIN_POLICY_NAME} (period ${i.adminTokenPeriod}); the generated root token is revoked`);
+    return minted;
 }

@@ -26,13 +26,26 @@ export interface VaultInitArgs {
     adoptRootToken?: pulumi.Input<string>;
     /** HA raft: followers (all pods except the first) join this leader API address before unsealing, e.g. "http://vault-0.vault-internal:8200". */
     raftLeaderApiAddr?: pulumi.Input<string>;
+    /**
+     * HCL of the paths the program manages, for the `pulumi-admin` policy of the admin token (token
+     * self lookup/renew is always added; the policy itself is off limits to the token).
+     * @default - none: the admin token can only look itself up and renew itself
+     */
+    adminPolicy?: pulumi.Input<string>;
+    /** Period of the admin token, renewed on every run. @default - "768h" */
+    adminTokenPeriod?: pulumi.Input<string>;
     /** Bound on waiting for Vault to answer / for each step. default 300 */
     timeoutSeconds?: pulumi.Input<number>;
 }
 
 export class VaultInit extends pulumi.dynamic.Resource {
-    /** secret */
+    /**
+     * secret; empty once the admin identity exists (the root token from init, or the adopted one, is
+     * revoked then). Non-empty only while it cannot be used: PGP-encrypted, or an init that failed midway.
+     */
     public readonly rootToken!: pulumi.Output<string>;
+    /** secret: orphan periodic token with only the `pulumi-admin` policy, renewed on every run */
+    public readonly adminToken!: pulumi.Output<string>;
     /** secret: base64 keys as returned by init (keys_base64), or recovery keys under auto-unseal */
     public readonly unsealKeys!: pulumi.Output<string[]>;
     /** "shamir" | "transit" | ... */
@@ -57,10 +70,13 @@ export class VaultInit extends pulumi.dynamic.Resource {
             adoptUnsealKeys: args.adoptUnsealKeys === undefined ? undefined : pulumi.secret(args.adoptUnsealKeys),
             adoptRootToken: args.adoptRootToken === undefined ? undefined : pulumi.secret(args.adoptRootToken),
             raftLeaderApiAddr: args.raftLeaderApiAddr,
+            adminPolicy: args.adminPolicy,
+            adminTokenPeriod: args.adminTokenPeriod ?? "768h",
             timeoutSeconds: args.timeoutSeconds ?? 300,
             providerVersion: PROVIDER_VERSION,
             // Output-only properties, declared so the engine fills them in.
             rootToken: undefined,
+            adminToken: undefined,
             unsealKeys: undefined,
             sealType: undefined,
             vaultVersion: undefined,
@@ -69,8 +85,8 @@ export class VaultInit extends pulumi.dynamic.Resource {
     }
 }
 
-/** The options every VaultInit is registered with: keys and token are always secret. */
+/** The options every VaultInit is registered with: keys and tokens are always secret. */
 export function vaultInitOptions(opts?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-    const extra = ["rootToken", "unsealKeys"];
+    const extra = ["rootToken", "adminToken", "unsealKeys"];
     return pulumi.mergeOptions(opts, { additionalSecretOutputs: extra });
 }

@@ -25,12 +25,29 @@ export interface Inputs {
     adoptUnsealKeys?: string[];
     adoptRootToken?: string;
     raftLeaderApiAddr?: string;
+    /**
+     * HCL of the paths the admin token manages (the `pulumi-admin` policy); token self lookup/renew
+     * is always added. @default - none: the admin token can only look itself up and renew itself
+     */
+    adminPolicy?: string;
+    /** Period of the admin token: each run renews it; unused this long, it expires. @default - "768h" */
+    adminTokenPeriod: string;
     timeoutSeconds: number;
     providerVersion: number;
 }
 
 export interface Outputs {
+    /**
+     * Empty once the admin identity exists (the root token is revoked). Holds the root token only
+     * while it cannot be used yet: PGP-encrypted (rootTokenPgpKey) or an init that failed midway.
+     */
     rootToken: string;
+    /** Orphan periodic token with only the `pulumi-admin` policy; what the Vault provider uses (secret). */
+    adminToken: string;
+    adminTokenAccessor: string;
+    /** The managed part of the policy it carries (input echo, for diff). */
+    adminPolicy: string;
+    adminTokenPeriod: string;
     unsealKeys: string[];
     sealType: string;
     secretShares: number;
@@ -121,6 +138,12 @@ export function validate(i: Inputs): Failure[] {
     if (known(i.adoptUnsealKeys) && (!Array.isArray(i.adoptUnsealKeys) || i.adoptUnsealKeys.some((x) => typeof x !== "string" || !x))) {
         f.push({ property: "adoptUnsealKeys", reason: "adoptUnsealKeys must be a list of non-empty strings" });
     }
+    if (known(i.adminTokenPeriod) && !/^[1-9]\d*[smh]?$/.test(String(i.adminTokenPeriod))) {
+        f.push({ property: "adminTokenPeriod", reason: `adminTokenPeriod must be a duration such as "768h", got "${i.adminTokenPeriod}"` });
+    }
+    if (known(i.adminPolicy) && typeof i.adminPolicy !== "string") {
+        f.push({ property: "adminPolicy", reason: "adminPolicy must be policy HCL (a string)" });
+    }
     if (known(i.timeoutSeconds) && !(typeof i.timeoutSeconds === "number" && i.timeoutSeconds > 0)) {
         f.push({ property: "timeoutSeconds", reason: "timeoutSeconds must be > 0" });
     }
@@ -133,5 +156,6 @@ export function withDefaults(raw: Record<string, unknown>): Inputs {
     i.secretShares = (raw.secretShares as number | undefined) ?? 5;
     i.secretThreshold = (raw.secretThreshold as number | undefined) ?? 3;
     i.timeoutSeconds = (raw.timeoutSeconds as number | undefined) ?? 300;
+    i.adminTokenPeriod = (raw.adminTokenPeriod as string | undefined) ?? "768h";
     return i;
 }

@@ -6,10 +6,11 @@ import { Target } from "./client";
 import { connect, targetKey } from "./connect";
 import { converge, fingerprint, Held } from "./converge";
 import { Inputs, Outputs, hasUnknown, validate, withDefaults } from "./inputs";
+import { renewSelf, tokenState } from "./admin";
 import { sealStatus } from "./ops";
 
 /** Bump when provider behaviour changes, so existing stacks run an update with the new code. */
-export const PROVIDER_VERSION = 1;
+export const PROVIDER_VERSION = 2;
 
 /** Pulumi's wire marker for a secret value: keeps keys secret even in partial or refreshed state. */
 export function secretValue(value: unknown): unknown {
@@ -27,7 +28,7 @@ export function unwrapSecret<T>(v: unknown): T {
 export function toWire(o: Outputs): Record<string, unknown> {
     // JSON round trip drops undefined fields, which protobuf Struct cannot encode.
     const plain = JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
-    return { ...plain, rootToken: secretValue(o.rootToken), unsealKeys: secretValue(o.unsealKeys) };
+    return { ...plain, rootToken: secretValue(o.rootToken), adminToken: secretValue(o.adminToken ?? ""), unsealKeys: secretValue(o.unsealKeys) };
 }
 
 export function heldFrom(olds: Record<string, unknown>): Held {
@@ -38,6 +39,11 @@ export function heldFrom(olds: Record<string, unknown>): Held {
         rootTokenEncrypted: olds.rootTokenEncrypted === true,
         secretShares: olds.secretShares as number | undefined,
         secretThreshold: olds.secretThreshold as number | undefined,
+        adminToken: unwrapSecret<string>(olds.adminToken) || undefined,
+        adminTokenAccessor: (olds.adminTokenAccessor as string | undefined) || undefined,
+        adminPolicy: olds.adminPolicy as string | undefined,
+        adminTokenPeriod: olds.adminTokenPeriod as string | undefined,
+        adoptFingerprint: olds.adoptFingerprint as string | undefined,
     };
 }
 
@@ -55,8 +61,13 @@ export function checkedInputs(raw: Record<string, unknown>): Inputs {
     return i;
 }
 
-/** Returns the labels of targets that are sealed (or unreachable) within a short probe timeout. */
-export async function sealedTargets(i: Inputs, probeSeconds: number): Promise<string[]> {
+/**
+ * Returns the labels of targets that are sealed (or unreachable) within a short probe timeout.
+ * With `adminToken`, when every target is unsealed, also checks the admin token on the leader and
+ * renews it (a harmless side effect: the token value does not change); "admin token" in the list
+ * when it has expired or was revoked.
+ */
+export async function sealedTargets(i: Inputs, probeSeconds: number, adminToken?: string): Promise<string[]> {
     const conn = await connect(i);
     const deadline = Date.now() + probeSeconds * 1000;
     try {
@@ -68,6 +79,19 @@ export async function sealedTargets(i: Inputs, probeSeconds: number): Promise<st
                 }
             } catch {
                 out.push(`${t.label} (unreachable)`);
+            }
+        }
+        if (adminToken && out.length === 0) {
+            const leader = conn.targets[0] as Target;
+            try {
+                if ((await tokenState(leader, adminToken, deadline, [adminToken])) === "valid") {
+                    await renewSelf(leader, adminToken, deadline, [adminToken]);
+                } else {
+                    out.push("admin token");
+                }
+            } catch (e) {
+                // Not decisive (e.g. a standby still electing): the update would only renew it.
+                logInfo(`VaultInit: could not check the admin token (${(e as Error).message})`);
             }
         }
         return out;
@@ -112,6 +136,8 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
             (o.tlsServerName ?? "") !== (news.tlsServerName ?? "") ||
             (o.raftLeaderApiAddr ?? "") !== (news.raftLeaderApiAddr ?? "") ||
             o.timeoutSeconds !== news.timeoutSeconds ||
+            (o.adminPolicy ?? "") !== (news.adminPolicy ?? "") ||
+            (o.adminTokenPeriod ?? "768h") !== news.adminTokenPeriod ||
             o.secretShares !== news.secretShares ||
             o.secretThreshold !== news.secretThreshold ||
             (o.adoptFingerprint ?? "") !== fingerprint(news);
@@ -120,11 +146,16 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
         if (changed || hasUnknown(news) || validate(news).length > 0) {
             return result;
         }
-        // Inputs unchanged: the only drift is a sealed node (restart, reschedule). Probe briefly.
-        const sealed = await sealedTargets(news, Math.min(20, news.timeoutSeconds));
-        if (sealed.length > 0) {
+        // Inputs unchanged: the only drift is a sealed node (restart, reschedule) or a dead admin
+        // token (expired, revoked). Probe briefly; a live admin token is renewed here, every run.
+        const sealed = await sealedTargets(news, Math.min(20, news.timeoutSeconds), unwrapSecret<string>(olds.adminToken) || undefined);
+        if (sealed.includes("admin token")) {
+            logInfo("VaultInit: the admin token has expired or was revoked; the update replaces it (generate-root with the stored keys, then the root token is revoked)");
+        }
+        const nodes = sealed.filter((s) => s !== "admin token");
+        if (nodes.length > 0) {
             // Dynamic providers cannot return a detailed diff: say why the update is planned.
-            logInfo(`VaultInit: sealed: ${sealed.join(", ")}; the update unseals`);
+            logInfo(`VaultInit: sealed: ${nodes.join(", ")}; the update unseals`);
         }
         return { ...result, changes: sealed.length > 0 };
     },
@@ -148,12 +179,12 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
 
     async read(id: string, props: Record<string, unknown>) {
         // Refresh reports seal state but must never drop the keys: on any failure keep the state as is.
-        const plain = { ...props, rootToken: unwrapSecret(props.rootToken), unsealKeys: unwrapSecret(props.unsealKeys) };
+        const plain = { ...props, rootToken: unwrapSecret(props.rootToken), adminToken: unwrapSecret(props.adminToken), unsealKeys: unwrapSecret(props.unsealKeys) };
         let sealed: string[] = (props.sealedTargets as string[] | undefined) ?? [];
         try {
             const raw = olderInputsFromOutputs(props);
             if (raw) {
-                sealed = await sealedTargets(raw, 20);
+                sealed = (await sealedTargets(raw, 20)).filter((x) => x !== "admin token");
             }
         } catch (e) {
             logInfo(`VaultInit: refresh could not probe Vault (${(e as Error).message}); state kept as is`);
@@ -173,7 +204,7 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
 export function olderInputsFromOutputs(props: Record<string, unknown>): Inputs | undefined {
     const target = String(props.target ?? "");
     const m = /^k8s:\/\/([^/]+)\/([^:]+):(\d+)\/(https?)@(.*)$/.exec(target);
-    const base = { secretShares: 1, secretThreshold: 1, timeoutSeconds: 20, providerVersion: 0, caCert: props.caCert as string | undefined, tlsServerName: props.tlsServerName as string | undefined };
+    const base = { secretShares: 1, secretThreshold: 1, timeoutSeconds: 20, providerVersion: 0, adminTokenPeriod: "768h", caCert: props.caCert as string | undefined, tlsServerName: props.tlsServerName as string | undefined };
     if (m) {
         const kubernetes = { namespace: m[1], podNames: m[2].split(","), port: Number(m[3]), scheme: m[4] as "http" | "https", context: m[5] || undefined };
         return { ...base, kubernetes };

@@ -11,7 +11,9 @@ export async function startBao(dir, st) {
     const addr = `http://127.0.0.1:${st.baoPort}`;
     const hcl =
         `storage "raft" {\n  path = "${path.join(p.bao, "data")}"\n  node_id = "local"\n}\n` +
-        `listener "tcp" {\n  address = "127.0.0.1:${st.baoPort}"\n  cluster_address = "127.0.0.1:${st.baoClusterPort}"\n  tls_disable = true\n}\n` +
+        // Unauthenticated sys/generate-root (off by default since OpenBao 2.5.3): the init/unseal provider
+        // recovers a lost admin token with the unseal keys through it (README "Who holds what").
+        `listener "tcp" {\n  address = "127.0.0.1:${st.baoPort}"\n  cluster_address = "127.0.0.1:${st.baoClusterPort}"\n  tls_disable = true\n  disable_unauthed_generate_root_endpoints = false\n}\n` +
         // OpenBao 2.x refuses audit devices through the API: declare one here, as a real server would.
         `audit "file" "local" {\n  options {\n    file_path = "${path.join(p.bao, "audit.log")}"\n  }\n}\n` +
         `api_addr = "${addr}"\ncluster_addr = "http://127.0.0.1:${st.baoClusterPort}"\nui = false\nlog_level = "info"\n`;

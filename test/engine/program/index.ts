@@ -15,4 +15,5 @@ const init = new VaultInit("vault", {
 
 export const sealType = init.sealType;
 export const rootToken = init.rootToken;
+export const adminToken = init.adminToken;
 export const unsealKeys = init.unsealKeys;
