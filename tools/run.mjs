@@ -56,7 +56,8 @@ function loadWrappers() {
     } catch (e) {
       throw new Error(`${manifest}: ${e.message}`);
     }
-    const w = { name: d.name, dir: path.join(TOOLS, d.name), env: m.env || {}, binaries: m.binaries || [], copy: m.copy || [] };
+    if (m.optional !== undefined && typeof m.optional !== 'boolean') throw new Error(`${manifest}: optional must be true or false`);
+    const w = { name: d.name, dir: path.join(TOOLS, d.name), env: m.env || {}, binaries: m.binaries || [], copy: m.copy || [], optional: m.optional === true };
     for (const b of w.binaries) {
       const kinds = ['package', 'shim', 'wheel'].filter((k) => b[k]);
       if (!b.name || kinds.length !== 1) throw new Error(`${manifest}: binary ${b.name || '?'} needs a name and exactly one of package, shim, wheel`);
@@ -296,12 +297,16 @@ function table(rows) {
   console.log([fmt(head), fmt(widths.map((n) => '-'.repeat(n))), ...rows.map(fmt)].join('\n'));
 }
 
+// An optional wrapper is built only when named; without names it is listed (and
+// linked when already built or found on PATH) but never built.
+const skipped = (w, opts) => w.optional && !opts.names.includes(w.name);
+
 async function buildAll(all, opts) {
   const wrappers = pickWrappers(all, opts.names);
   const fresh = new Map();
   const failures = [];
   // A wrapper is skipped when the cache has it, or every binary of it (and no copy) comes from PATH.
-  const todo = wrappers.filter((w) => (opts.rebuild || !isBuilt(w)) && (w.copy.length || !w.binaries.every((b) => external(b, opts))));
+  const todo = wrappers.filter((w) => !skipped(w, opts) && (opts.rebuild || !isBuilt(w)) && (w.copy.length || !w.binaries.every((b) => external(b, opts))));
   await pool(todo, opts.jobs, async (w) => {
     try {
       fresh.set(w.name, await build(w, opts.rebuild));
@@ -318,7 +323,8 @@ async function buildAll(all, opts) {
       const secs = !r ? '-' : r.source !== 'built' ? '' : fresh.has(w.name) ? fresh.get(w.name)[b.name] : `0 (cached; first build ${cached[b.name]}s)`;
       // A binary found outside the cache may be any version: show what it says.
       const version = !b.check ? '' : r && r.source !== 'built' ? versionOutput(r.path, b).split('\n')[0] : b.check.expect;
-      rows.push([b.name, version, r ? r.source : 'FAILED', secs]);
+      const missing = skipped(w, opts) ? `optional, not built (npm run tools -- ${w.name})` : 'FAILED';
+      rows.push([b.name, version, r ? r.source : missing, secs]);
     }
   }
   table(rows);
@@ -340,6 +346,10 @@ function check(all, opts) {
     for (const b of w.binaries) {
       if (!b.check) continue;
       const r = resolve(w, b, opts);
+      if (!r && skipped(w, opts)) {
+        console.log(`skipped  ${b.name}: optional and not built (\`npm run tools -- ${w.name}\` builds it)`);
+        continue;
+      }
       if (!r) {
         console.error(`MISSING  ${b.name}: not built; run \`npm run tools -- ${w.name}\``);
         bad++;

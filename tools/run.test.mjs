@@ -105,6 +105,37 @@ test('prefers PATH unless --no-path, and honours KUBEBUILDER_ASSETS', () => {
   }
 });
 
+test('an optional wrapper is built only when named', () => {
+  const t = setup();
+  try {
+    t.wrapper('hello', helloManifest, { 'hello.sh': shim('1.0') });
+    t.wrapper('extra', { optional: true, binaries: [{ name: 'extra', shim: 'extra.sh', check: { args: [], expect: 'hello 3.0' } }] }, { 'extra.sh': shim('3.0') });
+    const all = t.run();
+    assert.equal(all.status, 0, all.err);
+    assert.match(all.out, /hello\s+hello 1\.0\s+built/);
+    assert.match(all.out, /extra\s+hello 3\.0\s+optional, not built \(npm run tools -- extra\)/);
+    assert.ok(!fs.readdirSync(t.cache).some((e) => e.startsWith('extra-')), 'optional wrapper not built without its name');
+    assert.equal(t.run('--path', 'extra').status, 1);
+    const check = t.run('--check');
+    assert.equal(check.status, 0, check.err);
+    assert.match(check.out, /skipped\s+extra: optional and not built/);
+    assert.equal(t.run('--check', 'extra').status, 1, 'named, a missing optional tool fails --check');
+
+    const named = t.run('extra');
+    assert.equal(named.status, 0, named.err);
+    assert.match(named.out, /extra\s+hello 3\.0\s+built/);
+    assert.doesNotMatch(named.out, /hello\s+hello 1\.0/, 'only the named wrapper');
+    // Once built, the whole-set commands list and check it like any other.
+    assert.match(t.run().out, /extra\s+hello 3\.0\s+built\s+0 \(cached/);
+    assert.match(t.run('--check').out, /ok\s+extra \(built\)/);
+
+    t.wrapper('bad', { optional: 'yes', binaries: [] });
+    assert.match(t.run().err, /optional must be true or false/);
+  } finally {
+    t.done();
+  }
+});
+
 test('a failing Go build prints the log tail and keeps the log', () => {
   const t = setup();
   try {
