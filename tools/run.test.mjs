@@ -154,6 +154,37 @@ test('a failing Go build prints the log tail and keeps the log', () => {
   }
 });
 
+test('patches: edits a copy of an upstream module, never the module itself', () => {
+  const t = setup();
+  try {
+    // "Upstream" is a local module (no network): its main does not compile as published.
+    const upstream = { 'up/go.mod': 'module example.com/up\n\ngo 1.22\n', 'up/main.go': 'package main\n\nfunc main() { println(notDefined) }\n' };
+    const gomod = 'module example.com/wrap\n\ngo 1.22\n\nrequire example.com/up v0.0.0\n\nreplace example.com/up => ./up\n';
+    const manifest = (edit) => ({
+      binaries: [{ name: 'up', package: 'example.com/up', check: { args: [], expect: 'patched' } }],
+      patches: [{ module: 'example.com/up', why: 'test', edits: [{ file: 'main.go', ...edit }] }],
+    });
+    t.wrapper('up', manifest({ old: 'println(notDefined)', new: 'println("patched")' }), { ...upstream, 'go.mod': gomod });
+    const r = t.run('up');
+    assert.equal(r.status, 0, r.err + r.out);
+    assert.match(r.out, /patching example\.com\/up \(1 edit\)/);
+    assert.match(t.run('--check').out, /ok\s+up \(built\)/);
+    assert.equal(fs.readFileSync(path.join(t.tools, 'up', 'up', 'main.go'), 'utf8'), upstream['up/main.go'], 'upstream untouched');
+    const entry = path.dirname(path.dirname(t.run('--path', 'up').out.trim()));
+    assert.ok(!fs.existsSync(path.join(entry, 'patched')), 'the patched copy is not kept');
+
+    // An edit whose text is not there exactly once fails before building.
+    t.wrapper('up', manifest({ old: 'println(gone)', new: 'x' }), { ...upstream, 'go.mod': gomod });
+    const bad = t.run('up');
+    assert.equal(bad.status, 1);
+    assert.match(bad.err, /main\.go has 0 occurrences of "println\(gone\)", expected exactly 1/);
+    t.wrapper('up', { binaries: [], patches: [{ module: 'example.com/up', edits: [] }] });
+    assert.match(t.run().err, /patches need module, why and edits/);
+  } finally {
+    t.done();
+  }
+});
+
 test('rejects bad manifests, unknown names and options', () => {
   const t = setup();
   try {
