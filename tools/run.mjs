@@ -56,13 +56,18 @@ function loadWrappers() {
     } catch (e) {
       throw new Error(`${manifest}: ${e.message}`);
     }
-    const w = { name: d.name, dir: path.join(TOOLS, d.name), env: m.env || {}, binaries: m.binaries || [], copy: m.copy || [] };
+    if (m.optional !== undefined && typeof m.optional !== 'boolean') throw new Error(`${manifest}: optional must be true or false`);
+    const w = { name: d.name, dir: path.join(TOOLS, d.name), env: m.env || {}, binaries: m.binaries || [], copy: m.copy || [], optional: m.optional === true, patches: m.patches || [] };
     for (const b of w.binaries) {
       const kinds = ['package', 'shim', 'wheel'].filter((k) => b[k]);
       if (!b.name || kinds.length !== 1) throw new Error(`${manifest}: binary ${b.name || '?'} needs a name and exactly one of package, shim, wheel`);
     }
     for (const c of w.copy) {
       if (!c.name || !c.module || !c.path) throw new Error(`${manifest}: copy entries need name, module and path`);
+    }
+    for (const p of w.patches) {
+      const ok = p.module && p.why && p.edits?.length && p.edits.every((e) => e.file && typeof e.old === 'string' && e.old && typeof e.new === 'string');
+      if (!ok) throw new Error(`${manifest}: patches need module, why and edits of {file, old, new}`);
     }
     for (const n of [...w.binaries, ...w.copy].map((x) => x.name)) {
       if (seen.has(n)) throw new Error(`${manifest}: name ${n} is also used by tools/${seen.get(n)}`);
@@ -152,8 +157,9 @@ function capture(cmd, args, { cwd, env }) {
   return r.stdout.trim();
 }
 
-async function goBuild(w, b, out, log) {
+async function goBuild(w, b, out, log, modfile) {
   const args = ['build', '-trimpath', '-p', '2', '-o', out];
+  if (modfile) args.push(`-modfile=${modfile}`);
   if (b.tags?.length) args.push('-tags', b.tags.join(','));
   if (b.ldflags?.length) args.push('-ldflags', b.ldflags.join(' '));
   args.push(b.package);
@@ -186,6 +192,37 @@ async function copyFromModule(w, c, tmp, log) {
   for (const f of [dst, ...listFiles(dst).map((r) => path.join(dst, r))]) fs.chmodSync(f, fs.statSync(f).isDirectory() ? 0o755 : 0o644);
 }
 
+// Upstream modules that don't compile as published (e.g. their go.mod's directory replaces
+// pointed at sibling modules that were never tagged at the same commit): a writable copy of the
+// module, with each edit's `old` text (exactly one occurrence) replaced by `new`, used through a
+// copy of the wrapper's go.mod with a directory replace (-modfile). Go refuses -overlay for files
+// in the module cache. Returns the go.mod path for -modfile.
+async function applyPatches(w, tmp, log) {
+  const env = { ...process.env, ...w.env };
+  const mod = path.join(tmp, 'patched', 'mod');
+  fs.mkdirSync(mod, { recursive: true });
+  fs.copyFileSync(path.join(w.dir, 'go.mod'), path.join(mod, 'go.mod'));
+  if (fs.existsSync(path.join(w.dir, 'go.sum'))) fs.copyFileSync(path.join(w.dir, 'go.sum'), path.join(mod, 'go.sum'));
+  for (const [i, p] of w.patches.entries()) {
+    await run('go', ['mod', 'download', p.module], { cwd: w.dir, env, log });
+    const src = capture('go', ['list', '-m', '-f', '{{.Dir}}', p.module], { cwd: w.dir, env });
+    const dst = path.join(tmp, 'patched', `src${i}`);
+    fs.cpSync(src, dst, { recursive: true });
+    // The module cache is read-only; keep the copy editable and deletable.
+    for (const f of [dst, ...listFiles(dst).map((r) => path.join(dst, r))]) fs.chmodSync(f, fs.statSync(f).isDirectory() ? 0o755 : 0o644);
+    for (const e of p.edits) {
+      const file = path.join(dst, e.file);
+      const text = fs.readFileSync(file, 'utf8');
+      const n = text.split(e.old).length - 1;
+      if (n !== 1) throw new Error(`patch of ${p.module}: ${e.file} has ${n} occurrences of ${JSON.stringify(e.old)}, expected exactly 1`);
+      fs.writeFileSync(file, text.replace(e.old, () => e.new));
+      fs.writeSync(log, `patched ${p.module}/${e.file}: ${JSON.stringify(e.old)} -> ${JSON.stringify(e.new)}\n`);
+    }
+    await run('go', ['mod', 'edit', `-modfile=${path.join(mod, 'go.mod')}`, `-replace=${p.module}=${dst}`], { cwd: w.dir, env, log });
+  }
+  return path.join(mod, 'go.mod');
+}
+
 function tail(file, n = 40) {
   return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
 }
@@ -198,6 +235,11 @@ async function build(w, rebuild) {
   const log = fs.openSync(logFile, 'w');
   const seconds = {};
   try {
+    let modfile;
+    if (w.patches.length && w.binaries.some((b) => b.package)) {
+      console.log(`[${w.name}] patching ${w.patches.map((p) => `${p.module} (${p.edits.length} edit${p.edits.length > 1 ? 's' : ''})`).join(', ')}`);
+      modfile = await applyPatches(w, tmp, log);
+    }
     for (const b of w.binaries) {
       const out = path.join(tmp, 'bin', b.name);
       const t0 = Date.now();
@@ -208,7 +250,7 @@ async function build(w, rebuild) {
         console.log(`[${w.name}] ${b.package ? `go build ${b.package}` : `wheel ${b.wheel.package}==${b.wheel.version}`} -> ${b.name}`);
         const tick = setInterval(() => console.log(`[${w.name}] still building ${b.name} (${Math.round((Date.now() - t0) / 1000)}s)`), 60_000);
         try {
-          await (b.package ? goBuild(w, b, out, log) : fromWheel(w, b, out, tmp, log));
+          await (b.package ? goBuild(w, b, out, log, modfile) : fromWheel(w, b, out, tmp, log));
         } finally {
           clearInterval(tick);
         }
@@ -220,6 +262,7 @@ async function build(w, rebuild) {
       console.log(`[${w.name}] copy ${c.module}/${c.path} -> share/${c.name}`);
       await copyFromModule(w, c, tmp, log);
     }
+    fs.rmSync(path.join(tmp, 'patched'), { recursive: true, force: true });
   } catch (e) {
     fs.closeSync(log);
     const kept = `${w.entry}.failed.log`;
@@ -296,12 +339,16 @@ function table(rows) {
   console.log([fmt(head), fmt(widths.map((n) => '-'.repeat(n))), ...rows.map(fmt)].join('\n'));
 }
 
+// An optional wrapper is built only when named; without names it is listed (and
+// linked when already built or found on PATH) but never built.
+const skipped = (w, opts) => w.optional && !opts.names.includes(w.name);
+
 async function buildAll(all, opts) {
   const wrappers = pickWrappers(all, opts.names);
   const fresh = new Map();
   const failures = [];
   // A wrapper is skipped when the cache has it, or every binary of it (and no copy) comes from PATH.
-  const todo = wrappers.filter((w) => (opts.rebuild || !isBuilt(w)) && (w.copy.length || !w.binaries.every((b) => external(b, opts))));
+  const todo = wrappers.filter((w) => !skipped(w, opts) && (opts.rebuild || !isBuilt(w)) && (w.copy.length || !w.binaries.every((b) => external(b, opts))));
   await pool(todo, opts.jobs, async (w) => {
     try {
       fresh.set(w.name, await build(w, opts.rebuild));
@@ -318,7 +365,8 @@ async function buildAll(all, opts) {
       const secs = !r ? '-' : r.source !== 'built' ? '' : fresh.has(w.name) ? fresh.get(w.name)[b.name] : `0 (cached; first build ${cached[b.name]}s)`;
       // A binary found outside the cache may be any version: show what it says.
       const version = !b.check ? '' : r && r.source !== 'built' ? versionOutput(r.path, b).split('\n')[0] : b.check.expect;
-      rows.push([b.name, version, r ? r.source : 'FAILED', secs]);
+      const missing = skipped(w, opts) ? `optional, not built (npm run tools -- ${w.name})` : 'FAILED';
+      rows.push([b.name, version, r ? r.source : missing, secs]);
     }
   }
   table(rows);
@@ -340,6 +388,10 @@ function check(all, opts) {
     for (const b of w.binaries) {
       if (!b.check) continue;
       const r = resolve(w, b, opts);
+      if (!r && skipped(w, opts)) {
+        console.log(`skipped  ${b.name}: optional and not built (\`npm run tools -- ${w.name}\` builds it)`);
+        continue;
+      }
       if (!r) {
         console.error(`MISSING  ${b.name}: not built; run \`npm run tools -- ${w.name}\``);
         bad++;

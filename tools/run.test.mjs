@@ -105,6 +105,37 @@ test('prefers PATH unless --no-path, and honours KUBEBUILDER_ASSETS', () => {
   }
 });
 
+test('an optional wrapper is built only when named', () => {
+  const t = setup();
+  try {
+    t.wrapper('hello', helloManifest, { 'hello.sh': shim('1.0') });
+    t.wrapper('extra', { optional: true, binaries: [{ name: 'extra', shim: 'extra.sh', check: { args: [], expect: 'hello 3.0' } }] }, { 'extra.sh': shim('3.0') });
+    const all = t.run();
+    assert.equal(all.status, 0, all.err);
+    assert.match(all.out, /hello\s+hello 1\.0\s+built/);
+    assert.match(all.out, /extra\s+hello 3\.0\s+optional, not built \(npm run tools -- extra\)/);
+    assert.ok(!fs.readdirSync(t.cache).some((e) => e.startsWith('extra-')), 'optional wrapper not built without its name');
+    assert.equal(t.run('--path', 'extra').status, 1);
+    const check = t.run('--check');
+    assert.equal(check.status, 0, check.err);
+    assert.match(check.out, /skipped\s+extra: optional and not built/);
+    assert.equal(t.run('--check', 'extra').status, 1, 'named, a missing optional tool fails --check');
+
+    const named = t.run('extra');
+    assert.equal(named.status, 0, named.err);
+    assert.match(named.out, /extra\s+hello 3\.0\s+built/);
+    assert.doesNotMatch(named.out, /hello\s+hello 1\.0/, 'only the named wrapper');
+    // Once built, the whole-set commands list and check it like any other.
+    assert.match(t.run().out, /extra\s+hello 3\.0\s+built\s+0 \(cached/);
+    assert.match(t.run('--check').out, /ok\s+extra \(built\)/);
+
+    t.wrapper('bad', { optional: 'yes', binaries: [] });
+    assert.match(t.run().err, /optional must be true or false/);
+  } finally {
+    t.done();
+  }
+});
+
 test('a failing Go build prints the log tail and keeps the log', () => {
   const t = setup();
   try {
@@ -118,6 +149,37 @@ test('a failing Go build prints the log tail and keeps the log', () => {
     assert.match(r.err, /undefined: undefinedCall/);
     assert.ok(fs.readdirSync(t.cache).some((e) => e.endsWith('.failed.log')));
     assert.match(r.out, /broken\s+FAILED/);
+  } finally {
+    t.done();
+  }
+});
+
+test('patches: edits a copy of an upstream module, never the module itself', () => {
+  const t = setup();
+  try {
+    // "Upstream" is a local module (no network): its main does not compile as published.
+    const upstream = { 'up/go.mod': 'module example.com/up\n\ngo 1.22\n', 'up/main.go': 'package main\n\nfunc main() { println(notDefined) }\n' };
+    const gomod = 'module example.com/wrap\n\ngo 1.22\n\nrequire example.com/up v0.0.0\n\nreplace example.com/up => ./up\n';
+    const manifest = (edit) => ({
+      binaries: [{ name: 'up', package: 'example.com/up', check: { args: [], expect: 'patched' } }],
+      patches: [{ module: 'example.com/up', why: 'test', edits: [{ file: 'main.go', ...edit }] }],
+    });
+    t.wrapper('up', manifest({ old: 'println(notDefined)', new: 'println("patched")' }), { ...upstream, 'go.mod': gomod });
+    const r = t.run('up');
+    assert.equal(r.status, 0, r.err + r.out);
+    assert.match(r.out, /patching example\.com\/up \(1 edit\)/);
+    assert.match(t.run('--check').out, /ok\s+up \(built\)/);
+    assert.equal(fs.readFileSync(path.join(t.tools, 'up', 'up', 'main.go'), 'utf8'), upstream['up/main.go'], 'upstream untouched');
+    const entry = path.dirname(path.dirname(t.run('--path', 'up').out.trim()));
+    assert.ok(!fs.existsSync(path.join(entry, 'patched')), 'the patched copy is not kept');
+
+    // An edit whose text is not there exactly once fails before building.
+    t.wrapper('up', manifest({ old: 'println(gone)', new: 'x' }), { ...upstream, 'go.mod': gomod });
+    const bad = t.run('up');
+    assert.equal(bad.status, 1);
+    assert.match(bad.err, /main\.go has 0 occurrences of "println\(gone\)", expected exactly 1/);
+    t.wrapper('up', { binaries: [], patches: [{ module: 'example.com/up', edits: [] }] });
+    assert.match(t.run().err, /patches need module, why and edits/);
   } finally {
     t.done();
   }

@@ -1,5 +1,6 @@
 // The real Pulumi engine (tools-built `pulumi`, local file backend) running test/engine/program
-// against a real OpenBao: what the state holds, what preview shows, what destroy leaves.
+// against a real server, once per server (OpenBao; HashiCorp Vault when built, see
+// test/support/servers.ts): what the state holds, what preview shows, what destroy leaves.
 // End-to-end tier (`npm run test:engine`), not `npm test`: it needs the pulumi CLI, which the
 // engine project's globalSetup provisions through the tools runner (a ~25 min cold build).
 import { ChildProcess, execFile, execFileSync, spawnSync } from "child_process";
@@ -7,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { BaoServer } from "../support/openbao";
+import { ServerFlavor, eachServer } from "../support/servers";
 
 jest.setTimeout(180000);
 
@@ -19,8 +21,8 @@ let transcript = "";
 const running = new Set<ChildProcess>();
 const servers = new Set<BaoServer>();
 
-async function startServer(): Promise<BaoServer> {
-    const server = await BaoServer.start();
+async function startServer(flavor: ServerFlavor): Promise<BaoServer> {
+    const server = await BaoServer.start({ flavor });
     servers.add(server);
     return server;
 }
@@ -82,84 +84,90 @@ async function newStack(stack: string, address: string): Promise<void> {
     await pulumi(stack, ["config", "set", "address", address]);
 }
 
-test("up initialises; keys only encrypted in state; sealed -> preview shows update; destroy leaves Vault alone", async () => {
-    const server = await startServer();
-    try {
-        await newStack("main", server.address);
-        await pulumi("main", ["up", "--yes", "--skip-preview"]);
-        const outs = JSON.parse(await pulumi("main", ["stack", "output", "--json", "--show-secrets"]));
-        const secrets: string[] = [outs.adminToken, ...outs.unsealKeys];
-        expect(outs.rootToken).toBe("");
-        expect(outs.adminToken).toMatch(/^s\./);
-        expect(outs.unsealKeys).toHaveLength(3);
-        expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ initialized: true, sealed: false, n: 3, t: 2 });
-
-        await server.restart();
-        const preview = await pulumi("main", ["preview", "--diff"]);
-        expect(preview).toMatch(/~ 1 to update/);
-        expect(preview).toMatch(/VaultInit: sealed: http:\/\/127\.0\.0\.1:\d+; the update unseals/);
-        await pulumi("main", ["up", "--yes", "--skip-preview"]);
-        expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ sealed: false });
-        expect(await pulumi("main", ["preview"])).not.toMatch(/to update/);
-
-        await pulumi("main", ["refresh", "--yes"]);
-        const state = await pulumi("main", ["stack", "export"]);
-        expect(state).toMatch(/"rootToken": \{\s*"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext"/);
-        expect(state).toMatch(/"unsealKeys": \{\s*"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext"/);
-        expect(state).toMatch(/"adminToken": \{\s*"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext"/);
-
-        await pulumi("main", ["destroy", "--yes"]);
-        expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ initialized: true, sealed: false });
-        for (const s of secrets) {
-            expect(transcript).not.toContain(s);
-            expect(state).not.toContain(s);
-        }
-    } finally {
-        await server.cleanup();
-    }
-});
-
 const hasGpg = spawnSync("gpg", ["--version"]).status === 0;
 
-(hasGpg ? test : test.skip)("init that fails after sys/init (PGP keys) still records the keys, secret, in the state; adopting finishes", async () => {
-    const gnupg = fs.mkdtempSync(path.join(os.tmpdir(), "vault-init-gpg-"));
-    const gpg = (args: string[], input?: Buffer) =>
-        execFileSync("gpg", ["--batch", "--quiet", ...args], { env: { ...process.env, GNUPGHOME: gnupg }, input, stdio: ["pipe", "pipe", "ignore"] });
-    const server = await startServer();
-    try {
-        gpg(["--passphrase", "", "--quick-gen-key", "engine test <test@example.invalid>", "default", "default", "never"]);
-        const pub = gpg(["--export"]).toString("base64");
-        await newStack("pgp", server.address);
-        for (const n of [0, 1, 2]) {
-            await pulumi("pgp", ["config", "set", "--path", `pgpKeys[${n}]`, pub]);
+eachServer((flavor) => {
+    // Stacks of one state backend: one pair per server.
+    const main = `main-${flavor.kind}`;
+    const pgp = `pgp-${flavor.kind}`;
+
+    test("up initialises; keys only encrypted in state; sealed -> preview shows update; destroy leaves Vault alone", async () => {
+        const server = await startServer(flavor);
+        try {
+            await newStack(main, server.address);
+            await pulumi(main, ["up", "--yes", "--skip-preview"]);
+            const outs = JSON.parse(await pulumi(main, ["stack", "output", "--json", "--show-secrets"]));
+            const secrets: string[] = [outs.adminToken, ...outs.unsealKeys];
+            expect(outs.rootToken).toBe("");
+            expect(outs.adminToken).toMatch(flavor.tokenPattern);
+            expect(outs.unsealKeys).toHaveLength(3);
+            expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ initialized: true, sealed: false, n: 3, t: 2 });
+
+            await server.restart();
+            const preview = await pulumi(main, ["preview", "--diff"]);
+            expect(preview).toMatch(/~ 1 to update/);
+            expect(preview).toMatch(/VaultInit: sealed: http:\/\/127\.0\.0\.1:\d+; the update unseals/);
+            await pulumi(main, ["up", "--yes", "--skip-preview"]);
+            expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ sealed: false });
+            expect(await pulumi(main, ["preview"])).not.toMatch(/to update/);
+
+            await pulumi(main, ["refresh", "--yes"]);
+            const state = await pulumi(main, ["stack", "export"]);
+            expect(state).toMatch(/"rootToken": \{\s*"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext"/);
+            expect(state).toMatch(/"unsealKeys": \{\s*"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext"/);
+            expect(state).toMatch(/"adminToken": \{\s*"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext"/);
+
+            await pulumi(main, ["destroy", "--yes"]);
+            expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ initialized: true, sealed: false });
+            for (const s of secrets) {
+                expect(transcript).not.toContain(s);
+                expect(state).not.toContain(s);
+            }
+        } finally {
+            await server.cleanup();
         }
-        const failed = await pulumi("pgp", ["up", "--yes", "--skip-preview"], true);
-        expect(failed).toMatch(/PGP-encrypted/);
-        expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ initialized: true, sealed: true });
-        const state = JSON.parse(await pulumi("pgp", ["stack", "export"]));
-        const res = state.deployment.resources.find((r: { type: string }) => r.type.endsWith(":VaultInit"));
-        expect(res.initErrors?.[0]).toMatch(/Vault WAS initialised/);
-        expect(res.outputs.unsealKeys.ciphertext).toBeTruthy();
-        expect(res.outputs.rootToken.ciphertext).toBeTruthy();
-        // The operator's recovery path: read the encrypted keys from the state, decrypt, adopt.
-        const plain = JSON.parse(await pulumi("pgp", ["stack", "export", "--show-secrets"]));
-        const outs = plain.deployment.resources.find((r: { type: string }) => r.type.endsWith(":VaultInit")).outputs;
-        const keys = JSON.parse(outs.unsealKeys.plaintext) as string[];
-        const token = JSON.parse(outs.rootToken.plaintext) as string;
-        const decrypted = keys.slice(0, 2).map((k) => gpg(["--decrypt"], Buffer.from(k, "base64")).toString("utf8").trim());
-        for (const [n, k] of decrypted.entries()) {
-            await pulumi("pgp", ["config", "set", "--secret", "--path", `adoptUnsealKeys[${n}]`, k]);
+    });
+
+    (hasGpg ? test : test.skip)("init that fails after sys/init (PGP keys) still records the keys, secret, in the state; adopting finishes", async () => {
+        const gnupg = fs.mkdtempSync(path.join(os.tmpdir(), "vault-init-gpg-"));
+        const gpg = (args: string[], input?: Buffer) =>
+            execFileSync("gpg", ["--batch", "--quiet", ...args], { env: { ...process.env, GNUPGHOME: gnupg }, input, stdio: ["pipe", "pipe", "ignore"] });
+        const server = await startServer(flavor);
+        try {
+            gpg(["--passphrase", "", "--quick-gen-key", "engine test <test@example.invalid>", "default", "default", "never"]);
+            const pub = gpg(["--export"]).toString("base64");
+            await newStack(pgp, server.address);
+            for (const n of [0, 1, 2]) {
+                await pulumi(pgp, ["config", "set", "--path", `pgpKeys[${n}]`, pub]);
+            }
+            const failed = await pulumi(pgp, ["up", "--yes", "--skip-preview"], true);
+            expect(failed).toMatch(/PGP-encrypted/);
+            expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ initialized: true, sealed: true });
+            const state = JSON.parse(await pulumi(pgp, ["stack", "export"]));
+            const res = state.deployment.resources.find((r: { type: string }) => r.type.endsWith(":VaultInit"));
+            expect(res.initErrors?.[0]).toMatch(/Vault WAS initialised/);
+            expect(res.outputs.unsealKeys.ciphertext).toBeTruthy();
+            expect(res.outputs.rootToken.ciphertext).toBeTruthy();
+            // The operator's recovery path: read the encrypted keys from the state, decrypt, adopt.
+            const plain = JSON.parse(await pulumi(pgp, ["stack", "export", "--show-secrets"]));
+            const outs = plain.deployment.resources.find((r: { type: string }) => r.type.endsWith(":VaultInit")).outputs;
+            const keys = JSON.parse(outs.unsealKeys.plaintext) as string[];
+            const token = JSON.parse(outs.rootToken.plaintext) as string;
+            const decrypted = keys.slice(0, 2).map((k) => gpg(["--decrypt"], Buffer.from(k, "base64")).toString("utf8").trim());
+            for (const [n, k] of decrypted.entries()) {
+                await pulumi(pgp, ["config", "set", "--secret", "--path", `adoptUnsealKeys[${n}]`, k]);
+            }
+            await pulumi(pgp, ["config", "set", "--secret", "adoptRootToken", token]);
+            await pulumi(pgp, ["up", "--yes", "--skip-preview"]);
+            expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ sealed: false });
+            // The root token from init, adopted, was used once for the admin token and revoked.
+            expect((await server.api("GET", "auth/token/lookup-self", undefined, token)).status).toBe(403);
+            for (const s of [token, ...decrypted]) {
+                expect(transcript).not.toContain(s);
+            }
+        } finally {
+            await server.cleanup();
+            fs.rmSync(gnupg, { recursive: true, force: true });
         }
-        await pulumi("pgp", ["config", "set", "--secret", "adoptRootToken", token]);
-        await pulumi("pgp", ["up", "--yes", "--skip-preview"]);
-        expect((await server.api("GET", "sys/seal-status")).json).toMatchObject({ sealed: false });
-        // The root token from init, adopted, was used once for the admin token and revoked.
-        expect((await server.api("GET", "auth/token/lookup-self", undefined, token)).status).toBe(403);
-        for (const s of [token, ...decrypted]) {
-            expect(transcript).not.toContain(s);
-        }
-    } finally {
-        await server.cleanup();
-        fs.rmSync(gnupg, { recursive: true, force: true });
-    }
+    });
 });

@@ -1,3 +1,3 @@
-// Jest globalSetup of the provider project: the serialized provider and `bao` (see global-setup.js).
+// Jest globalSetup of the provider project: the serialized provider, `bao`, and `vault` if built (see global-setup.js).
 "use strict";
-module.exports = () => require("./global-setup").provision(["bao"]);
+module.exports = () => require("./global-setup").provision(["bao", "vault"]);

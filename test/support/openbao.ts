@@ -1,5 +1,6 @@
-// Real OpenBao servers for tests: raft storage in a temp dir (starts sealed and
-// uninitialised), optional transit auto-unseal, stop/restart keeping data, cleanup.
+// Real OpenBao (or HashiCorp Vault, see servers.ts) servers for tests: raft or file storage in a
+// temp dir (starts sealed and uninitialised), optional transit auto-unseal, stop/restart keeping
+// data, cleanup.
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
@@ -7,6 +8,7 @@ import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import type { ServerFlavor } from "./servers";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 
@@ -100,6 +102,8 @@ export interface BaoOptions {
     transit?: TransitSeal;
     /** -dev mode (unsealed, root token "root"); only for helpers such as the transit key holder. */
     dev?: boolean;
+    /** Which server to run (servers.ts); default OpenBao. */
+    flavor?: ServerFlavor;
 }
 
 export class BaoServer {
@@ -137,9 +141,18 @@ export class BaoServer {
         const o = this.opts;
         const data = path.join(this.dir, "data");
         fs.mkdirSync(data, { recursive: true });
-        // OpenBao 2.x has no "file" storage: every real server is (single- or multi-node) raft;
+        // OpenBao 2.x has no "file" storage: each of its servers is (single- or multi-node) raft.
+        // Vault's standalone servers use "file" like the dev stack's chart; its raft nodes, raft.
         // performance_multiplier 1 = production-speed elections, so tests do not wait for leadership.
-        const storage = `storage "raft" {\n  path = "${data}"\n  node_id = "${o.nodeId ?? `node-${this.port}`}"\n  performance_multiplier = 1\n}\ncluster_addr = "http://127.0.0.1:${this.clusterPort}"\n`;
+        const raft = o.nodeId !== undefined || (o.flavor?.standaloneStorage ?? "raft") === "raft";
+        let storage = raft
+            ? `storage "raft" {\n  path = "${data}"\n  node_id = "${o.nodeId ?? `node-${this.port}`}"\n  performance_multiplier = 1\n}\n`
+            : `storage "file" {\n  path = "${data}"\n}\n`;
+        storage += `cluster_addr = "http://127.0.0.1:${this.clusterPort}"\n`;
+        if (o.flavor?.kind === "vault") {
+            // Vault still mlocks by default (OpenBao 2.x dropped mlock); raft's mmap'd files must not be locked.
+            storage += "disable_mlock = true\n";
+        }
         const seal = o.transit
             ? `seal "transit" {\n  address = "${o.transit.address}"\n  token = "${o.transit.token}"\n  key_name = "${o.transit.keyName}"\n  mount_path = "${o.transit.mountPath}"\n  disable_renewal = "true"\n}\n`
             : "";
@@ -152,9 +165,15 @@ export class BaoServer {
         // sys/generate-root recovers a lost admin token with the keys; OpenBao >= 2.5.3 turns the
         // unauthenticated endpoints off unless the listener allows them. A file audit device (OpenBao
         // refuses API-enabled ones) records every request, generate-root included.
+        // HashiCorp Vault 1.21 has neither option: it warns "unknown or unsupported field" for the
+        // listener one (its unauthenticated generate-root endpoints are always on) and silently
+        // ignores the audit stanza, so its audit device is enabled through the API (`enableAudit`).
+        const bao = o.flavor?.kind !== "vault";
         const hcl =
-            `listener "tcp" {\n  address = "127.0.0.1:${this.port}"\n  cluster_address = "127.0.0.1:${this.clusterPort}"\n${tls}  disable_unauthed_generate_root_endpoints = false\n}\n` +
-            `audit "file" "file" {\n  options {\n    file_path = "${this.auditLog}"\n  }\n}\n` +
+            `listener "tcp" {\n  address = "127.0.0.1:${this.port}"\n  cluster_address = "127.0.0.1:${this.clusterPort}"\n${tls}` +
+            (bao ? "  disable_unauthed_generate_root_endpoints = false\n" : "") +
+            "}\n" +
+            (bao ? `audit "file" "file" {\n  options {\n    file_path = "${this.auditLog}"\n  }\n}\n` : "") +
             `${storage}${seal}api_addr = "${this.address}"\nui = false\nlog_level = "info"\n`;
         fs.writeFileSync(path.join(this.dir, "config.hcl"), hcl);
     }
@@ -164,7 +183,7 @@ export class BaoServer {
         const args = this.opts.dev
             ? ["server", "-dev", "-dev-root-token-id=root", `-dev-listen-address=127.0.0.1:${this.port}`]
             : ["server", `-config=${path.join(this.dir, "config.hcl")}`];
-        const bin = baoBinary();
+        const bin = this.binary;
         const proc = spawn(bin, args, { cwd: this.dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HOME: this.dir } });
         this.proc = proc;
         // Without a listener a failed spawn (ENOENT, EACCES) is an uncaught exception that kills the test file.
@@ -180,7 +199,7 @@ export class BaoServer {
             }
             if (proc.exitCode !== null || proc.signalCode !== null) {
                 this.proc = undefined;
-                throw new Error(`bao exited with ${proc.exitCode ?? proc.signalCode}:\n${this.output.slice(-3000)}`);
+                throw new Error(`${this.name} exited with ${proc.exitCode ?? proc.signalCode}:\n${this.output.slice(-3000)}`);
             }
             try {
                 await this.api("GET", "sys/seal-status");
@@ -190,7 +209,37 @@ export class BaoServer {
             }
         }
         await this.stop();
-        throw new Error(`bao did not answer on ${this.address} within 30s:\n${this.output.slice(-3000)}`);
+        throw new Error(`${this.name} did not answer on ${this.address} within 30s:\n${this.output.slice(-3000)}`);
+    }
+
+    /**
+     * Makes sure the file audit device writing `auditLog` is on. OpenBao declares it in the config
+     * (nothing to do); HashiCorp Vault ignores that stanza, so on Vault it is enabled through the API
+     * (`PUT sys/audit/file`, needs a root token) once the server is initialised and unsealed. Audit
+     * devices live in storage, so this survives restarts. Returns whether it enabled one now.
+     */
+    async enableAudit(rootToken: string): Promise<boolean> {
+        if (this.opts.flavor?.kind !== "vault") {
+            return false;
+        }
+        const list = await this.api("GET", "sys/audit", undefined, rootToken);
+        if (list.status === 200 && (list.json?.data?.["file/"] ?? list.json?.["file/"])) {
+            return false;
+        }
+        const r = await this.api("PUT", "sys/audit/file", { type: "file", options: { file_path: this.auditLog } }, rootToken);
+        if (r.status >= 300) {
+            throw new Error(`${this.name}: enabling the file audit device failed: ${r.status} ${JSON.stringify(r.json)}`);
+        }
+        return true;
+    }
+
+    /** The server binary: the flavor's, else OpenBao's. */
+    private get binary(): string {
+        return this.opts.flavor ? this.opts.flavor.binary() : baoBinary();
+    }
+
+    private get name(): string {
+        return this.opts.flavor?.label ?? "OpenBao";
     }
 
     async stop(): Promise<void> {
@@ -243,7 +292,8 @@ export class BaoServer {
 
 /**
  * A root token from the key quorum through sys/generate-root (OTP), for assertions only; the
- * caller revokes it when done. Needs `disable_unauthed_generate_root_endpoints = false` (set above).
+ * caller revokes it when done. Needs `disable_unauthed_generate_root_endpoints = false` on OpenBao
+ * (set above); HashiCorp Vault allows the unauthenticated endpoints unconditionally.
  */
 export async function generateRootToken(server: BaoServer, keys: string[]): Promise<string> {
     const cur = await server.api("GET", "sys/generate-root/attempt");
@@ -284,9 +334,9 @@ export function auditRequests(server: BaoServer): { path: string; policies?: str
         .map((e) => ({ path: e.request?.path, policies: e.auth?.policies, displayName: e.auth?.display_name, error: e.error }));
 }
 
-/** A -dev server holding a transit key, for transit auto-unseal of another server. */
-export async function startTransitKeyHolder(): Promise<{ server: BaoServer; seal: TransitSeal }> {
-    const server = await BaoServer.start({ dev: true });
+/** A -dev server (of the given flavor, default OpenBao) holding a transit key, for transit auto-unseal of another server. */
+export async function startTransitKeyHolder(flavor?: ServerFlavor): Promise<{ server: BaoServer; seal: TransitSeal }> {
+    const server = await BaoServer.start({ dev: true, flavor });
     const ok = async (p: Promise<{ status: number; json: unknown }>) => {
         const r = await p;
         if (r.status >= 300) {

@@ -134,9 +134,14 @@ export async function raftJoin(
     }
 }
 
-/** Checks that the token is valid (lookup-self); retries while the node is sealed/standby (5xx). */
+/**
+ * Checks that the token is valid (lookup-self); retries while the node is sealed/standby: 5xx, and
+ * the 307 a raft node unsealed a moment ago answers while it is still standby (it redirects to the
+ * active node it last knew, itself, until it wins the election).
+ */
 export async function verifyToken(t: Target, token: string, deadline: number, secrets: string[]): Promise<void> {
-    const r = await vaultCall(t, "GET", "auth/token/lookup-self", { token, deadline, secrets });
+    const accept = (s: number) => s < 500 && s !== 429 && !(s >= 300 && s < 400);
+    const r = await vaultCall(t, "GET", "auth/token/lookup-self", { token, deadline, secrets, accept });
     if (r.status !== 200) {
         throw responseError(t, "root token check (GET /v1/auth/token/lookup-self); is the token right?", r, secrets);
     }
