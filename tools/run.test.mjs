@@ -1,7 +1,8 @@
-// Tests of tools/run.mjs on throwaway wrappers (shims and a tiny Go main), in a
+// Tests of tools/run.mjs on throwaway wrappers (shims, a tiny Go main, tiny .debs), in a
 // temporary tools dir and cache: `node --test tools/`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -185,11 +186,98 @@ test('patches: edits a copy of an upstream module, never the module itself', () 
   }
 });
 
+// A tiny .deb (a program and a directory of two) built with dpkg-deb, served through
+// TOOLS_DEB_DIR instead of apt-get download: no network.
+function fakeDeb(root, version, text) {
+  const pkg = path.join(root, `pkg-${version.replace(/\W/g, '_')}`);
+  fs.mkdirSync(path.join(pkg, 'DEBIAN'), { recursive: true });
+  fs.writeFileSync(path.join(pkg, 'DEBIAN', 'control'), `Package: fake-tool\nVersion: ${version}\nArchitecture: all\nMaintainer: test <t@example.com>\nDescription: test\n`);
+  fs.mkdirSync(path.join(pkg, 'usr', 'bin'), { recursive: true });
+  fs.writeFileSync(path.join(pkg, 'usr', 'bin', 'fake'), text, { mode: 0o644 }); // packaged without x: the runner sets 0755
+  fs.mkdirSync(path.join(pkg, 'usr', 'lib', 'fake'), { recursive: true });
+  for (const n of ['plugin-a', 'plugin-b']) fs.writeFileSync(path.join(pkg, 'usr', 'lib', 'fake', n), `#!/bin/sh\necho "${n} ${version}"\n`, { mode: 0o755 });
+  const debs = path.join(root, 'debs');
+  fs.mkdirSync(debs, { recursive: true });
+  const out = path.join(debs, `fake-tool_${version.replace(/^\d+:/, '')}_all.deb`);
+  const r = spawnSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', pkg, out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return { dir: debs, sha256: createHash('sha256').update(fs.readFileSync(out)).digest('hex') };
+}
+
+test('deb: a file and a directory out of a pinned .deb', () => {
+  const t = setup();
+  try {
+    const deb = fakeDeb(t.root, '1:2.0-1', shim('2.0'));
+    fakeDeb(t.root, '1:3.0-1', shim('3.0')); // same package, other version: must not be picked
+    t.env.TOOLS_DEB_DIR = deb.dir;
+    const pin = { package: 'fake-tool', version: '1:2.0-1' };
+    const manifest = (sha256) => ({
+      optional: true,
+      binaries: [{ name: 'fake', deb: { ...pin, path: 'usr/bin/fake', sha256 }, check: { args: [], expect: 'hello 2.0' } }],
+      copy: [{ name: 'fake-plugins', deb: { ...pin, path: 'usr/lib/fake' }, check: { file: 'plugin-b', args: [], expect: 'plugin-b 1:2.0-1' } }],
+    });
+    t.wrapper('fake', manifest({ all: deb.sha256 }));
+    const r = t.run('fake');
+    assert.equal(r.status, 0, r.err + r.out);
+    assert.match(r.out, /deb fake-tool=1:2\.0-1 usr\/bin\/fake -> fake/);
+    assert.match(r.out, /fake\s+hello 2\.0\s+built/);
+    assert.match(r.out, /fake-plugins\/\s+plugin-b 1:2\.0-1\s+built/);
+
+    const bin = t.run('--path', 'fake').out.trim();
+    assert.equal(fs.statSync(bin).mode & 0o777, 0o755);
+    const share = t.run('--path', 'fake-plugins').out.trim();
+    assert.equal(share, path.join(path.dirname(path.dirname(bin)), 'share', 'fake-plugins'));
+    assert.deepEqual(fs.readdirSync(share), ['plugin-a', 'plugin-b']);
+    assert.equal(fs.statSync(path.join(share, 'plugin-a')).mode & 0o777, 0o755, 'modes as packaged');
+    const check = t.run('--check', 'fake');
+    assert.equal(check.status, 0, check.out + check.err);
+    assert.match(check.out, /ok\s+fake \(built\)/);
+    assert.match(check.out, /ok\s+fake-plugins\/plugin-b \(built\): .* said: plugin-b 1:2\.0-1/);
+
+    const entry = path.dirname(path.dirname(bin));
+    const result = JSON.parse(fs.readFileSync(path.join(entry, 'result.json'), 'utf8'));
+    assert.deepEqual(result.debs, [{ ...pin, architecture: 'all', file: 'fake-tool_2.0-1_all.deb', sha256: deb.sha256 }], 'one download for both entries');
+    assert.ok(!fs.existsSync(path.join(entry, 'debs')), 'the .deb and its unpacked tree are not kept');
+
+    // A sha256 pin for the .deb's architecture must match; pins for other architectures don't apply.
+    t.wrapper('fake', manifest({ all: '0'.repeat(64) }));
+    const bad = t.run('fake');
+    assert.equal(bad.status, 1);
+    assert.match(bad.err, /fake-tool_2\.0-1_all\.deb: sha256 [0-9a-f]{64}, tool\.json pins 0{64} for all/);
+    t.wrapper('fake', manifest({ amd64: '0'.repeat(64) }));
+    assert.equal(t.run('fake').status, 0);
+  } finally {
+    t.done();
+  }
+});
+
+test('deb: clear errors for a missing version, member or kind', () => {
+  const t = setup();
+  try {
+    t.env.TOOLS_DEB_DIR = fakeDeb(t.root, '2.0-1', shim('2.0')).dir;
+    const one = (deb, where = 'binaries') => ({ [where]: [{ name: 'fake', deb: { package: 'fake-tool', version: '2.0-1', ...deb } }] });
+    t.wrapper('fake', one({ version: '9.9-1', path: 'usr/bin/fake' }));
+    assert.match(t.run().err, /fake-tool=9\.9-1: no \.deb of that package and version in TOOLS_DEB_DIR/);
+    t.wrapper('fake', one({ path: 'usr/bin/nope' }));
+    assert.match(t.run().err, /fake-tool_2\.0-1_all\.deb has no usr\/bin\/nope/);
+    t.wrapper('fake', one({ path: 'usr/lib/fake' }));
+    assert.match(t.run().err, /usr\/lib\/fake is not a file \(a directory goes in "copy"\)/);
+    t.wrapper('fake', one({ path: 'usr/bin/fake' }, 'copy'));
+    assert.match(t.run().err, /usr\/bin\/fake is not a directory/);
+    t.wrapper('fake', one({ path: '../etc/passwd' }));
+    assert.match(t.run().err, /deb needs package, version and a relative path/);
+    t.wrapper('fake', { copy: [{ name: 'c', module: 'm', path: 'p', deb: { package: 'a', version: '1', path: 'x' } }] });
+    assert.match(t.run().err, /copy entries need a name and either module and path, or deb/);
+  } finally {
+    t.done();
+  }
+});
+
 test('rejects bad manifests, unknown names and options', () => {
   const t = setup();
   try {
     t.wrapper('a', { binaries: [{ name: 'x', shim: 's', package: 'p' }] });
-    assert.match(t.run().err, /exactly one of package, shim, wheel/);
+    assert.match(t.run().err, /exactly one of package, shim, wheel, deb/);
     t.wrapper('a', { binaries: [{ name: 'x', shim: 's' }] });
     t.wrapper('b', { binaries: [{ name: 'x', shim: 's' }] });
     assert.match(t.run().err, /name x is also used by tools\/a/);

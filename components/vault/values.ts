@@ -25,11 +25,15 @@ export interface VaultChartOptions {
 }
 
 /**
- * Sealed or uninitialised pods still count as Ready, so Pulumi's StatefulSet await finishes and
- * the init/unseal step can run; standbys are Ready too. Vault's own health semantics are kept
- * for load balancers through the Service's `publishNotReadyAddresses` default.
+ * Vault's own readiness: a sealed or uninitialised pod is NotReady (503/501), an unsealed active
+ * or standby pod is Ready. The init/unseal step reaches pods through a port-forward, which works
+ * whatever their readiness, so the StatefulSet is not awaited (SKIP_AWAIT): awaiting readiness
+ * before the step that makes pods ready would never finish.
  */
-export const READINESS_PATH = "/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204";
+export const READINESS_PATH = "/v1/sys/health?standbyok=true";
+
+/** The Kubernetes provider's annotation that skips its readiness await for the StatefulSet. */
+export const SKIP_AWAIT = { "pulumi.com/skipAwait": "true" };
 
 export function vaultScheme(o: Pick<VaultChartOptions, "tlsSecretName">): "http" | "https" {
     return o.tlsSecretName ? "https" : "http";
@@ -86,6 +90,7 @@ export function vaultChartValues(o: VaultChartOptions): Record<string, unknown> 
     const server: Record<string, unknown> = {
         serviceAccount: { create: true, name: o.serviceAccount },
         readinessProbe: { enabled: true, path: READINESS_PATH },
+        statefulSet: { annotations: SKIP_AWAIT },
         dataStorage: { enabled: true, size: o.storageSize },
         standalone: { enabled: !o.ha, config: o.ha ? "" : serverHcl(o) },
         ha: o.ha

@@ -17,6 +17,7 @@ import { stopAll } from "./lib/process.mjs";
 import { initStack } from "./lib/pulumi.mjs";
 
 export * from "./lib/base.mjs";
+export * from "./lib/cluster.mjs";
 export * from "./lib/controlPlane.mjs";
 export * from "./lib/eso.mjs";
 export * from "./lib/kube.mjs";

@@ -6,18 +6,24 @@
 //   --dir <path>                         data dir (default ${XDG_CACHE_HOME:-~/.cache}/vault-eso-platform/local)
 //   --infra-only                         stop before `pulumi up` (control plane, OpenBao, ESO supervisor running)
 //   --manual                             no Pulumi providers: wire the same objects by hand (scripts/local/manual.mjs)
+//   --cluster [--ha]                     the cluster tier: a one-node cluster from parts (kubelet, containerd, CNI,
+//                                        kube-proxy, CoreDNS, registry) and the stack in chart mode (Vault and ESO
+//                                        chart pods); --ha: 3 raft replicas. --down restores the host as recorded.
 // Running it again while the processes are alive only re-runs `pulumi up`.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DAEMONS, Kube, STACK, alive, bringUp, cfgArgs, defaultDataDir, ensurePlugins, log, paths, pidOf, pulumi, pulumiEnv, readState, tearDown, waitFor } from "./lib.mjs";
+import { CLUSTER_DAEMONS, DAEMONS, Kube, STACK, alive, bringUp, bringUpCluster, cfgArgs, defaultDataDir, ensurePlugins, log, paths, pidOf, pulumi, pulumiEnv, readState, tearDown, tearDownCluster, waitFor } from "./lib.mjs";
 
 const argv = process.argv.slice(2);
 const dirIdx = argv.indexOf("--dir");
 const dir = path.resolve(dirIdx >= 0 ? argv[dirIdx + 1] : defaultDataDir());
 
+const isCluster = (d) => fs.existsSync(paths(d).stateJson) && readState(d).mode === "cluster";
+
 if (argv.includes("--down")) {
-    const running = DAEMONS.filter((n) => alive(pidOf(dir, n)));
+    const clusterRun = isCluster(dir) || fs.existsSync(path.join(dir, "host-before.json"));
+    const running = (clusterRun ? CLUSTER_DAEMONS : DAEMONS).filter((n) => alive(pidOf(dir, n)));
     // Through the real engine first: `pulumi destroy --run-program` runs the program, so chart mode's
     // tunnel to Vault is open while the Vault resources are deleted (a plain destroy has no program).
     if (running.includes("kube-apiserver") && fs.existsSync(paths(dir).stackConfig) && !argv.includes("--force")) {
@@ -31,6 +37,17 @@ if (argv.includes("--down")) {
                 process.exit(1);
             }
         }
+    }
+    if (clusterRun) {
+        const { report, left } = await tearDownCluster(dir);
+        for (const r of report) log(r);
+        log(`stopped ${running.length ? running.join(", ") : "nothing (no live processes)"}; removed ${dir}`);
+        if (left.length) {
+            log(`the host still differs from before the cluster started:\n  ${left.join("\n  ")}`);
+            process.exit(1);
+        }
+        log("host state as recorded before the cluster started (sysctls, iptables, links, mounts, cgroups, host dirs, processes)");
+        process.exit(0);
     }
     await tearDown(dir);
     log(`stopped ${running.length ? running.join(", ") : "nothing (no live processes)"}; removed ${dir}`);
@@ -53,21 +70,29 @@ objects wired without the providers).`);
     }
 }
 
+const cluster = argv.includes("--cluster");
 const p = paths(dir);
-const core = ["etcd", "kube-apiserver", "kube-controller-manager", "bao", "eso-supervisor"];
-const running = fs.existsSync(p.stateJson) && core.every((n) => alive(pidOf(dir, n)));
+const core = cluster ? CLUSTER_DAEMONS : ["etcd", "kube-apiserver", "kube-controller-manager", "bao", "eso-supervisor"];
+const running = fs.existsSync(p.stateJson) && isCluster(dir) === cluster && core.every((n) => alive(pidOf(dir, n)));
 if (running) {
     log(`reusing the running local stack in ${dir}`);
 } else {
     if (fs.existsSync(dir)) {
-        log(`${dir} exists but its processes are not all running: starting over (--down semantics)`);
-        await tearDown(dir);
+        log(`${dir} exists but its processes are not all running (or another mode): starting over (--down semantics)`);
+        if (isCluster(dir) || fs.existsSync(path.join(dir, "host-before.json"))) await tearDownCluster(dir);
+        else await tearDown(dir);
     }
     log(`data dir ${dir}`);
-    log("starting etcd, kube-apiserver, kube-controller-manager, OpenBao; creating stack 'local'");
     const t0 = Date.now();
     // The registry password is random per local stack; it only lives in (encrypted) stack config.
-    await bringUp(dir, { registryPassword: randomBytes(18).toString("base64url") });
+    const registryPassword = randomBytes(18).toString("base64url");
+    if (cluster) {
+        log("starting a one-node cluster (etcd, apiserver, controller-manager, scheduler, containerd, kubelet, kube-proxy, CoreDNS, registry); creating stack 'local' in chart mode");
+        await bringUpCluster(dir, { registryPassword, ha: argv.includes("--ha") });
+    } else {
+        log("starting etcd, kube-apiserver, kube-controller-manager, OpenBao; creating stack 'local'");
+        await bringUp(dir, { registryPassword });
+    }
     log(`infrastructure ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 }
 

@@ -67,7 +67,7 @@ describe("dev stack", () => {
     test("Vault chart: pinned, sealed-tolerant readiness, injector off, parented to the VaultServer component", () => {
         const chart = one(r(), T.chart, "platform-chart");
         expect(chart.inputs).toMatchObject({ name: "vault", namespace: "vault", chart: "vault", version: "0.34.1", repositoryOpts: { repo: "https://helm.releases.hashicorp.com" } });
-        expect(chart.inputs.values.server.readinessProbe.path).toBe("/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204");
+        expect(chart.inputs.values.server.readinessProbe.path).toBe("/v1/sys/health?standbyok=true");
         expect(chart.inputs.values.injector.enabled).toBe(false);
         expect(chart.parent).toBe(one(r(), "platform:vault:VaultServer").urn);
         expect(chart.parent).toMatch(/::platform:vault:VaultServer::platform$/);

@@ -12,12 +12,13 @@ const standalone: VaultChartOptions = {
 };
 
 describe("Vault chart values", () => {
-    test("standalone: file storage, no TLS, sealed pods still Ready, injector off, nothing exposed", () => {
+    test("standalone: file storage, no TLS, sealed pods NotReady (StatefulSet not awaited), injector off, nothing exposed", () => {
         const values = vaultChartValues(standalone) as any;
         expect(values.global).toEqual({ tlsDisable: true });
         expect(values.injector).toEqual({ enabled: false });
         expect(values.ui).toEqual({ enabled: true, serviceType: "ClusterIP" });
-        expect(values.server.readinessProbe).toEqual({ enabled: true, path: "/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204" });
+        expect(values.server.readinessProbe).toEqual({ enabled: true, path: "/v1/sys/health?standbyok=true" });
+        expect(values.server.statefulSet).toEqual({ annotations: { "pulumi.com/skipAwait": "true" } });
         expect(values.server.ha).toEqual({ enabled: false });
         expect(values.server.standalone.enabled).toBe(true);
         expect(values.server.service).toEqual({ type: "ClusterIP" });
@@ -25,7 +26,7 @@ describe("Vault chart values", () => {
         expect(values.server.standalone.config).toBe(
             'ui = true\n\nlistener "tcp" {\n  address = "[::]:8200"\n  cluster_address = "[::]:8201"\n  tls_disable = 1\n}\n\nstorage "file" {\n  path = "/vault/data"\n}\n',
         );
-        expect(READINESS_PATH).toContain("sealedcode=204");
+        expect(READINESS_PATH).not.toContain("sealedcode");
     });
 
     test("HA raft with TLS: every peer in retry_join, certificates from the TLS secret", () => {

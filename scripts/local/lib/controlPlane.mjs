@@ -1,4 +1,6 @@
-// The loopback control plane: etcd, kube-apiserver, kube-controller-manager (no kubelet: pods never run).
+// The control plane: etcd, kube-apiserver, kube-controller-manager. Loopback only by default (no
+// kubelet: pods never run); the cluster tier (cluster.mjs) binds the apiserver to its node bridge
+// (st.apiHost), gives it kubelet client certs and turns the node lifecycle controller on.
 import * as path from "node:path";
 import { paths, toolPath } from "./base.mjs";
 import { Kube } from "./kube.mjs";
@@ -6,14 +8,15 @@ import { writeAdminKubeconfig } from "./pki.mjs";
 import { ensureAlive, startDaemon, waitFor } from "./process.mjs";
 
 /** etcd + kube-apiserver + kube-controller-manager on loopback; resolves when /readyz and the SA controller work. */
-export async function startControlPlane(dir, st, { controllerManager = true, apiserverArgs = [] } = {}) {
+export async function startControlPlane(dir, st, { controllerManager = true, apiserverArgs = [], nodeLifecycle = false } = {}) {
     const p = paths(dir);
     const c = p.certs;
     const etcd = toolPath("etcd");
     const apiserver = toolPath("kube-apiserver");
     const kcm = controllerManager ? toolPath("kube-controller-manager") : undefined;
     const issuer = "https://kubernetes.default.svc.cluster.local";
-    const server = `https://127.0.0.1:${st.apiPort}`;
+    const host = st.apiHost ?? "127.0.0.1";
+    const server = `https://${host}:${st.apiPort}`;
     writeAdminKubeconfig(dir, server);
 
     startDaemon(dir, "etcd", etcd, [
@@ -26,7 +29,7 @@ export async function startControlPlane(dir, st, { controllerManager = true, api
     ]);
     startDaemon(dir, "kube-apiserver", apiserver, [
         "--etcd-servers", `http://127.0.0.1:${st.etcdPort}`,
-        "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", String(st.apiPort),
+        "--bind-address", host, "--advertise-address", host, "--secure-port", String(st.apiPort),
         "--tls-cert-file", path.join(c, "apiserver.crt"), "--tls-private-key-file", path.join(c, "apiserver.key"),
         "--client-ca-file", path.join(c, "ca.crt"),
         "--service-account-issuer", issuer,
@@ -51,7 +54,8 @@ export async function startControlPlane(dir, st, { controllerManager = true, api
         "--service-account-private-key-file", path.join(c, "sa.key"), "--root-ca-file", path.join(c, "ca.crt"),
         "--cluster-signing-cert-file", path.join(c, "ca.crt"), "--cluster-signing-key-file", path.join(c, "ca.key"),
         "--use-service-account-credentials=true", "--leader-elect=false",
-        "--controllers", "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller",
+        // Without a node, nodelifecycle has nothing to do; with one, it lifts the not-ready taint.
+        "--controllers", `*,-nodeipam,${nodeLifecycle ? "" : "-nodelifecycle,"}-cloud-node-lifecycle,-service-lb-controller,-node-route-controller`,
     ]);
     // The serviceaccount controller is running once "default" has its ServiceAccount.
     await waitFor("the default ServiceAccount (kube-controller-manager up)", async () => (await admin().get("/api/v1/namespaces/default/serviceaccounts/default")).status === 200, {

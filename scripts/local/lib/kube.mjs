@@ -18,7 +18,7 @@ export class Kube {
         const c = paths(dir).certs;
         const st = readState(dir);
         return new Kube({
-            server: `https://127.0.0.1:${st.apiPort}`,
+            server: `https://${st.apiHost ?? "127.0.0.1"}:${st.apiPort}`,
             ca: fs.readFileSync(path.join(c, "ca.crt")),
             cert: fs.readFileSync(path.join(c, "admin.crt")),
             key: fs.readFileSync(path.join(c, "admin.key")),

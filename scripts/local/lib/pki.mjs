@@ -8,15 +8,15 @@ function openssl(cwd, args) {
     execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-/** CA, apiserver serving cert (127.0.0.1/localhost), admin client cert (system:masters), SA key pair. */
-export function makePki(dir) {
+/** CA, apiserver serving cert (127.0.0.1/localhost + `extraIps`), admin client cert (system:masters), SA key pair. */
+export function makePki(dir, { extraIps = [] } = {}) {
     const c = paths(dir).certs;
     fs.mkdirSync(c, { recursive: true, mode: 0o700 });
     openssl(c, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=vault-eso-local-ca", "-keyout", "ca.key", "-out", "ca.crt"]);
     openssl(c, ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver", "-keyout", "apiserver.key", "-out", "apiserver.csr"]);
     fs.writeFileSync(
         path.join(c, "apiserver.ext"),
-        "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n",
+        `subjectAltName=IP:127.0.0.1,IP:10.0.0.1,${extraIps.map((ip) => `IP:${ip},`).join("")}DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n`,
     );
     openssl(c, ["x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30", "-extfile", "apiserver.ext", "-out", "apiserver.crt"]);
     openssl(c, ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/O=system:masters/CN=local-admin", "-keyout", "admin.key", "-out", "admin.csr"]);
@@ -44,3 +44,35 @@ current-context: local
     fs.writeFileSync(paths(dir).kubeconfig, kc, { mode: 0o600 });
 }
 
+
+/** A certificate signed by the local CA: `<name>.crt`/`.key` in certs/ (clientAuth, or serverAuth with `sans`). */
+export function makeCert(dir, name, subject, { sans, usage = "clientAuth" } = {}) {
+    const c = paths(dir).certs;
+    openssl(c, ["req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", `${name}.key`, "-out", `${name}.csr`]);
+    fs.writeFileSync(path.join(c, `${name}.ext`), `${sans ? `subjectAltName=${sans}\n` : ""}extendedKeyUsage=${usage}\n`);
+    openssl(c, ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30", "-extfile", `${name}.ext`, "-out", `${name}.crt`]);
+    return { cert: path.join(c, `${name}.crt`), key: path.join(c, `${name}.key`) };
+}
+
+/** A kubeconfig for one component identity (client cert `name`) against `server`. */
+export function writeKubeconfig(dir, file, server, name) {
+    const c = paths(dir).certs;
+    fs.writeFileSync(
+        file,
+        `apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: "${server}", certificate-authority: "${c}/ca.crt"}
+users:
+- name: ${name}
+  user: {client-certificate: "${c}/${name}.crt", client-key: "${c}/${name}.key"}
+contexts:
+- name: local
+  context: {cluster: local, user: ${name}}
+current-context: local
+`,
+        { mode: 0o600 },
+    );
+    return file;
+}

@@ -159,20 +159,23 @@ export async function pulumiOk(dir, args, opts) {
 }
 
 /** Creates the stack in the data dir's backend and writes the dynamic settings into its config file. */
-export async function initStack(dir, { vaultAddress, kubernetesHost, registryPassword, extraConfig = {} }) {
+export async function initStack(dir, { vaultAddress, kubernetesHost, registryPassword, extraConfig = {}, template = `Pulumi.${STACK}.yaml` }) {
     const p = paths(dir);
     fs.mkdirSync(p.state, { recursive: true });
-    fs.copyFileSync(path.join(repoRoot, `Pulumi.${STACK}.yaml`), p.stackConfig);
+    fs.copyFileSync(path.join(repoRoot, template), p.stackConfig);
     const env = pulumiEnv(dir);
     const ls = await pulumi(dir, ["stack", "ls", "--json"], { env });
     const exists = ls.code === 0 && JSON.parse(ls.stdout || "[]").some((s) => s.name === STACK || s.name.endsWith(`/${STACK}`));
     if (!exists) await pulumiOk(dir, ["stack", "init", STACK, "--secrets-provider", "passphrase"], { env });
     const set = (k, v, secret = false) =>
         pulumiOk(dir, ["config", "set", ...cfgArgs(dir), ...(secret ? ["--secret"] : ["--plaintext"]), k, "--", v], { env });
-    await set("vault-eso-platform:vaultAddress", vaultAddress);
-    await set("vault-eso-platform:kubernetesHost", kubernetesHost);
-    // Multi-line PEM: config set reads it fine from argv.
-    await set("vault-eso-platform:kubernetesCaCert", fs.readFileSync(path.join(p.certs, "ca.crt"), "utf8"));
+    // External mode only: chart mode reaches Vault through its tunnel, and Vault the API in-cluster.
+    if (vaultAddress) await set("vault-eso-platform:vaultAddress", vaultAddress);
+    if (kubernetesHost) {
+        await set("vault-eso-platform:kubernetesHost", kubernetesHost);
+        // Multi-line PEM: config set reads it fine from argv.
+        await set("vault-eso-platform:kubernetesCaCert", fs.readFileSync(path.join(p.certs, "ca.crt"), "utf8"));
+    }
     await set("vault-eso-platform:esoChartPath", p.esoChart);
     await set("kubernetes:kubeconfig", p.kubeconfig);
     await set("vault-eso-platform:registryPassword", registryPassword, true);

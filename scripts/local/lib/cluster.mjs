@@ -1,0 +1,323 @@
+// The cluster tier: a one-node Kubernetes cluster from parts on this machine (control plane,
+// containerd + runc, kubelet, CNI bridge, kube-proxy, CoreDNS, kube-scheduler), local images, a
+// private registry with basic auth, and the stack in chart mode. Host changes are recorded first
+// (host-before.json) and put back by tearDownCluster.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { freePorts, log, paths, repoRoot, toolPath } from "./base.mjs";
+import { startControlPlane } from "./controlPlane.mjs";
+import { grantCoreDns, startCoreDns } from "./dns.mjs";
+import { prepareEsoChart } from "./eso.mjs";
+import { diffHost, restoreIptables, restoreSysctls, snapshotHost } from "./hostState.mjs";
+import { buildImage, busyboxFiles, importImage, pushImage } from "./images.mjs";
+import { Kube } from "./kube.mjs";
+import { NET, checkNoClash, cleanupKubeProxy, createBridge, removeBridge, startKubeProxy, writeCniConfig } from "./network.mjs";
+import { SANDBOX_IMAGE, nodePaths, startContainerd, startKubelet, startScheduler } from "./node.mjs";
+import { makeCert, makePki } from "./pki.mjs";
+import { alive, ensureAlive, pidOf, stopDaemon, waitFor } from "./process.mjs";
+import { initStack } from "./pulumi.mjs";
+import { registryHost, startRegistry } from "./registry.mjs";
+
+/** Stop order: workloads' runtime last but one, the API last. */
+export const CLUSTER_DAEMONS = ["kubelet", "kube-proxy", "coredns", "kube-scheduler", "registry", "containerd", "kube-controller-manager", "kube-apiserver", "etcd"];
+
+const CACHE = () => path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "vault-eso-platform");
+
+/**
+ * The vault-helm chart directory: --vault-chart / VAULT_CHART_DIR, else <cache>/charts/vault.
+ * Never in the checkout: it comes from a snapshot of hashicorp/vault-helm (README "Cluster tier").
+ */
+export function findVaultChart(explicit = process.env.VAULT_CHART_DIR) {
+    const dir = explicit || path.join(CACHE(), "charts", "vault");
+    return fs.existsSync(path.join(dir, "Chart.yaml")) ? path.resolve(dir) : undefined;
+}
+
+/** What the cluster tier needs and is missing (tools and chart), for "not run" reports. */
+export function clusterPrerequisites() {
+    const missing = [];
+    for (const t of ["kubelet", "kube-scheduler", "kube-proxy", "containerd", "containerd-shim-runc-v2", "ctr", "coredns", "registry", "registry-htpasswd", "runc", "busybox", "cni-plugins"]) {
+        try {
+            toolPath(t);
+        } catch {
+            missing.push(`tool ${t} (npm run tools -- cluster)`);
+        }
+    }
+    if (!findVaultChart()) missing.push(`the vault-helm chart at ${path.join(CACHE(), "charts", "vault")} (or VAULT_CHART_DIR)`);
+    for (const bin of ["iptables", "iptables-save", "ip"]) {
+        try {
+            execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" });
+        } catch {
+            missing.push(`${bin} on PATH (apt-get install iptables iproute2)`);
+        }
+    }
+    if (process.getuid?.() !== 0) missing.push("root (the kubelet, containerd and the bridge need it)");
+    return missing;
+}
+
+/** HashiCorp Vault where its optional build exists, else the pinned OpenBao binary named `vault`. */
+function vaultServerBinary() {
+    try {
+        const bin = toolPath("vault");
+        const v = execFileSync(bin, ["version"], { encoding: "utf8" }).match(/v(\d+\.\d+\.\d+)/)[1];
+        return { bin, repository: "localhost/vep/vault", tag: v, flavor: "vault" };
+    } catch {
+        const bin = toolPath("bao");
+        const v = execFileSync(bin, ["version"], { encoding: "utf8" }).match(/v(\d+\.\d+\.\d+)/)[1];
+        return { bin, repository: "localhost/vep/openbao", tag: v, flavor: "openbao" };
+    }
+}
+
+/** Our images: pause (sandbox), the Vault server as the chart expects it, ESO, the private demo image. */
+function buildImages(dir) {
+    const work = nodePaths(dir).images;
+    fs.mkdirSync(work, { recursive: true });
+    const bb = busyboxFiles(toolPath("busybox"));
+    const server = vaultServerBinary();
+    const entrypoint = `#!/bin/sh
+# Stands in for the official image's entrypoint: the chart runs
+# "/usr/local/bin/docker-entrypoint.sh vault server -config=...".
+set -e
+exec "$@"
+`;
+    const images = {
+        pause: buildImage(work, { name: SANDBOX_IMAGE, files: bb, entrypoint: ["/bin/sleep", "2147483647"] }),
+        vault: buildImage(work, {
+            name: `${server.repository}:${server.tag}`,
+            files: [
+                ...bb,
+                { path: "bin/vault", from: server.bin },
+                { path: "usr/local/bin/docker-entrypoint.sh", content: entrypoint, mode: 0o755 },
+                ...["vault/config", "vault/data", "vault/logs", "vault/file", "home/vault"].map((d) => ({ path: d, dir: true, mode: 0o1777 })),
+            ],
+            entrypoint: ["/usr/local/bin/docker-entrypoint.sh"],
+            cmd: ["vault", "server", "-dev"],
+        }),
+        // The name the external-secrets chart asks for by default (its appVersion), so no value changes.
+        eso: buildImage(work, {
+            name: `oci.external-secrets.io/external-secrets/external-secrets:${esoChartAppVersion()}`,
+            files: [{ path: "bin/external-secrets", from: toolPath("external-secrets") }, { path: "tmp", dir: true, mode: 0o1777 }],
+            entrypoint: ["/bin/external-secrets"],
+        }),
+        demo: buildImage(work, {
+            name: "demo/go-sample:1",
+            files: [...bb, { path: "www/index.html", content: "go-sample stand-in\n" }],
+            entrypoint: ["/bin/httpd", "-f", "-p", "80", "-h", "/www"],
+        }),
+    };
+    return { images, server };
+}
+
+function esoChartAppVersion() {
+    const chartYaml = fs.readFileSync(path.join(toolPath("external-secrets-chart"), "Chart.yaml"), "utf8");
+    return chartYaml.match(/^appVersion:\s*"?([^"\n]+)"?/m)[1];
+}
+
+/** hostPath volumes for the Vault StatefulSet's claims (no provisioner here), owned by Vault's uid/gid. */
+async function createVolumes(dir, kube, count) {
+    const root = nodePaths(dir).volumes;
+    for (let i = 0; i < count; i++) {
+        const d = path.join(root, `vault-data-${i}`);
+        fs.mkdirSync(d, { recursive: true });
+        fs.chownSync(d, 100, 1000);
+        const r = await kube.request("POST", "/api/v1/persistentvolumes", {
+            apiVersion: "v1",
+            kind: "PersistentVolume",
+            metadata: { name: `vep-vault-data-${i}` },
+            spec: { capacity: { storage: "10Gi" }, accessModes: ["ReadWriteOnce"], persistentVolumeReclaimPolicy: "Retain", hostPath: { path: d, type: "Directory" } },
+        });
+        if (r.status !== 201 && r.status !== 409) throw new Error(`create PersistentVolume vep-vault-data-${i}: HTTP ${r.status} ${r.json?.message ?? ""}`);
+    }
+}
+
+/** Fresh ports and the node's identity, recorded in state.json. */
+async function allocateClusterState(dir) {
+    const names = ["apiPort", "etcdPort", "etcdPeerPort", "etcdMetricsPort", "kcmPort", "schedulerPort", "kubeletPort", "kubeletHealthPort", "proxyHealthPort", "proxyMetricsPort", "dnsHealthPort", "dnsReadyPort", "registryPort"];
+    const ports = await freePorts(names.length);
+    const st = { mode: "cluster", apiHost: NET.nodeIp, nodeName: "vep-node", created: new Date().toISOString() };
+    names.forEach((n, i) => (st[n] = ports[i]));
+    fs.writeFileSync(paths(dir).stateJson, JSON.stringify(st, null, 2));
+    return st;
+}
+
+/** Everything up to `pulumi up` in chart mode. `ha`: the prod-like 3 raft replicas. */
+export async function bringUpCluster(dir, { registryPassword, registryUsername = "e2e-robot", ha = false, extraConfig = {} } = {}) {
+    const missing = clusterPrerequisites();
+    if (missing.length) throw new Error(`the cluster tier cannot start; missing:\n  ${missing.join("\n  ")}`);
+    checkNoClash();
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const p = paths(dir);
+    // Before anything changes the host: what --down must restore, and what the test compares.
+    const before = path.join(dir, "host-before.json");
+    if (!fs.existsSync(before)) fs.writeFileSync(before, JSON.stringify(snapshotHost({ ownDirs: ownDirs(dir) })));
+    const st = await allocateClusterState(dir);
+    makePki(dir, { extraIps: [NET.nodeIp] });
+    createBridge();
+    const kc = makeCert(dir, "apiserver-kubelet-client", "/CN=kube-apiserver-kubelet-client");
+    const { server } = await startControlPlane(dir, st, {
+        nodeLifecycle: true,
+        apiserverArgs: [
+            "--kubelet-client-certificate", kc.cert, "--kubelet-client-key", kc.key,
+            "--kubelet-certificate-authority", path.join(p.certs, "ca.crt"),
+            "--kubelet-preferred-address-types", "InternalIP",
+        ],
+    });
+    const kube = Kube.admin(dir);
+    await grantCoreDns(kube);
+    startCoreDns(dir, st, server);
+    startKubeProxy(dir, st, server);
+    const registry = registryHost(st);
+    const sock = await startContainerd(dir, { runc: toolPath("runc"), cniBin: toolPath("cni-plugins"), cniConf: writeCniConfig(dir), registry });
+    const { images, server: vaultServer } = buildImages(dir);
+    for (const img of [images.pause, images.vault, images.eso]) importImage(toolPath("ctr"), sock, img, nodePaths(dir).images);
+    startKubelet(dir, st, server);
+    startScheduler(dir, st, server);
+    const daemons = ["etcd", "kube-apiserver", "kube-controller-manager", "containerd", "kubelet", "kube-scheduler", "kube-proxy", "coredns"];
+    await waitFor("node Ready without taints", async () => {
+        const n = (await kube.get(`/api/v1/nodes/${st.nodeName}`)).json;
+        const ready = (n?.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+        return ready && !(n.spec?.taints ?? []).length;
+    }, { timeoutMs: 180000, check: ensureAlive(dir, daemons) });
+    startRegistry(dir, st, { username: registryUsername, password: registryPassword });
+    await waitFor("registry", async () => (await fetch(`http://${registry}/v2/`)).status === 401, { timeoutMs: 30000, check: ensureAlive(dir, ["registry"]) });
+    await pushImage(`http://${registry}`, "demo/go-sample", "1", images.demo, { username: registryUsername, password: registryPassword });
+    await createVolumes(dir, kube, ha ? 3 : 1);
+    prepareEsoChart(dir);
+    await initStack(dir, {
+        template: "Pulumi.local-cluster.yaml",
+        kubernetesHost: undefined,
+        registryPassword,
+        extraConfig: {
+            "vault-eso-platform:vaultChartPath": findVaultChart(),
+            "vault-eso-platform:vaultImage": `${vaultServer.repository}:${vaultServer.tag}`,
+            "vault-eso-platform:registryServer": registry,
+            "vault-eso-platform:registryUsername": registryUsername,
+            "vault-eso-platform:demoImage": `${registry}/demo/go-sample:1`,
+            ...(ha ? { "vault-eso-platform:vaultHa": "true", "vault-eso-platform:vaultReplicas": "3" } : {}),
+            ...extraConfig,
+        },
+    });
+    log(`one-node cluster ready: node ${st.nodeName} (${NET.nodeIp}), ${vaultServer.flavor} ${vaultServer.tag} image, registry ${registry}`);
+    return { st, server, registry, vaultServer };
+}
+
+function ownDirs(dir) {
+    return [path.join(CACHE(), "tools"), dir];
+}
+
+/** Unmounts whatever the kubelet and containerd left mounted under `prefixes`, deepest first. */
+function unmountUnder(prefixes) {
+    const points = fs
+        .readFileSync("/proc/self/mountinfo", "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split(" ")[4].replace(/\\040/g, " "))
+        .filter((m) => prefixes.some((pre) => m === pre || m.startsWith(pre + "/")))
+        .sort((a, b) => b.length - a.length);
+    for (const m of points) {
+        try {
+            execFileSync("umount", ["-l", m], { stdio: "ignore" });
+        } catch {
+            /* already gone */
+        }
+    }
+}
+
+/** Removes cgroups the runtime created (v1: one dir per controller), if they were not there before. */
+function removeCgroups(beforeDirs) {
+    const had = new Set(beforeDirs);
+    const root = "/sys/fs/cgroup";
+    for (const ctrl of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+        for (const name of ["k8s.io", "kubepods", "kubepods.slice"]) {
+            const d = path.join(root, ctrl, name);
+            if (had.has(path.join(ctrl, name)) || !fs.existsSync(d)) continue;
+            // rmdir works bottom-up on empty cgroups only (no tasks): children first.
+            const all = execFileSync("find", [d, "-depth", "-type", "d"], { encoding: "utf8" }).split("\n").filter(Boolean);
+            for (const c of all) {
+                try {
+                    fs.rmdirSync(c);
+                } catch {
+                    /* still has tasks, or already gone */
+                }
+            }
+        }
+    }
+}
+
+/**
+ * Stops every pod and daemon, then puts the host back as host-before.json recorded it: mounts,
+ * bridge and our iptables chain, kube-proxy's chains, sysctls, cgroups, host directories.
+ * Returns what still differs (empty when clean).
+ */
+export async function tearDownCluster(dir) {
+    const beforeFile = path.join(dir, "host-before.json");
+    const before = fs.existsSync(beforeFile) ? JSON.parse(fs.readFileSync(beforeFile, "utf8")) : undefined;
+    const n = nodePaths(dir);
+    // Pods first, through the runtime, so their shims, mounts and netns go with them.
+    await stopDaemon(dir, "kubelet");
+    if (alive(pidOf(dir, "containerd"))) {
+        try {
+            const crictl = (args) => execFileSync(toolPath("ctr"), ["--address", n.containerdSock, "-n", "k8s.io", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 60000 });
+            for (const id of crictl(["tasks", "ls", "-q"]).split("\n").filter(Boolean)) {
+                try {
+                    crictl(["tasks", "kill", "-s", "SIGKILL", id]);
+                } catch {
+                    /* exited */
+                }
+            }
+            await new Promise((r) => setTimeout(r, 1000));
+            for (const id of crictl(["tasks", "ls", "-q"]).split("\n").filter(Boolean)) {
+                try {
+                    crictl(["tasks", "delete", "-f", id]);
+                } catch {
+                    /* gone */
+                }
+            }
+            for (const id of crictl(["containers", "ls", "-q"]).split("\n").filter(Boolean)) {
+                try {
+                    crictl(["containers", "delete", id]);
+                } catch {
+                    /* gone */
+                }
+            }
+        } catch {
+            /* containerd not answering: the shims are killed below */
+        }
+    }
+    for (const name of CLUSTER_DAEMONS) await stopDaemon(dir, name);
+    killShims(dir);
+    unmountUnder([dir, "/run/containerd", "/run/netns", "/var/lib/kubelet"]);
+    cleanupKubeProxy();
+    removeBridge();
+    const report = [];
+    if (before) {
+        report.push(...restoreSysctls(before.sysctls).map((s) => `sysctl restored ${s}`));
+        for (const fam of [4, 6]) report.push(...restoreIptables(fam, fam === 4 ? before.iptables : before.ip6tables).map((t) => `restored ${t} as recorded`));
+        removeCgroups(before.cgroups);
+        for (const d of ["/var/lib/kubelet", "/var/lib/cni", "/var/log/containers", "/var/log/pods", "/run/containerd", "/run/netns", "/etc/cni", "/opt/cni"]) {
+            if (!before.hostDirs.includes(d) && fs.existsSync(d)) {
+                fs.rmSync(d, { recursive: true, force: true });
+                report.push(`removed ${d}`);
+            }
+        }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+    const left = before ? diffHost(before, snapshotHost({ ownDirs: ownDirs(dir) })) : [];
+    return { report, left };
+}
+
+/** containerd-shim-runc-v2 processes of this data dir (they outlive containerd by design). */
+function killShims(dir) {
+    for (const pid of fs.readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
+        try {
+            const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+            const exe = fs.readlinkSync(`/proc/${pid}/exe`);
+            if (exe.endsWith("containerd-shim-runc-v2") && (cmd.includes(dir) || cmd.includes("k8s.io"))) process.kill(Number(pid), "SIGKILL");
+        } catch {
+            /* gone */
+        }
+    }
+}
+
+export { repoRoot };
