@@ -39,6 +39,7 @@ const vaultServer = new VaultServer(prefix, {
     serviceAccount: cfg.vault.serviceAccount,
     ha: cfg.vault.ha,
     replicas: cfg.vault.replicas,
+    podAntiAffinity: cfg.vault.podAntiAffinity,
     ui: cfg.vault.ui,
     injector: cfg.vault.injector,
     tlsSecretName: cfg.vault.tlsSecretName,

@@ -57,7 +57,7 @@ function loadWrappers() {
       throw new Error(`${manifest}: ${e.message}`);
     }
     if (m.optional !== undefined && typeof m.optional !== 'boolean') throw new Error(`${manifest}: optional must be true or false`);
-    const w = { name: d.name, dir: path.join(TOOLS, d.name), env: m.env || {}, binaries: m.binaries || [], copy: m.copy || [], optional: m.optional === true, patches: m.patches || [] };
+    const w = { name: d.name, dir: path.join(TOOLS, d.name), env: m.env || {}, binaries: m.binaries || [], copy: m.copy || [], optional: m.optional === true, group: m.group, patches: m.patches || [] };
     for (const b of w.binaries) {
       const kinds = ['package', 'shim', 'wheel', 'deb'].filter((k) => b[k]);
       if (!b.name || kinds.length !== 1) throw new Error(`${manifest}: binary ${b.name || '?'} needs a name and exactly one of package, shim, wheel, deb`);
@@ -563,6 +563,8 @@ try {
   else if (opts.mode === 'env') printEnv();
   else {
     const all = loadWrappers();
+    // A group name (tool.json "group", e.g. "cluster") stands for every wrapper of that group.
+    if (opts.names) opts.names = opts.names.flatMap((n) => (all.some((w) => w.name === n) || !all.some((w) => w.group === n) ? [n] : all.filter((w) => w.group === n).map((w) => w.name)));
     if (opts.mode === 'check') check(pickWrappers(all, opts.names), opts);
     else if (opts.mode === 'path') printPath(all, opts);
     else await buildAll(all, opts);

@@ -14,6 +14,7 @@ export const DEFAULTS = {
     vaultChartVersion: "0.34.1",
     vaultHa: false,
     vaultReplicas: 3,
+    vaultPodAntiAffinity: "required" as "required" | "preferred",
     vaultUi: true,
     vaultInjector: false,
     vaultAudit: true,

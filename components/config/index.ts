@@ -28,6 +28,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     const replicas = r.integer("vaultReplicas", d.vaultReplicas, 1, 9);
     if (ha && replicas < 3) r.problem("vaultReplicas", `HA with raft needs at least 3 replicas for quorum, got ${replicas}; set it to 3 or 5`);
     if (ha && replicas % 2 === 0) r.problem("vaultReplicas", `${replicas} replicas tolerate no more failures than ${replicas - 1}; use an odd number (3 or 5)`);
+    const podAntiAffinity = r.oneOf("vaultPodAntiAffinity", d.vaultPodAntiAffinity, ["required", "preferred"] as const);
 
     const secretShares = r.integer("vaultSecretShares", d.vaultSecretShares, 1, 10);
     const secretThreshold = r.integer("vaultSecretThreshold", d.vaultSecretThreshold, 1, 10);
@@ -101,6 +102,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
             image: image ? { repository: image.slice(0, image.lastIndexOf(":")), tag: image.slice(image.lastIndexOf(":") + 1) } : undefined,
             ha,
             replicas: ha ? replicas : 1,
+            podAntiAffinity,
             ui: r.boolean("vaultUi", d.vaultUi),
             injector: r.boolean("vaultInjector", d.vaultInjector),
             tlsSecretName,

@@ -48,6 +48,8 @@ export interface PlatformConfig {
         image?: { repository: string; tag: string };
         ha: boolean;
         replicas: number;
+        /** HA: "required" keeps raft replicas on different nodes (the chart's default); "preferred" lets them share one. */
+        podAntiAffinity: "required" | "preferred";
         ui: boolean;
         injector: boolean;
         tlsSecretName?: string;

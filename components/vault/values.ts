@@ -13,6 +13,12 @@ export interface VaultChartOptions {
     /** Secret with tls.crt, tls.key and ca.crt; TLS is off when unset. */
     tlsSecretName?: string;
     storageSize: string;
+    /**
+     * HA only: "required" puts every raft replica on its own node (the chart's default: losing a node
+     * loses one replica); "preferred" spreads them when it can, for one-node clusters (kind, local).
+     * @default - "required"
+     */
+    podAntiAffinity?: "required" | "preferred";
     image?: { repository: string; tag: string };
     /** Chart name: "vault", or "openbao" for the OpenBao fork of the chart. */
     chartName?: string;
@@ -100,6 +106,12 @@ export function vaultChartValues(o: VaultChartOptions): Record<string, unknown> 
         service: { type: "ClusterIP" },
         ingress: { enabled: false },
     };
+    if (o.ha && o.podAntiAffinity === "preferred") {
+        const selector = { matchLabels: { "app.kubernetes.io/name": o.chartName ?? "vault", "app.kubernetes.io/instance": o.releaseName, component: "server" } };
+        server.affinity = {
+            podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: selector, topologyKey: "kubernetes.io/hostname" } }] },
+        };
+    }
     if (o.image) server.image = { repository: o.image.repository, tag: o.image.tag };
     if (o.tlsSecretName) {
         server.extraVolumes = [{ type: "secret", name: o.tlsSecretName }];

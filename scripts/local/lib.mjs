@@ -3,7 +3,8 @@
 // kube-controller-manager; no kubelet, pods never run), an uninitialised OpenBao, the external-secrets
 // controller on the host, and the Pulumi CLI with a file:// backend in the data dir.
 //
-// One module per concern under lib/ (base, pki, process, kube, controlPlane, openbao, eso, pulumi);
+// One module per concern under lib/ (base, pki, process, kube, controlPlane, openbao, eso, pulumi;
+// the cluster tier: cluster (composition), network, node, dns, registry, images, hostState);
 // this file re-exports them and composes a whole run. Everything a run creates lives under one data dir: certs/, logs/, pids/, etcd/, bao/, state/,
 // state.json (ports), kubeconfig, Pulumi.local.yaml (the stack config used with --config-file, so
 // the committed Pulumi.local.yaml in the checkout is never written to).
@@ -20,7 +21,10 @@ export * from "./lib/base.mjs";
 export * from "./lib/cluster.mjs";
 export * from "./lib/controlPlane.mjs";
 export * from "./lib/eso.mjs";
+export * from "./lib/hostState.mjs";
 export * from "./lib/kube.mjs";
+export * from "./lib/network.mjs";
+export * from "./lib/node.mjs";
 export * from "./lib/openbao.mjs";
 export * from "./lib/pki.mjs";
 export * from "./lib/process.mjs";

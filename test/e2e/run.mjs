@@ -9,6 +9,8 @@
 //   KEEP=1 node test/e2e/run.mjs       keep the data dir and processes for inspection
 //   E2E_ONLY=1,2,3 ...                 run only these checks (later checks depend on earlier ones)
 //   --manual-if-no-plugins (E2E_MANUAL=auto)  the real engine if the plugins exist, else --manual
+//   --cluster                          the cluster tier instead (test/e2e/cluster.mjs); --cluster-if-present: the
+//                                      same, or "tier cluster: not run" with the reason (exit 0) without its tools
 //   --manual (or E2E_MANUAL=1)         without the Pulumi provider plugins: scripts/local/manual.mjs wires the
 //                                      same objects by hand instead of `pulumi up`; the server-side assertions
 //                                      of checks 2, 3, 5, 6 run against that, check 7 runs for real, checks that
@@ -22,6 +24,7 @@ import {
     Kube, STACK, bao, bringUp, cfgArgs, log, missingPlugins, paths, pulumi, pulumiEnv, pulumiOk, readState, restartBao, stopAll, waitFor,
 } from "../../scripts/local/lib.mjs";
 import { wireManually } from "../../scripts/local/manual.mjs";
+import { assert, canonical, condition, decodeData, eq, secretsAbsent, stepsOf } from "./lib/assertions.mjs";
 
 const APP_NS = "demo-external-secrets";
 const ESO_NS = "external-secrets";
@@ -36,6 +39,9 @@ const DECLARED = [
 const REGISTRY = { name: "gitlab-registry-secret", path: "gitlab/credentials", server: "registry.example.test", username: "e2e-robot" };
 const REFRESH_SECONDS = 10;
 
+// The cluster tier has its own checks (chart mode, pods): test/e2e/cluster.mjs, which exits itself.
+if (process.argv.includes("--cluster") || process.argv.includes("--cluster-if-present")) await import("./cluster.mjs");
+
 const dir = fs.mkdtempSync(path.join(process.env.E2E_TMPDIR || os.tmpdir(), "vault-eso-e2e-"));
 const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(",").map(Number)) : undefined;
 const ctx = { registryPassword: randomBytes(18).toString("base64url"), timings: {} };
@@ -47,15 +53,6 @@ class Skip extends Error {}
 const needsPulumi = (what) => {
     if (MANUAL) throw new Skip(`--manual: ${what} needs Pulumi state`);
 };
-
-function assert(cond, msg) {
-    if (!cond) throw new Error(msg);
-}
-function eq(actual, expected, what) {
-    const a = JSON.stringify(actual);
-    const e = JSON.stringify(expected);
-    if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
 
 async function check(n, title, fn) {
     if (only && !only.has(n)) return;
@@ -161,14 +158,6 @@ async function getObj(p) {
 const esPath = (name) => `/apis/external-secrets.io/v1/namespaces/${APP_NS}/externalsecrets/${name}`;
 const secretPath = (name) => `/api/v1/namespaces/${APP_NS}/secrets/${name}`;
 
-function condition(obj, type) {
-    return (obj?.status?.conditions ?? []).find((c) => c.type === type);
-}
-
-function decodeData(secret) {
-    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
-}
-
 /** Every ExternalSecret Ready/SecretSynced and every target Secret equal to OpenBao. */
 async function assertSynced({ after } = {}) {
     const all = [...DECLARED.map((d) => d.name), REGISTRY.name];
@@ -216,27 +205,6 @@ async function waitSynced(opts, timeoutMs = 120000) {
         }, { timeoutMs, intervalMs: 1000 });
     } catch {
         throw last ?? new Error("not synced");
-    }
-}
-
-/** JSON with object keys sorted, so key order never counts as a difference. */
-function canonical(v) {
-    if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-    if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(",")}}`;
-    return JSON.stringify(v);
-}
-
-function stepsOf(previewJson) {
-    const j = JSON.parse(previewJson);
-    return (j.steps ?? []).map((s) => ({ op: s.op, urn: s.urn }));
-}
-
-function secretsAbsent(text, secrets, where) {
-    for (const [label, value] of secrets) {
-        if (!value) throw new Error(`could not obtain ${label} to compare`);
-        assert(!text.includes(value), `${where} contains the plaintext ${label}`);
-        const b64 = Buffer.from(value).toString("base64");
-        assert(!text.includes(b64), `${where} contains the base64 ${label}`);
     }
 }
 

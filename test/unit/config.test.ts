@@ -154,6 +154,7 @@ describe("stack config", () => {
         [{ vaultHa: "true", vaultReplicas: "2" }, `${project}:vaultReplicas: HA with raft needs at least 3 replicas`],
         [{ vaultHa: "true", vaultReplicas: "4" }, `${project}:vaultReplicas: 4 replicas tolerate no more failures than 3`],
         [{ vaultMode: "cloud" }, `${project}:vaultMode: "cloud" is not one of "chart", "external"`],
+        [{ vaultPodAntiAffinity: "soft" }, `${project}:vaultPodAntiAffinity: "soft" is not one of "required", "preferred"`],
         [{ vaultMode: "external" }, `${project}:vaultAddress: required when vaultMode is "external"`],
         [{ vaultAddress: "https://vault.example.com" }, `${project}:vaultAddress: only used when vaultMode is "external"`],
         [{ vaultMode: "external", vaultAddress: "vault:8200" }, `${project}:vaultAddress: "vault:8200" must use http or https`],

@@ -29,6 +29,26 @@ describe("Vault chart values", () => {
         expect(READINESS_PATH).not.toContain("sealedcode");
     });
 
+    test("HA anti-affinity: the chart's required default unless preferred is asked for; standalone never changes it", () => {
+        const ha = { ...standalone, ha: true, replicas: 3 };
+        expect((vaultChartValues(ha) as any).server.affinity).toBeUndefined();
+        expect((vaultChartValues({ ...ha, podAntiAffinity: "required" }) as any).server.affinity).toBeUndefined();
+        expect((vaultChartValues({ ...standalone, podAntiAffinity: "preferred" }) as any).server.affinity).toBeUndefined();
+        expect((vaultChartValues({ ...ha, podAntiAffinity: "preferred" }) as any).server.affinity).toEqual({
+            podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                        weight: 100,
+                        podAffinityTerm: {
+                            labelSelector: { matchLabels: { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault", component: "server" } },
+                            topologyKey: "kubernetes.io/hostname",
+                        },
+                    },
+                ],
+            },
+        });
+    });
+
     test("HA raft with TLS: every peer in retry_join, certificates from the TLS secret", () => {
         const ha = { ...standalone, ha: true, replicas: 3, tlsSecretName: "vault-tls", ui: false };
         const values = vaultChartValues(ha) as any;
@@ -102,6 +122,8 @@ describe("chart values checked against the pinned chart (docs/chart-upgrade-note
         "server.image.tag",
         "server.extraVolumes",
         "server.extraEnvironmentVars.VAULT_CACERT",
+        "server.statefulSet.annotations.pulumi.com/skipAwait",
+        "server.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution",
     ];
 
     test("the Vault chart gets no value outside the checked set, in any variant", () => {
@@ -109,6 +131,7 @@ describe("chart values checked against the pinned chart (docs/chart-upgrade-note
             standalone,
             { ...standalone, ha: true, replicas: 3, tlsSecretName: "vault-tls", ui: false },
             { ...standalone, image: { repository: "hashicorp/vault", tag: "1.21.9" } },
+            { ...standalone, ha: true, replicas: 3, podAntiAffinity: "preferred" as const },
         ];
         const used = new Set(variants.flatMap((o) => leafPaths(vaultChartValues(o))));
         expect([...used].filter((p) => !checked.includes(p))).toEqual([]);

@@ -155,12 +155,24 @@ export async function bringUpCluster(dir, { registryPassword, registryUsername =
     makePki(dir, { extraIps: [NET.nodeIp] });
     createBridge();
     const kc = makeCert(dir, "apiserver-kubelet-client", "/CN=kube-apiserver-kubelet-client");
+    // The apiserver's audit log of port-forward and exec requests: proves the program's tunnel went
+    // through the API (test/e2e/cluster.mjs), and shows who opened what.
+    const auditPolicy = path.join(p.dir, "audit-policy.yaml");
+    fs.writeFileSync(auditPolicy, `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  resources: [{group: "", resources: ["pods/portforward", "pods/exec"]}]
+- level: None
+`);
     const { server } = await startControlPlane(dir, st, {
         nodeLifecycle: true,
         apiserverArgs: [
             "--kubelet-client-certificate", kc.cert, "--kubelet-client-key", kc.key,
             "--kubelet-certificate-authority", path.join(p.certs, "ca.crt"),
             "--kubelet-preferred-address-types", "InternalIP",
+            "--audit-policy-file", auditPolicy, "--audit-log-path", path.join(p.logs, "apiserver-audit.log"),
         ],
     });
     const kube = Kube.admin(dir);
@@ -194,7 +206,8 @@ export async function bringUpCluster(dir, { registryPassword, registryUsername =
             "vault-eso-platform:registryServer": registry,
             "vault-eso-platform:registryUsername": registryUsername,
             "vault-eso-platform:demoImage": `${registry}/demo/go-sample:1`,
-            ...(ha ? { "vault-eso-platform:vaultHa": "true", "vault-eso-platform:vaultReplicas": "3" } : {}),
+            // One node: the raft replicas must be allowed to share it.
+            ...(ha ? { "vault-eso-platform:vaultHa": "true", "vault-eso-platform:vaultReplicas": "3", "vault-eso-platform:vaultPodAntiAffinity": "preferred" } : {}),
             ...extraConfig,
         },
     });

@@ -50,10 +50,13 @@ function readSysctls() {
  */
 function iptablesTables(cmd) {
     const r = spawnSync(cmd, [], { encoding: "utf8" });
-    if (r.status !== 0) return null;
+    return r.status === 0 ? parseIptablesSave(r.stdout) : null;
+}
+
+export function parseIptablesSave(text) {
     const tables = {};
     let name;
-    for (const l of r.stdout.split("\n")) {
+    for (const l of text.split("\n")) {
         if (!l || l.startsWith("#") || l === "COMMIT") continue;
         if (l.startsWith("*")) {
             name = l.slice(1);
