@@ -14,12 +14,19 @@ export interface TunnelHostArgs extends VaultTunnelArgs {
     bindRetrySeconds?: number;
 }
 
-const alive = (pid: number): boolean => {
+/** Whether `pid` still runs. A zombie (exited, not yet reaped: e.g. its own parent was killed) does not. */
+export const alive = (pid: number): boolean => {
     try {
         process.kill(pid, 0);
-        return true;
     } catch (e) {
         return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+    try {
+        // Linux: the state field follows the parenthesised command name in /proc/<pid>/stat.
+        const stat = require("fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    } catch {
+        return true;
     }
 };
 
