@@ -98,6 +98,18 @@ if (running) {
 
 const st = readState(dir);
 const env = pulumiEnv(dir);
+if (cluster && (infraOnly || manual)) {
+    console.log(`
+== one-node cluster is up (pulumi up skipped)
+  kubeconfig        ${p.kubeconfig}   (admin, system:masters)
+  apiserver         https://${st.apiHost}:${st.apiPort}   node ${st.nodeName} ${st.apiHost}
+  registry          http://${st.apiHost}:${st.registryPort} (basic auth: registryUsername / registryPassword of the stack)
+  logs              ${p.logs}
+  stack config      ${p.stackConfig} (pulumi ... ${cfgArgs(dir).join(" ")})
+stop, wipe and restore the host:  npm run local -- --down${dir === defaultDataDir() ? "" : ` --dir ${dir}`}
+`);
+    process.exit(0);
+}
 if (infraOnly || manual) {
     if (manual && !fs.existsSync(path.join(dir, "manual-wired"))) {
         const { wireManually } = await import("./manual.mjs");
@@ -130,6 +142,27 @@ if (up.code !== 0) {
     process.exit(1);
 }
 const outputs = await pulumi(dir, ["stack", "output", "--json", "--stack", STACK], { env });
+if (cluster) {
+    console.log(`
+== chart-mode stack is up on the one-node cluster (pulumi up took ${(up.ms / 1000).toFixed(1)}s)
+stack outputs (secrets hidden):
+${outputs.stdout.trim()}
+
+where to look:
+  kubeconfig        ${p.kubeconfig}   (admin, system:masters)
+  apiserver         https://${st.apiHost}:${st.apiPort}   node ${st.nodeName} ${st.apiHost}
+  Vault             the chart's pods in namespace vault; Pulumi reaches vault-0 through its port-forward tunnel
+  registry          http://${st.apiHost}:${st.registryPort} (the demo image; basic auth)
+  logs              ${p.logs}/{kube-apiserver,kubelet,containerd,kube-proxy,coredns,registry,...}.log; pod logs under ${p.dir}/pod-logs
+
+pulumi against this stack (from the repo root):
+  eval "$(node tools/run.mjs --env)"
+  export PULUMI_BACKEND_URL=file://${p.state} PULUMI_CONFIG_PASSPHRASE=${"$"}(node -p 'require("./scripts/local/passphrase.cjs")') KUBECONFIG=${p.kubeconfig}
+  pulumi preview ${cfgArgs(dir).join(" ")}
+stop, wipe and restore the host:  npm run local -- --down${dir === defaultDataDir() ? "" : ` --dir ${dir}`}
+`);
+    process.exit(0);
+}
 
 console.log(`
 == local stack is up (pulumi up took ${(up.ms / 1000).toFixed(1)}s)

@@ -13,18 +13,10 @@ import {
     Kube, STACK, bringUpCluster, cfgArgs, clusterPrerequisites, log, missingPlugins, nodePaths, paths, pulumi, pulumiEnv, pulumiOk, readState, tearDownCluster, toolPath, waitFor,
 } from "../../scripts/local/lib.mjs";
 import { assert, condition, decodeData, eq, secretsAbsent, stepsOf } from "./lib/assertions.mjs";
+import { APP_NS, DECLARED, ESO_NS, KV, READER_SA, REFRESH_SECONDS, REGISTRY_SECRET, ROLE, VAULT_NS } from "./lib/stack.mjs";
 
-const APP_NS = "demo-external-secrets";
-const ESO_NS = "external-secrets";
-const VAULT_NS = "vault";
-const KV = "kv";
-// What Pulumi.local-cluster.yaml declares.
-const DECLARED = [
-    { name: "example-password", path: "path_to_secret", keys: ["password"] },
-    { name: "database-credentials", path: "apps/database", keys: ["username", "password"] },
-];
-const REGISTRY = { name: "gitlab-registry-secret", path: "gitlab/credentials", username: "e2e-robot" };
-const REFRESH_SECONDS = 10;
+// registryServer is the cluster's own registry (state.json), set when the cluster comes up.
+const REGISTRY = REGISTRY_SECRET;
 
 const dir = fs.mkdtempSync(path.join(process.env.E2E_TMPDIR || os.tmpdir(), "vault-eso-cluster-"));
 const ctx = { registryPassword: randomBytes(18).toString("base64url"), timings: {} };
@@ -185,12 +177,48 @@ function hostProcessesNamed(names) {
     return found;
 }
 
+/** TCP/UDP listeners in this (host) network namespace of the cluster's daemons and the program's processes. */
+function ourListeners() {
+    // Our daemons and everything below them or below this test (pulumi, its plugins, the tunnel host).
+    const parent = new Map();
+    for (const pid of fs.readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
+        try {
+            parent.set(pid, fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+        } catch {
+            /* gone */
+        }
+    }
+    const roots = new Set([String(process.pid), ...fs.readdirSync(paths(dir).pids).map((f) => fs.readFileSync(path.join(paths(dir).pids, f), "utf8").trim())]);
+    const ours = (pid) => {
+        for (let p = pid, i = 0; p && p !== "0" && i < 64; p = parent.get(p), i++) if (roots.has(p)) return true;
+        return false;
+    };
+    const out = execFileSync("ss", ["-lntupH"], { encoding: "utf8" });
+    const found = [];
+    for (const line of out.split("\n").filter(Boolean)) {
+        const cols = line.trim().split(/\s+/);
+        const addr = cols[4];
+        for (const [, name, pid] of line.matchAll(/\("([^"]+)",pid=(\d+)/g)) {
+            if (ours(pid)) found.push({ name, pid, addr: addr.replace(/%\S+:/, ":") });
+        }
+    }
+    return found;
+}
+
 const ctr = (args) => execFileSync(toolPath("ctr"), ["--address", nodePaths(dir).containerdSock, "-n", "k8s.io", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 // ---------------------------------------------------------------- the checks
 
 async function standalone() {
-    await check(1, "pulumi up in chart mode: vault-0 NotReady while sealed, Ready once the provider unsealed it through the API server's port-forward; no host-process Vault or ESO", async () => {
+    await check(1, "pulumi preview --policy-pack policies in chart mode: no violation", async () => {
+        const r = await POk(["preview", ...cfgArgs(dir), "--policy-pack", "policies", "--policy-pack-config", path.join("policies", "config", `${STACK}.json`)]);
+        const out = r.stdout + r.stderr;
+        assert(/Policies:|Policy Packs run|vault-eso-platform/i.test(out), "no policy pack in the preview output");
+        assert(!/mandatory|advisory|violation/i.test(out.replace(/Policy Violations:\s*$/m, "")), `policy violations reported:\n${out.slice(-2000)}`);
+        return `preview with the pack ${secs(r.ms)}`;
+    });
+
+    await check(2, "pulumi up in chart mode: vault-0 NotReady while sealed, Ready once the provider unsealed it through the API server's port-forward; no host-process Vault or ESO", async () => {
         const { result: up, samples } = await watchPod(VAULT_NS, "vault-0", () => POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]));
         ctx.upDone = true;
         ctx.timings.up = up.ms;
@@ -204,14 +232,18 @@ async function standalone() {
         const users = [...new Set(pf.map((e) => e.user.username))];
         const host = hostProcessesNamed(["vault", "bao", "external-secrets"]);
         eq(host, [], "Vault/OpenBao/ESO processes outside containers");
+        const listeners = ourListeners();
+        const stray = listeners.filter((l) => !/^(127\.0\.0\.1|\[::1\]|10\.214\.0\.1):\d+$/.test(l.addr));
+        eq(stray.map((l) => `${l.name} ${l.addr}`), [], "host listeners of the cluster's processes outside loopback and the node bridge");
         return [
             `up ${secs(up.ms)}; vault-0 Running+NotReady in ${sealedRunning.length} of ${samples.length} samples, then Ready; Vault ${h.version} unsealed`,
             `${pf.length} port-forward requests to vault-0 by ${users.join(", ")} (apiserver audit log)`,
+            `${listeners.length} listening sockets of ${new Set(listeners.map((l) => l.name)).size} host processes, all on loopback or ${readState(dir).apiHost}`,
         ];
     });
 
-    await check(2, "ESO's own controller pod syncs every ExternalSecret; values equal Vault", async () => {
-        assert(ctx.upDone, "depends on check 1");
+    await check(3, "ESO's own controller pod syncs every ExternalSecret; values equal Vault", async () => {
+        assert(ctx.upDone, "depends on check 2");
         const pods = (await kube().get(`/api/v1/namespaces/${ESO_NS}/pods`)).json.items;
         assert(pods.length > 0 && pods.every((p) => isRunning(p) && isReady(p)), `ESO pods: ${pods.map((p) => `${p.metadata.name}:${p.status.phase}`).join(", ")}`);
         const t0 = Date.now();
@@ -222,8 +254,29 @@ async function standalone() {
         return `${pods.map((p) => `${p.metadata.name} (${p.spec.containers[0].image})`).join(", ")}; ${DECLARED.length + 1} ExternalSecrets Ready`;
     });
 
-    await check(3, "the demo pod pulls its image from the local registry (basic auth) with only the pull secret ESO rendered from Vault; a wrong password -> ErrImagePull; the right one after the next refresh -> Running", async () => {
-        assert(ctx.upDone, "depends on check 1");
+    await check(4, "least privilege: a token of ESO's role (Vault's TokenReview through the in-cluster API) reads the declared paths, 403 elsewhere", async () => {
+        assert(ctx.upDone, "depends on check 2");
+        const jwt = await kube().token(APP_NS, READER_SA, { audiences: ["vault"], expirationSeconds: 600 });
+        const login = await vault("POST", "auth/kubernetes/login", { role: ROLE, jwt });
+        assert(login.status === 200, `login as ${APP_NS}/vault-secret-reader: HTTP ${login.status} ${JSON.stringify(login.json?.errors ?? "")}`);
+        const t = login.json.auth.client_token;
+        for (const p of [...DECLARED.map((d) => d.path), REGISTRY.path]) {
+            const r = await vault("GET", `${KV}/data/${p}`, undefined, t);
+            assert(r.status === 200, `reader GET ${KV}/data/${p}: HTTP ${r.status}`);
+        }
+        const denied = [["GET", `${KV}/data/undeclared/extra`], ["POST", `${KV}/data/path_to_secret`, { data: { password: "x" } }], ["LIST", `${KV}/metadata`], ["GET", "sys/mounts"]];
+        for (const [m, p, b] of denied) {
+            const r = await vault(m, p, b, t);
+            assert(r.status === 403, `reader ${m} ${p}: expected 403, got ${r.status}`);
+        }
+        const other = await kube().token(APP_NS, "default", { audiences: ["vault"], expirationSeconds: 600 });
+        const r2 = await vault("POST", "auth/kubernetes/login", { role: ROLE, jwt: other });
+        assert(r2.status >= 400, `login as ${APP_NS}/default: HTTP ${r2.status}`);
+        return `reader: 200 on ${DECLARED.length + 1} declared paths; 403 on ${denied.map((d) => `${d[0]} ${d[1]}`).join(", ")}; other SA -> ${r2.status}`;
+    });
+
+    await check(5, "the demo pod pulls its image from the local registry (basic auth) with only the pull secret ESO rendered from Vault; a wrong password -> ErrImagePull; the right one after the next refresh -> Running", async () => {
+        assert(ctx.upDone, "depends on check 2");
         const st = readState(dir);
         const registry = `${st.apiHost}:${st.registryPort}`;
         const anon = await fetch(`http://${registry}/v2/demo/go-sample/manifests/1`);
@@ -262,11 +315,11 @@ async function standalone() {
         }, { timeoutMs: 120000 });
         const events = (await kube().get(`/api/v1/namespaces/${APP_NS}/events?fieldSelector=involvedObject.name%3D${p.metadata.name}`)).json.items;
         assert(events.some((e) => e.reason === "Pulled" && e.message.includes(registry)), "no Pulled event from the registry for the new pod");
-        return [`anonymous pull 401; wrong password -> ${failing.reason}: ${failing.message.replace(/\s+/g, " ").slice(0, 160)}`, `right password -> ${p.metadata.name} Running (pulled from ${registry})`];
+        return [`anonymous pull 401; wrong password -> ${failing.reason}: ${failing.message.replace(/\s+/g, " ").slice(-200)}`, `right password -> ${p.metadata.name} Running (pulled from ${registry})`];
     });
 
-    await check(4, "second pulumi up: no changes; preview --expect-no-changes", async () => {
-        assert(ctx.upDone, "depends on check 1");
+    await check(6, "second pulumi up: no changes; preview --expect-no-changes", async () => {
+        assert(ctx.upDone, "depends on check 2");
         const up = await POk(["up", "--yes", "--skip-preview", "--expect-no-changes", ...cfgArgs(dir)]);
         const pv = await POk(["preview", "--expect-no-changes", ...cfgArgs(dir)]);
         ctx.timings.noopUp = up.ms;
@@ -274,8 +327,8 @@ async function standalone() {
         return `up ${secs(up.ms)}, preview ${secs(pv.ms)}`;
     });
 
-    await check(5, "vault-0 deleted: back sealed and NotReady; preview shows the drift; up unseals it; no data lost", async () => {
-        assert(ctx.upDone, "depends on check 1");
+    await check(7, "vault-0 deleted: back sealed and NotReady; preview shows the drift; up unseals it; no data lost", async () => {
+        assert(ctx.upDone, "depends on check 2");
         const keep = {};
         for (const d of DECLARED) keep[d.path] = await kvData(d.path);
         const old = await pod(VAULT_NS, "vault-0");
@@ -301,8 +354,8 @@ async function standalone() {
         return `preview: ${changes.map((c) => `${c.op} ${c.urn.split("::").pop()}`).join(", ")}; up ${secs(up.ms)}; data kept; Ready again`;
     });
 
-    await check(6, "pulumi stack export holds no plaintext unseal key, admin token, registry password or seeded value", async () => {
-        assert(ctx.upDone, "depends on check 1");
+    await check(8, "pulumi stack export holds no plaintext unseal key, admin token, registry password or seeded value", async () => {
+        assert(ctx.upDone, "depends on check 2");
         const exp = (await POk(["stack", "export", "--stack", STACK])).stdout;
         const keys = await stackOutputSecret("vaultUnsealKeys");
         const secrets = [["admin token", await adminToken()], ["registry password", ctx.registryPassword]];
@@ -315,8 +368,8 @@ async function standalone() {
         return `${secrets.length} secret values: none in the export`;
     });
 
-    await check(7, "pulumi destroy --run-program (tunnel open while Vault resources go); Vault data volume kept", async () => {
-        assert(ctx.upDone, "depends on check 1");
+    await check(9, "pulumi destroy --run-program (tunnel open while Vault resources go); Vault data volume kept", async () => {
+        assert(ctx.upDone, "depends on check 2");
         const r = await POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(dir)]);
         const exp = JSON.parse((await POk(["stack", "export", "--stack", STACK])).stdout);
         eq((exp.deployment.resources ?? []).length, 0, "resources left in state");
@@ -327,7 +380,7 @@ async function standalone() {
 }
 
 async function ha() {
-    await check(8, "prod-like HA (3 raft replicas): every pod joins and is unsealed, one active", async () => {
+    await check(11, "prod-like HA (3 raft replicas): every pod joins and is unsealed, one active", async () => {
         const { result: up } = await watchPod(VAULT_NS, "vault-0", () => POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]));
         const states = [];
         for (const name of ["vault-0", "vault-1", "vault-2"]) {
@@ -382,15 +435,15 @@ try {
         log(`setup failed: ${e.stack}`);
     }
     if (process.env.KEEP !== "1") {
-        await down(9);
+        await down(10);
         if (process.env.E2E_NO_HA !== "1") {
             try {
                 ctx.timings.haSetup = await bring({ ha: true });
                 await ha();
             } catch (e) {
-                results.push({ n: 8, title: "HA setup", ok: false, error: e.message });
+                results.push({ n: 11, title: "HA setup", ok: false, error: e.message });
             }
-            await down(10);
+            await down(12);
         }
     }
 } catch (e) {

@@ -25,19 +25,10 @@ import {
 } from "../../scripts/local/lib.mjs";
 import { wireManually } from "../../scripts/local/manual.mjs";
 import { assert, canonical, condition, decodeData, eq, secretsAbsent, stepsOf } from "./lib/assertions.mjs";
+import { APP_NS, DECLARED, ESO_NS, KV, READER_SA, REFRESH_SECONDS, REGISTRY_SECRET, ROLE } from "./lib/stack.mjs";
 
-const APP_NS = "demo-external-secrets";
-const ESO_NS = "external-secrets";
-const READER_SA = "vault-secret-reader";
-const ROLE = "external-secrets";
-const KV = "kv";
-// What Pulumi.local.yaml declares (static settings, committed).
-const DECLARED = [
-    { name: "example-password", path: "path_to_secret", keys: ["password"] },
-    { name: "database-credentials", path: "apps/database", keys: ["username", "password"] },
-];
-const REGISTRY = { name: "gitlab-registry-secret", path: "gitlab/credentials", server: "registry.example.test", username: "e2e-robot" };
-const REFRESH_SECONDS = 10;
+// Pulumi.local.yaml's registryServer.
+const REGISTRY = { ...REGISTRY_SECRET, server: "registry.example.test" };
 
 // The cluster tier has its own checks (chart mode, pods): test/e2e/cluster.mjs, which exits itself.
 if (process.argv.includes("--cluster") || process.argv.includes("--cluster-if-present")) await import("./cluster.mjs");

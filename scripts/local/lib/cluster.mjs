@@ -103,7 +103,8 @@ exec "$@"
         demo: buildImage(work, {
             name: "demo/go-sample:1",
             files: [...bb, { path: "www/index.html", content: "go-sample stand-in\n" }],
-            entrypoint: ["/bin/httpd", "-f", "-p", "80", "-h", "/www"],
+            // PID 1 gets no default SIGTERM handler: trap it, or every delete waits the 30 s grace period.
+            entrypoint: ["/bin/sh", "-c", "trap 'exit 0' TERM INT; httpd -f -p 80 -h /www & wait"],
         }),
     };
     return { images, server };

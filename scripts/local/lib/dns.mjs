@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { paths, toolPath } from "./base.mjs";
 import { NET } from "./network.mjs";
-import { makeCert, writeKubeconfig } from "./pki.mjs";
+import { componentKubeconfig } from "./pki.mjs";
 import { startDaemon } from "./process.mjs";
 
 /** The read-only RBAC CoreDNS's kubernetes plugin needs, for its own identity "coredns". */
@@ -33,8 +33,7 @@ export async function grantCoreDns(kube) {
 
 export function startCoreDns(dir, st, server) {
     const p = paths(dir);
-    makeCert(dir, "coredns", "/CN=coredns");
-    const kubeconfig = writeKubeconfig(dir, path.join(p.dir, "kubeconfig-coredns"), server, "coredns");
+    const kubeconfig = componentKubeconfig(dir, "coredns", "/CN=coredns", server);
     const corefile = path.join(p.dir, "Corefile");
     fs.writeFileSync(
         corefile,

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { paths, toolPath } from "./base.mjs";
-import { writeKubeconfig, makeCert } from "./pki.mjs";
+import { componentKubeconfig } from "./pki.mjs";
 import { startDaemon } from "./process.mjs";
 
 export const NET = {
@@ -23,6 +23,9 @@ const quiet = (cmd, args) => spawnSync(cmd, args, { stdio: "ignore" }).status ==
 
 /** Refuses to start when our CIDR is already routed on this host (another run, or a real network). */
 export function checkNoClash() {
+    if (quiet("ip", ["link", "show", NET.bridge])) {
+        throw new Error(`bridge ${NET.bridge} exists: another cluster-tier run is active, or one was not torn down (npm run local -- --down [--dir <its data dir>]); one cluster at a time`);
+    }
     const routes = sh("ip", ["-4", "route", "show"]);
     const clash = routes.split("\n").find((l) => l.startsWith("10.214.") && !l.includes(`dev ${NET.bridge}`));
     if (clash) throw new Error(`10.214.0.0/24 is already routed on this host (${clash.trim()}); the cluster tier needs it for its pods`);
@@ -95,8 +98,7 @@ export function writeCniConfig(dir) {
  */
 export function startKubeProxy(dir, st, server) {
     const p = paths(dir);
-    makeCert(dir, "kube-proxy", "/CN=system:kube-proxy");
-    const kubeconfig = writeKubeconfig(dir, path.join(p.dir, "kubeconfig-kube-proxy"), server, "kube-proxy");
+    const kubeconfig = componentKubeconfig(dir, "kube-proxy", "/CN=system:kube-proxy", server);
     const config = path.join(p.dir, "kube-proxy.yaml");
     fs.writeFileSync(
         config,

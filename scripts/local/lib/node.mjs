@@ -4,9 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { paths, toolPath } from "./base.mjs";
 import { NET } from "./network.mjs";
-import { makeCert, writeKubeconfig } from "./pki.mjs";
+import { componentKubeconfig, makeCert } from "./pki.mjs";
 import { ensureAlive, startDaemon, waitFor } from "./process.mjs";
-import { existsSync } from "node:fs";
 
 export function nodePaths(dir) {
     const d = paths(dir).dir;
@@ -97,7 +96,7 @@ export async function startContainerd(dir, opts) {
     // The runc shim and runc are found through PATH.
     const env = { ...process.env, PATH: `${path.dirname(toolPath("containerd-shim-runc-v2"))}:${path.dirname(opts.runc)}:${process.env.PATH}` };
     startDaemon(dir, "containerd", toolPath("containerd"), ["--config", config, "--log-level", "warn"], { env });
-    await waitFor("containerd socket", async () => existsSync(n.containerdSock), { timeoutMs: 60000, check: ensureAlive(dir, ["containerd"]) });
+    await waitFor("containerd socket", async () => fs.existsSync(n.containerdSock), { timeoutMs: 60000, check: ensureAlive(dir, ["containerd"]) });
     return n.containerdSock;
 }
 
@@ -105,9 +104,8 @@ export async function startContainerd(dir, opts) {
 export function startKubelet(dir, st, server) {
     const p = paths(dir);
     const n = nodePaths(dir);
-    makeCert(dir, "kubelet", `/O=system:nodes/CN=system:node:${st.nodeName}`);
+    const kubeconfig = componentKubeconfig(dir, "kubelet", `/O=system:nodes/CN=system:node:${st.nodeName}`, server);
     makeCert(dir, "kubelet-serving", `/CN=${st.nodeName}`, { sans: `IP:${NET.nodeIp},DNS:${st.nodeName}`, usage: "serverAuth" });
-    const kubeconfig = writeKubeconfig(dir, path.join(p.dir, "kubeconfig-kubelet"), server, "kubelet");
     fs.mkdirSync(n.kubeletRoot, { recursive: true });
     fs.mkdirSync(n.podLogs, { recursive: true });
     // Pods with dnsPolicy Default get no upstream: nothing may leave the machine.
@@ -164,9 +162,7 @@ maxPods: 30
 
 /** kube-scheduler as system:kube-scheduler, serving on loopback only. */
 export function startScheduler(dir, st, server) {
-    const p = paths(dir);
-    makeCert(dir, "kube-scheduler", "/CN=system:kube-scheduler");
-    const kubeconfig = writeKubeconfig(dir, path.join(p.dir, "kubeconfig-kube-scheduler"), server, "kube-scheduler");
+    const kubeconfig = componentKubeconfig(dir, "kube-scheduler", "/CN=system:kube-scheduler", server);
     startDaemon(dir, "kube-scheduler", toolPath("kube-scheduler"), [
         "--kubeconfig", kubeconfig, "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig,
         "--bind-address", "127.0.0.1", "--secure-port", String(st.schedulerPort), "--leader-elect=false",

@@ -54,6 +54,12 @@ export function makeCert(dir, name, subject, { sans, usage = "clientAuth" } = {}
     return { cert: path.join(c, `${name}.crt`), key: path.join(c, `${name}.key`) };
 }
 
+/** A client cert for one component identity and its kubeconfig (`<data dir>/kubeconfig-<name>`). */
+export function componentKubeconfig(dir, name, subject, server) {
+    makeCert(dir, name, subject);
+    return writeKubeconfig(dir, path.join(paths(dir).dir, `kubeconfig-${name}`), server, name);
+}
+
 /** A kubeconfig for one component identity (client cert `name`) against `server`. */
 export function writeKubeconfig(dir, file, server, name) {
     const c = paths(dir).certs;
