@@ -214,7 +214,8 @@ export class VaultServer extends pulumi.ComponentResource {
 
 /**
  * The Vault provider's URL in chart mode: a loopback port this program forwards, through the
- * Kubernetes API, to the active pod (`vault-active` under HA, `vault-0` standalone). The port is
+ * Kubernetes API, to the active pod (labelled `vault-active`/`openbao-active` under HA, `vault-0`
+ * standalone). The port is
  * fixed so the provider's address is the same in every run.
  */
 async function providerAddress(args: VaultServerArgs, scheme: "http" | "https"): Promise<string> {
@@ -225,7 +226,9 @@ async function providerAddress(args: VaultServerArgs, scheme: "http" | "https"):
         // In its own process, alive until the engine is done: deletes run after the program exits.
         await startTunnelHost({
             namespace: args.namespace,
-            ...(args.ha ? { serviceName: "vault-active" } : { podName: "vault-0" }),
+            // HA: the pod that Vault's (OpenBao's) Kubernetes service registration labels active; the
+            // vault-helm chart's vault-active Service selects vault-active, which OpenBao never sets.
+            ...(args.ha ? { podSelector: `app.kubernetes.io/instance=vault,component=server,${serverFlavor(args) === "openbao" ? "openbao" : "vault"}-active=true` } : { podName: "vault-0" }),
             localPort,
             scheme,
         });

@@ -54,6 +54,26 @@ test("listens before the pod exists and follows the Service to its ready pod per
     }
 });
 
+test("HA: follows the pod labelled active by the server's service registration (vault-active or openbao-active)", async () => {
+    const localPort = await freePort();
+    const selector = "app.kubernetes.io/instance=vault,component=server,openbao-active=true";
+    const { proc, address } = await startTunnel({ namespace: "vault", podSelector: selector, localPort, kubeconfig: kube.kubeconfig });
+    const labels = (active: boolean) => ({ "app.kubernetes.io/instance": "vault", component: "server", "openbao-active": String(active) });
+    try {
+        await expect(get(address)).rejects.toThrow(); // no active pod yet
+        kube.podMeta.set("vault-0", { labels: labels(false), phase: "Running" });
+        kube.podMeta.set("vault-1", { labels: labels(true), phase: "Pending" });
+        await expect(get(address)).rejects.toThrow(); // labelled active but not running
+        kube.podMeta.set("vault-1", { labels: labels(true), phase: "Running" });
+        await expect(get(address)).resolves.toBe("vault-1");
+        kube.podMeta.set("vault-1", { labels: labels(false), phase: "Running" });
+        kube.podMeta.set("vault-0", { labels: labels(true), phase: "Running" }); // failover
+        await expect(get(address)).resolves.toBe("vault-0");
+    } finally {
+        proc.kill("SIGTERM");
+    }
+});
+
 test("does not keep a Pulumi program process alive, even with an idle keep-alive client", async () => {
     const localPort = await freePort();
     const { proc, address } = await startTunnel({ namespace: "vault", podName: "vault-0", localPort, kubeconfig: kube.kubeconfig }, true);

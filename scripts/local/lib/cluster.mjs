@@ -69,17 +69,23 @@ function vaultServerBinary() {
     }
 }
 
+/** Shell lines exporting BAO_<X> from each VAULT_<X> the chart sets (unless BAO_<X> is set). */
+const BAO_FROM_VAULT_ENV = String.raw`for v in $(env | sed -n 's/^VAULT_\([A-Z0-9_]*\)=.*/\1/p'); do eval "export BAO_$v=\"\${BAO_$v:-\$VAULT_$v}\""; done` + "\n";
+
 /** Our images: pause (sandbox), the Vault server as the chart expects it, ESO, the private demo image. */
 function buildImages(dir) {
     const work = nodePaths(dir).images;
     fs.mkdirSync(work, { recursive: true });
     const bb = busyboxFiles(toolPath("busybox"));
     const server = vaultServerBinary();
+    // OpenBao reads BAO_* where vault-helm sets VAULT_* (VAULT_K8S_POD_NAME for the HA service
+    // registration that labels the active pod, VAULT_API_ADDR, ...): map them, as an image would.
+    const baoEnv = server.flavor === "openbao" ? BAO_FROM_VAULT_ENV : "";
     const entrypoint = `#!/bin/sh
 # Stands in for the official image's entrypoint: the chart runs
 # "/usr/local/bin/docker-entrypoint.sh vault server -config=...".
 set -e
-exec "$@"
+${baoEnv}exec "$@"
 `;
     const images = {
         pause: buildImage(work, { name: SANDBOX_IMAGE, files: bb, entrypoint: ["/bin/sleep", "2147483647"] }),

@@ -15,6 +15,8 @@ export interface FakeKube {
     pods: Map<string, { host: string; port: number }>;
     /** Service name -> ready pod names, served as EndpointSlices. */
     services: Map<string, string[]>;
+    /** Pod name -> labels and phase, served as the pod list (labelSelector "k=v,..." matched exactly). */
+    podMeta: Map<string, { labels: Record<string, string>; phase: string }>;
     close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export async function startFakeKube(namespace: string): Promise<FakeKube> {
     const pods = new Map<string, { host: string; port: number }>();
     const requests: string[] = [];
     const services = new Map<string, string[]>();
+    const podMeta = new Map<string, { labels: Record<string, string>; phase: string }>();
     const wss = new WebSocketServer({ noServer: true, handleProtocols: (p: Set<string>) => (p.has("v4.channel.k8s.io") ? "v4.channel.k8s.io" : false) });
     const server = http.createServer((req, res) => {
         const url = new URL(req.url ?? "/", "http://x");
@@ -34,6 +37,14 @@ export async function startFakeKube(namespace: string): Promise<FakeKube> {
             }));
             const items = [{ addressType: "IPv4", metadata: { name: `${sel[1]}-x`, namespace }, endpoints }];
             res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ apiVersion: "discovery.k8s.io/v1", kind: "EndpointSliceList", metadata: {}, items }));
+            return;
+        }
+        if (url.pathname === `/api/v1/namespaces/${namespace}/pods`) {
+            const want = (url.searchParams.get("labelSelector") ?? "").split(",").filter(Boolean).map((kv) => kv.split("="));
+            const items = [...podMeta.entries()]
+                .filter(([, m]) => want.every(([k, v]) => m.labels[k] === v))
+                .map(([name, m]) => ({ metadata: { name, namespace, labels: m.labels }, status: { phase: m.phase } }));
+            res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ apiVersion: "v1", kind: "PodList", metadata: {}, items }));
             return;
         }
         res.writeHead(404).end();
@@ -87,6 +98,7 @@ export async function startFakeKube(namespace: string): Promise<FakeKube> {
         requests,
         pods,
         services,
+        podMeta,
         close: () =>
             new Promise<void>((r) => {
                 for (const c of wss.clients) {
