@@ -205,6 +205,23 @@ function ourListeners() {
     return found;
 }
 
+/** A root token from the unseal keys (`operator generate-root`), as an operator would; revoke it after use. */
+async function generateRoot(podName, keys) {
+    const cur = await vault("GET", "sys/generate-root/attempt", undefined, undefined, podName);
+    if (cur.json?.started) await vault("DELETE", "sys/generate-root/attempt", undefined, undefined, podName);
+    const start = await vault("PUT", "sys/generate-root/attempt", {}, undefined, podName);
+    assert(start.status === 200, `generate-root attempt: HTTP ${start.status}`);
+    const { nonce, otp, required } = start.json;
+    for (const key of keys.slice(0, required)) {
+        const r = await vault("PUT", "sys/generate-root/update", { key, nonce }, undefined, podName);
+        if (r.json?.complete) {
+            const enc = Buffer.from(r.json.encoded_token, "base64");
+            return Buffer.from(enc.map((b, n) => b ^ otp.charCodeAt(n))).toString("utf8");
+        }
+    }
+    throw new Error("generate-root did not complete");
+}
+
 const ctr = (args) => execFileSync(toolPath("ctr"), ["--address", nodePaths(dir).containerdSock, "-n", "k8s.io", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 // ---------------------------------------------------------------- the checks
@@ -380,7 +397,7 @@ async function standalone() {
 }
 
 async function ha() {
-    await check(11, "prod-like HA (3 raft replicas): every pod joins and is unsealed, one active", async () => {
+    await check(11, "prod-like HA (3 raft replicas): every pod joins and is unsealed, one active; the active pod deleted -> a standby takes over, up unseals the returning pod", async () => {
         const { result: up } = await watchPod(VAULT_NS, "vault-0", () => POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]));
         const states = [];
         for (const name of ["vault-0", "vault-1", "vault-2"]) {
@@ -391,7 +408,35 @@ async function ha() {
         }
         eq(states.filter((s) => s.endsWith("active")).length, 1, "active pods");
         ctx.timings.haUp = up.ms;
-        return `up ${secs(up.ms)}: ${states.join(", ")}`;
+        // The active pod deleted: a standby takes over, the pod comes back sealed, and `pulumi up`
+        // (its tunnel following the new active pod's label) unseals it. Raft only elects a new
+        // leader among voters: new peers are non-voters until autopilot promotes them, so wait for
+        // three voters first (with a root token generated from the keys, revoked afterwards).
+        const active = states.find((s) => s.endsWith("active")).split(" ")[0];
+        const root = await generateRoot(active, await stackOutputSecret("vaultUnsealKeys"));
+        const voters = await waitFor("3 raft voters", async () => {
+            const r = await vault("GET", "sys/storage/raft/autopilot/state", undefined, root, active);
+            return r.status === 200 && (r.json?.data?.voters ?? r.json?.voters ?? []).length === 3 ? r.json.data?.voters ?? r.json.voters : undefined;
+        }, { timeoutMs: 120000, intervalMs: 1000 });
+        await vault("POST", "auth/token/revoke-self", {}, root, active);
+        const old = await pod(VAULT_NS, active);
+        await deletePod(VAULT_NS, active);
+        const leader = await waitFor("a standby to take over", async () => {
+            for (const name of ["vault-0", "vault-1", "vault-2"].filter((n) => n !== active)) {
+                const h = await health(name).catch(() => undefined);
+                if (h && !h.sealed && !h.standby) return name;
+            }
+            return undefined;
+        }, { timeoutMs: 120000 });
+        await waitFor(`${active} back and sealed`, async () => {
+            const p = await pod(VAULT_NS, active);
+            return p && p.metadata.uid !== old.metadata.uid && isRunning(p) && (await health(active).catch(() => undefined))?.sealed === true;
+        }, { timeoutMs: 120000 });
+        const up2 = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        await waitFor(`${active} Ready`, async () => isReady(await pod(VAULT_NS, active)), { timeoutMs: 60000 });
+        const h2 = await health(active);
+        assert(!h2.sealed && h2.standby, `${active} after up: sealed=${h2.sealed} standby=${h2.standby}`);
+        return [`up ${secs(up.ms)}: ${states.join(", ")}; raft voters ${voters.length}`, `${active} deleted: ${leader} took over; ${active} back sealed, unsealed by up (${secs(up2.ms)}), now a standby`];
     });
 }
 

@@ -3,7 +3,7 @@ import { Target } from "./client";
 import { connect, displayAddress, targetKey } from "./connect";
 import { ADMIN_POLICY_NAME, AdminToken, adminPolicyHcl, generateRoot, mintAdmin, renewSelf, rewritePolicy, tokenState } from "./admin";
 import { Inputs, Outputs } from "./inputs";
-import { SealStatus, initVault, isAutoUnseal, isInitialized, raftJoin, sealStatus, unsealShamir, verifyToken, waitUnsealed } from "./ops";
+import { activeTarget, SealStatus, initVault, isAutoUnseal, isInitialized, raftJoin, sealStatus, unsealShamir, verifyToken, waitUnsealed } from "./ops";
 
 /** Keys/token we already hold (from state) — absent on create. */
 export interface Held {
@@ -144,18 +144,20 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
                 await unseal(f);
             }
             log(`VaultInit: ${conn.targets.map((t) => t.label).join(", ")} unsealed`);
+            // Token work goes to the active node: after a failover that is not the first pod.
+            const active = await activeTarget(conn.targets, deadline, secrets);
             let rootIsFresh = initialisedNow || newAdoption;
-            if (newAdoption && admin?.token && (await tokenState(leader, token as string, deadline, secrets)) === "invalid") {
+            if (newAdoption && admin?.token && (await tokenState(active, token as string, deadline, secrets)) === "invalid") {
                 // E.g. new adopted keys next to the adopted root token this provider already used and revoked.
                 log("VaultInit: adoptRootToken is no longer valid (used and revoked already?); keeping the admin token");
                 token = undefined;
                 rootIsFresh = false;
             } else if (newAdoption) {
                 // Adopted: the given token is checked, used once to create the admin identity, then revoked.
-                await verifyToken(leader, token as string, deadline, secrets);
+                await verifyToken(active, token as string, deadline, secrets);
             }
             const waitForDecryptedToken = tokenEncrypted && !admin?.token;
-            const next = waitForDecryptedToken ? undefined : await ensureAdmin(leader, i, {
+            const next = waitForDecryptedToken ? undefined : await ensureAdmin(active, i, {
                 root: tokenEncrypted ? undefined : token,
                 rootIsFresh,
                 admin,

@@ -146,3 +146,28 @@ export async function verifyToken(t: Target, token: string, deadline: number, se
         throw responseError(t, "root token check (GET /v1/auth/token/lookup-self); is the token right?", r, secrets);
     }
 }
+
+/**
+ * The node for authenticated requests. Under HA a standby answers them with a 307 to the active
+ * node's own address, which is not reachable through a port-forward; after a failover the active
+ * node is not the first pod. sys/leader (unauthenticated) names it: `is_self`, or `ha_enabled: false`
+ * for a single node. Waits up to a minute for an election, then falls back to the first target.
+ */
+export async function activeTarget(targets: Target[], deadline: number, secrets: string[]): Promise<Target> {
+    if (targets.length === 1) {
+        return targets[0];
+    }
+    const until = Math.min(deadline, Date.now() + 60000);
+    for (;;) {
+        for (const t of targets) {
+            const r = await vaultCall(t, "GET", "sys/leader", { deadline: until, secrets }).catch(() => undefined);
+            if (r && r.status === 200 && r.json && (r.json.ha_enabled === false || r.json.is_self === true)) {
+                return t;
+            }
+        }
+        if (Date.now() > until) {
+            return targets[0];
+        }
+        await new Promise((res) => setTimeout(res, 1000));
+    }
+}

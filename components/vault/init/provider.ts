@@ -7,10 +7,10 @@ import { connect, targetKey } from "./connect";
 import { converge, fingerprint, Held } from "./converge";
 import { Inputs, Outputs, hasUnknown, validate, withDefaults } from "./inputs";
 import { renewSelf, tokenState } from "./admin";
-import { sealStatus } from "./ops";
+import { activeTarget, sealStatus } from "./ops";
 
 /** Bump when provider behaviour changes, so existing stacks run an update with the new code. */
-export const PROVIDER_VERSION = 2;
+export const PROVIDER_VERSION = 3;
 
 /** Pulumi's wire marker for a secret value: keeps keys secret even in partial or refreshed state. */
 export function secretValue(value: unknown): unknown {
@@ -82,7 +82,7 @@ export async function sealedTargets(i: Inputs, probeSeconds: number, adminToken?
             }
         }
         if (adminToken && out.length === 0) {
-            const leader = conn.targets[0] as Target;
+            const leader = await activeTarget(conn.targets as Target[], deadline, []);
             try {
                 if ((await tokenState(leader, adminToken, deadline, [adminToken])) === "valid") {
                     await renewSelf(leader, adminToken, deadline, [adminToken]);
