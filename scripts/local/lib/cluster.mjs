@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { freePorts, log, paths, repoRoot, toolPath } from "./base.mjs";
+import { freePorts, log, paths, toolPath } from "./base.mjs";
 import { startControlPlane } from "./controlPlane.mjs";
 import { grantCoreDns, startCoreDns } from "./dns.mjs";
 import { prepareEsoChart } from "./eso.mjs";
@@ -278,25 +278,25 @@ export async function tearDownCluster(dir) {
     await stopDaemon(dir, "kubelet");
     if (alive(pidOf(dir, "containerd"))) {
         try {
-            const crictl = (args) => execFileSync(toolPath("ctr"), ["--address", n.containerdSock, "-n", "k8s.io", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 60000 });
-            for (const id of crictl(["tasks", "ls", "-q"]).split("\n").filter(Boolean)) {
+            const ctrK8s = (args) => execFileSync(toolPath("ctr"), ["--address", n.containerdSock, "-n", "k8s.io", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 60000 });
+            for (const id of ctrK8s(["tasks", "ls", "-q"]).split("\n").filter(Boolean)) {
                 try {
-                    crictl(["tasks", "kill", "-s", "SIGKILL", id]);
+                    ctrK8s(["tasks", "kill", "-s", "SIGKILL", id]);
                 } catch {
                     /* exited */
                 }
             }
             await new Promise((r) => setTimeout(r, 1000));
-            for (const id of crictl(["tasks", "ls", "-q"]).split("\n").filter(Boolean)) {
+            for (const id of ctrK8s(["tasks", "ls", "-q"]).split("\n").filter(Boolean)) {
                 try {
-                    crictl(["tasks", "delete", "-f", id]);
+                    ctrK8s(["tasks", "delete", "-f", id]);
                 } catch {
                     /* gone */
                 }
             }
-            for (const id of crictl(["containers", "ls", "-q"]).split("\n").filter(Boolean)) {
+            for (const id of ctrK8s(["containers", "ls", "-q"]).split("\n").filter(Boolean)) {
                 try {
-                    crictl(["containers", "delete", id]);
+                    ctrK8s(["containers", "delete", id]);
                 } catch {
                     /* gone */
                 }
@@ -340,4 +340,3 @@ function killShims(dir) {
     }
 }
 
-export { repoRoot };
