@@ -7,7 +7,7 @@ import { chartSource } from "../helm";
 import { VaultInit } from "./init";
 import { AdminScope, renderAdminPolicy } from "./policy";
 import { startTunnelHost } from "./init/tunnelHost";
-import { VaultChartOptions, isOpenBao, vaultChartValues, vaultScheme } from "./values";
+import { VaultChartOptions, isOpenBao, releaseNameFor, vaultChartValues, vaultScheme } from "./values";
 
 export interface VaultServerArgs extends Omit<VaultChartOptions, "releaseName" | "namespace"> {
     /**
@@ -101,7 +101,7 @@ export class VaultServer extends pulumi.ComponentResource {
         super("platform:vault:VaultServer", name, {}, opts);
         validate(args);
         const mode = args.mode ?? "chart";
-        const releaseName = "vault";
+        const releaseName = releaseNameFor(args.chart.name);
         const audit = args.audit ?? true;
         const flavor = serverFlavor(args);
         const options: VaultChartOptions = { ...args, releaseName, chartName: args.chart.name, audit };
@@ -132,7 +132,7 @@ export class VaultServer extends pulumi.ComponentResource {
             );
             initDependsOn = [this.chart];
             this.clusterAddress = pulumi.interpolate`${scheme}://${releaseName}.${this.namespace}.svc:8200`;
-            this.providerAddress = pulumi.output(providerAddress(args, scheme));
+            this.providerAddress = pulumi.output(providerAddress(args, scheme, releaseName));
         } else {
             // The chart would create it; an external Vault still needs an identity in the cluster.
             new k8s.core.v1.ServiceAccount(
@@ -214,11 +214,11 @@ export class VaultServer extends pulumi.ComponentResource {
 
 /**
  * The Vault provider's URL in chart mode: a loopback port this program forwards, through the
- * Kubernetes API, to the active pod (labelled `vault-active`/`openbao-active` under HA, `vault-0`
- * standalone). The port is
+ * Kubernetes API, to the active pod (labelled `vault-active`/`openbao-active` under HA, the
+ * release's pod 0 standalone). The port is
  * fixed so the provider's address is the same in every run.
  */
-async function providerAddress(args: VaultServerArgs, scheme: "http" | "https"): Promise<string> {
+async function providerAddress(args: VaultServerArgs, scheme: "http" | "https", releaseName: string): Promise<string> {
     const localPort = args.localPort ?? 18200;
     const address = `${scheme}://127.0.0.1:${localPort}`;
     if (args.tunnel === false || underMocks()) return address;
@@ -228,7 +228,9 @@ async function providerAddress(args: VaultServerArgs, scheme: "http" | "https"):
             namespace: args.namespace,
             // HA: the pod that Vault's (OpenBao's) Kubernetes service registration labels active; the
             // vault-helm chart's vault-active Service selects vault-active, which OpenBao never sets.
-            ...(args.ha ? { podSelector: `app.kubernetes.io/instance=vault,component=server,${serverFlavor(args) === "openbao" ? "openbao" : "vault"}-active=true` } : { podName: "vault-0" }),
+            ...(args.ha
+                ? { podSelector: `app.kubernetes.io/instance=${releaseName},component=server,${serverFlavor(args) === "openbao" ? "openbao" : "vault"}-active=true` }
+                : { podName: `${releaseName}-0` }),
             localPort,
             scheme,
         });

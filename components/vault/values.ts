@@ -45,18 +45,45 @@ export function vaultScheme(o: Pick<VaultChartOptions, "tlsSecretName">): "http"
     return o.tlsSecretName ? "https" : "http";
 }
 
+/**
+ * The Helm release name: the chart's own name, so the chart's full name is the release name and
+ * pods, Services and labels are what its users expect (`vault-0`/`vault-active` with vault-helm,
+ * `openbao-0`/`openbao-active` with the openbao chart; a release "vault" of the openbao chart
+ * would be named "vault-openbao").
+ */
+export function releaseNameFor(chartName: string | undefined): string {
+    return chartName === "openbao" ? "openbao" : "vault";
+}
+
+/** Where the chart mounts the data volume and `extraVolumes` (the openbao chart: /openbao/...). */
+export function chartPaths(o: Pick<VaultChartOptions, "chartName">): { data: string; userconfig: string } {
+    const root = o.chartName === "openbao" ? "/openbao" : "/vault";
+    return { data: `${root}/data`, userconfig: `${root}/userconfig` };
+}
+
+/**
+ * `repository:tag` as the chart's image values. The openbao chart prefixes `server.image.registry`
+ * (default quay.io), so a registry host in the repository moves there; vault-helm takes the
+ * repository whole.
+ */
+export function imageValues(o: Pick<VaultChartOptions, "chartName" | "image">): Record<string, string> | undefined {
+    if (!o.image) return undefined;
+    const { repository, tag } = o.image;
+    const first = repository.split("/")[0];
+    const hasHost = repository.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+    if (o.chartName === "openbao" && hasHost) return { registry: first, repository: repository.slice(first.length + 1), tag };
+    return { repository, tag };
+}
+
 /** OpenBao images (the openbao chart's default, or an explicit image) lack the file storage backend. */
 export function isOpenBao(o: Pick<VaultChartOptions, "image" | "chartName">): boolean {
     return o.chartName === "openbao" || !!o.image?.repository.includes("openbao");
 }
 
 export function listenerHcl(o: VaultChartOptions): string {
+    const tlsDir = `${chartPaths(o).userconfig}/${o.tlsSecretName}`;
     const tls = o.tlsSecretName
-        ? [
-              `  tls_cert_file = "/vault/userconfig/${o.tlsSecretName}/tls.crt"`,
-              `  tls_key_file = "/vault/userconfig/${o.tlsSecretName}/tls.key"`,
-              `  tls_client_ca_file = "/vault/userconfig/${o.tlsSecretName}/ca.crt"`,
-          ]
+        ? [`  tls_cert_file = "${tlsDir}/tls.crt"`, `  tls_key_file = "${tlsDir}/tls.key"`, `  tls_client_ca_file = "${tlsDir}/ca.crt"`]
         : ["  tls_disable = 1"];
     // OpenBao >= 2.5.3 turns the unauthenticated sys/generate-root endpoints off by default; the
     // init/unseal provider needs them to recover a lost admin token with the unseal keys (HashiCorp
@@ -73,18 +100,19 @@ export function auditHcl(filePath = "/dev/stdout"): string {
 /** Server HCL: file storage for standalone, integrated raft with retry_join to every peer for HA. */
 export function serverHcl(o: VaultChartOptions): string {
     const lines = [`ui = ${o.ui}`, "", listenerHcl(o), ""];
+    const dataPath = chartPaths(o).data;
     if (o.audit && isOpenBao(o)) lines.push(auditHcl(), "");
     if (!o.ha && !isOpenBao(o)) {
-        lines.push('storage "file" {', '  path = "/vault/data"', "}");
+        lines.push('storage "file" {', `  path = "${dataPath}"`, "}");
     } else if (!o.ha) {
         // OpenBao 2.x dropped the file backend: a single-node raft does the same job.
-        lines.push('storage "raft" {', '  path = "/vault/data"', `  node_id = "${o.releaseName}-0"`, "}");
+        lines.push('storage "raft" {', `  path = "${dataPath}"`, `  node_id = "${o.releaseName}-0"`, "}");
     } else {
         const scheme = vaultScheme(o);
-        lines.push('storage "raft" {', '  path = "/vault/data"');
+        lines.push('storage "raft" {', `  path = "${dataPath}"`);
         for (let i = 0; i < o.replicas; i++) {
             lines.push("  retry_join {", `    leader_api_addr = "${scheme}://${o.releaseName}-${i}.${o.releaseName}-internal:8200"`);
-            if (o.tlsSecretName) lines.push(`    leader_ca_cert_file = "/vault/userconfig/${o.tlsSecretName}/ca.crt"`);
+            if (o.tlsSecretName) lines.push(`    leader_ca_cert_file = "${chartPaths(o).userconfig}/${o.tlsSecretName}/ca.crt"`);
             lines.push("  }");
         }
         lines.push("}", "", 'service_registration "kubernetes" {}');
@@ -112,10 +140,13 @@ export function vaultChartValues(o: VaultChartOptions): Record<string, unknown> 
             podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: selector, topologyKey: "kubernetes.io/hostname" } }] },
         };
     }
-    if (o.image) server.image = { repository: o.image.repository, tag: o.image.tag };
+    const image = imageValues(o);
+    if (image) server.image = image;
     if (o.tlsSecretName) {
         server.extraVolumes = [{ type: "secret", name: o.tlsSecretName }];
-        server.extraEnvironmentVars = { VAULT_CACERT: `/vault/userconfig/${o.tlsSecretName}/ca.crt` };
+        // The CLI inside the pod (the openbao chart's readiness `bao status`) verifies with this CA.
+        const caVar = o.chartName === "openbao" ? "BAO_CACERT" : "VAULT_CACERT";
+        server.extraEnvironmentVars = { [caVar]: `${chartPaths(o).userconfig}/${o.tlsSecretName}/ca.crt` };
     }
     return {
         global: { tlsDisable: !o.tlsSecretName },

@@ -135,6 +135,20 @@ describe("components on their own", () => {
         expect(read.provider).toBe(`${bp.urn}::${bp.name}-id`);
     });
 
+    test("VaultServer with the openbao chart: release openbao; init targets openbao-N, ESO reaches the openbao Service, raft joins openbao-0", async () => {
+        let address: { value: string; secret: boolean } | undefined;
+        const ha = await recordComponents(async () => {
+            const { VaultServer } = await import("../../components/vault/server");
+            const v = new VaultServer("v", { ...serverArgs, ha: true, replicas: 3, chart: openbaoChart });
+            address = await unwrap(v.clusterAddress);
+        });
+        expect(one(ha, "kubernetes:helm.sh/v4:Chart").inputs.name).toBe("openbao");
+        const init = one(ha, "pulumi-nodejs:dynamic/vault:VaultInit");
+        expect(init.inputs.kubernetes).toMatchObject({ namespace: "vault", podNames: ["openbao-0", "openbao-1", "openbao-2"] });
+        expect(init.inputs.raftLeaderApiAddr).toBe("http://openbao-0.openbao-internal:8200");
+        expect(address?.value).toBe("http://openbao.vault.svc:8200");
+    });
+
     test("VaultServer: an external OpenBao is checked for an audit device; none fails with the fix; audit off skips the check", async () => {
         const external = { ...serverArgs, mode: "external" as const, address: "http://127.0.0.1:8200", flavor: "openbao" as const, chart: { name: "vault", repo: "", version: "" } };
         const on = await recordComponents(async () => {

@@ -1,4 +1,4 @@
-import { READINESS_PATH, serverHcl, vaultChartValues, VaultChartOptions } from "../../components/vault/values";
+import { READINESS_PATH, imageValues, releaseNameFor, serverHcl, vaultChartValues, VaultChartOptions } from "../../components/vault/values";
 
 const standalone: VaultChartOptions = {
     releaseName: "vault",
@@ -137,5 +137,37 @@ describe("chart values checked against the pinned chart (docs/chart-upgrade-note
         expect([...used].filter((p) => !checked.includes(p))).toEqual([]);
         // The list is not stale either: every checked path is still set by some variant.
         expect(checked.filter((p) => !used.has(p))).toEqual([]);
+    });
+
+    test("the openbao chart: release openbao (so pods are openbao-N, not vault-openbao-N), its /openbao paths, BAO_CACERT", () => {
+        expect(releaseNameFor("openbao")).toBe("openbao");
+        expect(releaseNameFor("vault")).toBe("vault");
+        expect(releaseNameFor(undefined)).toBe("vault");
+        const bao = { ...standalone, releaseName: "openbao", chartName: "openbao" };
+        expect(serverHcl(bao)).toContain('storage "raft" {\n  path = "/openbao/data"\n  node_id = "openbao-0"\n}');
+        const ha = { ...bao, ha: true, replicas: 3, tlsSecretName: "bao-tls" };
+        const hcl = serverHcl(ha);
+        for (const i of [0, 1, 2]) expect(hcl).toContain(`leader_api_addr = "https://openbao-${i}.openbao-internal:8200"`);
+        expect(hcl).toContain('leader_ca_cert_file = "/openbao/userconfig/bao-tls/ca.crt"');
+        expect(hcl).toContain('tls_cert_file = "/openbao/userconfig/bao-tls/tls.crt"');
+        expect(hcl).not.toContain("/vault/");
+        const values = vaultChartValues(ha) as any;
+        expect(values.server.extraEnvironmentVars).toEqual({ BAO_CACERT: "/openbao/userconfig/bao-tls/ca.crt" });
+        expect(values.server.ha.raft.config).toBe(hcl);
+        // vault-helm keeps its paths and variable.
+        expect((vaultChartValues({ ...standalone, tlsSecretName: "t" }) as any).server.extraEnvironmentVars).toEqual({ VAULT_CACERT: "/vault/userconfig/t/ca.crt" });
+    });
+
+    test("image values: the openbao chart's registry value takes a registry host; vault-helm takes the repository whole", () => {
+        expect(imageValues({ chartName: "openbao", image: { repository: "localhost/vep/openbao", tag: "2.7.2" } })).toEqual({ registry: "localhost", repository: "vep/openbao", tag: "2.7.2" });
+        expect(imageValues({ chartName: "openbao", image: { repository: "registry.example.com:5000/openbao/openbao", tag: "2.7.2" } })).toEqual({
+            registry: "registry.example.com:5000",
+            repository: "openbao/openbao",
+            tag: "2.7.2",
+        });
+        // No host: the chart's own registry (quay.io) stays.
+        expect(imageValues({ chartName: "openbao", image: { repository: "openbao/openbao", tag: "2.7.2" } })).toEqual({ repository: "openbao/openbao", tag: "2.7.2" });
+        expect(imageValues({ chartName: "vault", image: { repository: "localhost/vep/vault", tag: "1.21.4" } })).toEqual({ repository: "localhost/vep/vault", tag: "1.21.4" });
+        expect(imageValues({ chartName: "openbao" })).toBeUndefined();
     });
 });
