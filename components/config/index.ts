@@ -43,7 +43,8 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     if (vaultMode === "external" && !address) r.problem("vaultAddress", `required when vaultMode is "external": set it with \`pulumi config set vaultAddress https://vault.example.com:8200\``);
     if (vaultMode === "chart" && address) r.problem("vaultAddress", `only used when vaultMode is "external"; remove it or set vaultMode to "external"`);
 
-    const image = r.optionalString("vaultImage", (v) => (/^[^\s:@]+(:[A-Za-z0-9_.-]+)$/.test(v) ? undefined : `"${v}" must be "repository:tag" with an explicit tag`));
+    // A registry host may carry a port ("registry.example.com:5000/openbao/openbao:2.7.2"); the tag is after the last colon.
+    const image = r.optionalString("vaultImage", (v) => (/^[^\s@]+:[A-Za-z0-9_.-]+$/.test(v) ? undefined : `"${v}" must be "repository:tag" with an explicit tag`));
     const flavorSet = r.optionalString("vaultFlavor", (v) => (v === "vault" || v === "openbao" ? undefined : `"${v}" is not a server: use "vault" (HashiCorp Vault) or "openbao"`));
     const adoptKeys = r.optionalSecretObject<string[]>("vaultAdoptUnsealKeys");
     const adoptToken = r.optionalSecret("vaultAdoptRootToken");

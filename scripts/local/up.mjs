@@ -8,7 +8,8 @@
 //   --manual                             no Pulumi providers: wire the same objects by hand (scripts/local/manual.mjs)
 //   --cluster [--ha]                     the cluster tier: a one-node cluster from parts (kubelet, containerd, CNI,
 //                                        kube-proxy, CoreDNS, registry) and the stack in chart mode (Vault and ESO
-//                                        chart pods); --ha: 3 raft replicas. --down restores the host as recorded.
+//                                        chart pods); --ha: 3 raft replicas; --openbao: the openbao chart with an
+//                                        OpenBao image instead of vault-helm. --down restores the host as recorded.
 // Running it again while the processes are alive only re-runs `pulumi up`.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -88,7 +89,7 @@ if (running) {
     const registryPassword = randomBytes(18).toString("base64url");
     if (cluster) {
         log("starting a one-node cluster (etcd, apiserver, controller-manager, scheduler, containerd, kubelet, kube-proxy, CoreDNS, registry); creating stack 'local' in chart mode");
-        await bringUpCluster(dir, { registryPassword, ha: argv.includes("--ha") });
+        await bringUpCluster(dir, { registryPassword, ha: argv.includes("--ha"), chartName: argv.includes("--openbao") ? "openbao" : "vault" });
     } else {
         log("starting etcd, kube-apiserver, kube-controller-manager, OpenBao; creating stack 'local'");
         await bringUp(dir, { registryPassword });

@@ -25,6 +25,7 @@ import {
 } from "../../scripts/local/lib.mjs";
 import { wireManually } from "../../scripts/local/manual.mjs";
 import { assert, canonical, condition, decodeData, eq, secretsAbsent, stepsOf } from "./lib/assertions.mjs";
+import { Runner, Skip } from "./lib/runner.mjs";
 import { APP_NS, DECLARED, ESO_NS, KV, READER_SA, REFRESH_SECONDS, REGISTRY_SECRET, ROLE } from "./lib/stack.mjs";
 
 // Pulumi.local.yaml's registryServer.
@@ -34,40 +35,21 @@ const REGISTRY = { ...REGISTRY_SECRET, server: "registry.example.test" };
 if (process.argv.includes("--cluster") || process.argv.includes("--cluster-if-present")) await import("./cluster.mjs");
 
 const dir = fs.mkdtempSync(path.join(process.env.E2E_TMPDIR || os.tmpdir(), "vault-eso-e2e-"));
-const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(",").map(Number)) : undefined;
 const ctx = { registryPassword: randomBytes(18).toString("base64url"), timings: {} };
-const results = [];
 // --manual-if-no-plugins (or E2E_MANUAL=auto): the real engine when the provider plugins exist, else --manual.
 const AUTO = process.argv.includes("--manual-if-no-plugins") || process.env.E2E_MANUAL === "auto";
 let MANUAL = process.argv.includes("--manual") || process.env.E2E_MANUAL === "1";
-class Skip extends Error {}
 const needsPulumi = (what) => {
     if (MANUAL) throw new Skip(`--manual: ${what} needs Pulumi state`);
 };
-
-async function check(n, title, fn) {
-    if (only && !only.has(n)) return;
-    const t0 = Date.now();
-    log(`--- check ${n}: ${title}`);
-    try {
-        const notes = await fn();
-        const s = ((Date.now() - t0) / 1000).toFixed(1);
-        results.push({ n, title, ok: true });
-        log(`PASS ${n} ${title} (${s}s)${notes ? `\n       ${[].concat(notes).join("\n       ")}` : ""}`);
-    } catch (e) {
-        if (e instanceof Skip) {
-            results.push({ n, title, ok: true, skipped: e.message });
-            log(`SKIP ${n} ${title}: ${e.message}`);
-            return;
-        }
-        if (ctx.missing?.length && /no resource plugin|depends on check 2/.test(e.message)) {
-            e.message = `blocked: provider plugins missing (${ctx.missing.join(", ")}; tools/README.md): ${e.message}`;
-        }
-        results.push({ n, title, ok: false, error: e.message });
-        log(`FAIL ${n} ${title}: ${e.message}`);
-        if (e.result) log(`pulumi output tail:\n${(e.result.stdout + e.result.stderr).slice(-3000)}`);
-    }
-}
+const runner = new Runner({
+    tier: "engine (real pulumi up)",
+    explain: (e) =>
+        ctx.missing?.length && /no resource plugin|depends on check 2/.test(e.message)
+            ? `blocked: provider plugins missing (${ctx.missing.join(", ")}; tools/README.md): ${e.message}`
+            : undefined,
+});
+const check = (n, title, fn) => runner.check(n, title, fn);
 
 // ---------------------------------------------------------------- helpers over the servers
 
@@ -207,8 +189,7 @@ async function main() {
     try {
         await bringUp(dir, { registryPassword: ctx.registryPassword });
     } catch (e) {
-        log(`setup failed: ${e.message}`);
-        results.push({ n: 0, title: "setup", ok: false, error: e.message });
+        runner.fail(0, "setup", e);
         return;
     }
     ctx.env = pulumiEnv(dir);
@@ -217,6 +198,7 @@ async function main() {
     ctx.missing = missingPlugins(ctx.env);
     if (AUTO && ctx.missing.length && !MANUAL) {
         MANUAL = true;
+        runner.tier = "manual (objects wired by hand, not by pulumi up)";
         log("--manual-if-no-plugins: provider plugins missing, running the --manual variant");
     }
     log(MANUAL
@@ -654,11 +636,10 @@ async function main() {
     });
 }
 
-let exitCode = 0;
 try {
     await main();
 } catch (e) {
-    results.push({ n: -1, title: "runner", ok: false, error: e.stack });
+    runner.fail(-1, "runner", { message: e.stack });
 } finally {
     if (process.env.KEEP === "1") {
         log(`KEEP=1: left everything running in ${dir} (stop with: node scripts/local/up.mjs --down --dir ${dir})`);
@@ -667,13 +648,4 @@ try {
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
-const skipped = results.filter((r) => r.skipped).length;
-const passed = results.filter((r) => r.ok && !r.skipped).length;
-const failed = results.filter((r) => !r.ok).length;
-console.log(`\nsummary, tier ${MANUAL ? "manual (objects wired by hand, not by pulumi up)" : "engine (real pulumi up)"}:`);
-for (const r of results) console.log(`  ${r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL"} ${r.n} ${r.title}${r.ok ? "" : `\n       ${r.error.split("\n")[0]}`}`);
-if (skipped) console.log(`${skipped} skipped`);
-if (Object.keys(ctx.timings).length) console.log(`timings (ms): ${JSON.stringify(ctx.timings)}`);
-if (failed > 0) exitCode = 1;
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(exitCode);
+process.exit(runner.summary(Object.keys(ctx.timings).length ? [`timings (ms): ${JSON.stringify(ctx.timings)}`] : []));

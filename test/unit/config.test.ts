@@ -161,6 +161,7 @@ describe("stack config", () => {
         [{ vaultTlsSecret: "vault-tls" }, `${project}:vaultCaCertFile: required with vaultTlsSecret`],
         [{ vaultCaCertFile: "does/not/exist.pem" }, `${project}:vaultCaCertFile: cannot read does/not/exist.pem (ENOENT)`],
         [{ vaultImage: "openbao/openbao" }, `${project}:vaultImage: "openbao/openbao" must be "repository:tag"`],
+        [{ vaultImage: "registry.example.com:5000/openbao/openbao" }, `${project}:vaultImage: "registry.example.com:5000/openbao/openbao" must be "repository:tag"`],
         [{ kvPath: "kv/*" }, `${project}:kvPath: "kv/*" is not a plain Vault path`],
         [{ registryPath: "/gitlab" }, `${project}:registryPath: "/gitlab" is not a plain Vault path`],
         [{ registryUsername: undefined }, `${project}:registryUsername: required when registryPullSecret is true`],
@@ -186,6 +187,11 @@ describe("stack config", () => {
         expect((await load({})).cfg!.vault.flavor).toBe("vault");
         expect((await load({ vaultChartName: "openbao" })).cfg!.vault.flavor).toBe("openbao");
         expect((await load({ vaultImage: "openbao/openbao:2.4.1" })).cfg!.vault.flavor).toBe("openbao");
+        // A registry host with a port: the tag is after the last colon.
+        expect((await load({ vaultChartName: "openbao", vaultImage: "registry.example.com:5000/openbao/openbao:2.7.2" })).cfg!.vault.image).toEqual({
+            repository: "registry.example.com:5000/openbao/openbao",
+            tag: "2.7.2",
+        });
         expect((await load({ vaultMode: "external", vaultAddress: "http://127.0.0.1:8200", vaultFlavor: "openbao" })).cfg!.vault.flavor).toBe("openbao");
         expect((await load({ vaultMode: "external", vaultAddress: "http://127.0.0.1:8200" })).cfg!.vault.flavor).toBe("vault");
         const both = await problems({ vaultFlavor: "bao", vaultChartName: "openbao" });

@@ -10,6 +10,7 @@ import { freePorts, log, paths, toolPath } from "./base.mjs";
 import { startControlPlane } from "./controlPlane.mjs";
 import { grantCoreDns, startCoreDns } from "./dns.mjs";
 import { prepareEsoChart } from "./eso.mjs";
+import { cacheRoot, chartImage, chartVersion, esoRelease, findChart } from "./handbuilt.mjs";
 import { diffHost, restoreIptables, restoreSysctls, snapshotHost } from "./hostState.mjs";
 import { buildImage, busyboxFiles, importImage, pushImage } from "./images.mjs";
 import { Kube } from "./kube.mjs";
@@ -23,15 +24,19 @@ import { registryHost, startRegistry } from "./registry.mjs";
 /** Stop order: workloads' runtime last but one, the API last. */
 export const CLUSTER_DAEMONS = ["kubelet", "kube-proxy", "coredns", "kube-scheduler", "registry", "containerd", "kube-controller-manager", "kube-apiserver", "etcd"];
 
-const CACHE = () => path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "vault-eso-platform");
+const CACHE = cacheRoot;
 
 /**
  * The vault-helm chart directory: --vault-chart / VAULT_CHART_DIR, else <cache>/charts/vault.
  * Never in the checkout: it comes from a snapshot of hashicorp/vault-helm (README "Cluster tier").
  */
 export function findVaultChart(explicit = process.env.VAULT_CHART_DIR) {
-    const dir = explicit || path.join(CACHE(), "charts", "vault");
-    return fs.existsSync(path.join(dir, "Chart.yaml")) ? path.resolve(dir) : undefined;
+    return findChart("vault", explicit);
+}
+
+/** The openbao chart (openbao/openbao-helm): OPENBAO_CHART_DIR, else <cache>/charts/openbao. */
+export function findOpenBaoChart(explicit = process.env.OPENBAO_CHART_DIR) {
+    return findChart("openbao", explicit);
 }
 
 /** What the cluster tier needs and is missing (tools and chart), for "not run" reports. */
@@ -56,54 +61,85 @@ export function clusterPrerequisites() {
     return missing;
 }
 
-/** HashiCorp Vault where its optional build exists, else the pinned OpenBao binary named `vault`. */
-function vaultServerBinary() {
+/**
+ * The server image for the chart: vault-helm gets HashiCorp Vault where its optional build exists,
+ * else the pinned OpenBao binary named `vault` (a stand-in, with `fallback` saying so); the openbao
+ * chart gets OpenBao as its own image has it (`bao`, BAO_* environment, /openbao dirs).
+ */
+function serverImage(chartName) {
+    const versionOf = (bin) => execFileSync(bin, ["version"], { encoding: "utf8" }).match(/v(\d+\.\d+\.\d+)/)[1];
+    if (chartName === "openbao") {
+        const bin = toolPath("bao");
+        return { bin, exe: "bao", root: "openbao", repository: "localhost/vep/openbao", tag: versionOf(bin), flavor: "openbao", mapVaultEnv: false };
+    }
     try {
         const bin = toolPath("vault");
-        const v = execFileSync(bin, ["version"], { encoding: "utf8" }).match(/v(\d+\.\d+\.\d+)/)[1];
-        return { bin, repository: "localhost/vep/vault", tag: v, flavor: "vault" };
+        return { bin, exe: "vault", root: "vault", repository: "localhost/vep/vault", tag: versionOf(bin), flavor: "vault", mapVaultEnv: false };
     } catch {
         const bin = toolPath("bao");
-        const v = execFileSync(bin, ["version"], { encoding: "utf8" }).match(/v(\d+\.\d+\.\d+)/)[1];
-        return { bin, repository: "localhost/vep/openbao", tag: v, flavor: "openbao" };
+        return {
+            bin, exe: "vault", root: "vault", repository: "localhost/vep/openbao-as-vault", tag: versionOf(bin), flavor: "openbao", mapVaultEnv: true,
+            fallback: "vault-helm runs the OpenBao binary under the name vault (HashiCorp Vault not built: npm run tools -- vault)",
+        };
     }
 }
+
+/**
+ * What the cluster tier will run, before anything starts: one line per piece, and the fallbacks
+ * (a hand-built piece missing and what stands in for it, with why).
+ */
+export function clusterComponents() {
+    const eso = esoRelease();
+    const vault = serverImage("vault");
+    const openbaoChart = findOpenBaoChart();
+    const running = [
+        `vault-helm ${chartVersionOf(findVaultChart())} with ${vault.fallback ? `OpenBao ${vault.tag} as vault` : `HashiCorp Vault ${vault.tag}`}`,
+        `external-secrets ${eso.version}${eso.programDefaults ? " (webhook, cert controller)" : ""}`,
+        openbaoChart ? `openbao chart ${chartVersionOf(openbaoChart)} with OpenBao ${serverImage("openbao").tag}` : undefined,
+    ].filter(Boolean);
+    const fallbacks = [vault.fallback, eso.fallback, openbaoChart ? undefined : `no openbao-chart phases: the openbao chart is not at ${path.join(CACHE(), "charts", "openbao")} (or OPENBAO_CHART_DIR)`].filter(Boolean);
+    return { running, fallbacks, eso, openbaoChart };
+}
+
+const chartVersionOf = (dir) => (dir ? chartVersion(dir) : "(missing)");
 
 /** Shell lines exporting BAO_<X> from each VAULT_<X> the chart sets (unless BAO_<X> is set). */
 const BAO_FROM_VAULT_ENV = String.raw`for v in $(env | sed -n 's/^VAULT_\([A-Z0-9_]*\)=.*/\1/p'); do eval "export BAO_$v=\"\${BAO_$v:-\$VAULT_$v}\""; done` + "\n";
 
-/** Our images: pause (sandbox), the Vault server as the chart expects it, ESO, the private demo image. */
-function buildImages(dir) {
+/** Our images: pause (sandbox), the Vault/OpenBao server as its chart expects it, ESO, the private demo image. */
+function buildImages(dir, { chartName, eso }) {
     const work = nodePaths(dir).images;
     fs.mkdirSync(work, { recursive: true });
     const bb = busyboxFiles(toolPath("busybox"));
-    const server = vaultServerBinary();
-    // OpenBao reads BAO_* where vault-helm sets VAULT_* (VAULT_K8S_POD_NAME for the HA service
-    // registration that labels the active pod, VAULT_API_ADDR, ...): map them, as an image would.
-    const baoEnv = server.flavor === "openbao" ? BAO_FROM_VAULT_ENV : "";
+    const server = serverImage(chartName);
+    // The OpenBao stand-in for vault-helm reads BAO_* where the chart sets VAULT_* (VAULT_K8S_POD_NAME
+    // for the HA service registration that labels the active pod, VAULT_API_ADDR, ...): map them.
     const entrypoint = `#!/bin/sh
 # Stands in for the official image's entrypoint: the chart runs
-# "/usr/local/bin/docker-entrypoint.sh vault server -config=...".
+# "/usr/local/bin/docker-entrypoint.sh ${server.exe} server -config=...".
 set -e
-${baoEnv}exec "$@"
+${server.mapVaultEnv ? BAO_FROM_VAULT_ENV : ""}exec "$@"
 `;
+    const esoImage = chartImage(eso.chart);
     const images = {
         pause: buildImage(work, { name: SANDBOX_IMAGE, files: bb, entrypoint: ["/bin/sleep", "2147483647"] }),
         vault: buildImage(work, {
             name: `${server.repository}:${server.tag}`,
             files: [
                 ...bb,
-                { path: "bin/vault", from: server.bin },
+                { path: `bin/${server.exe}`, from: server.bin },
                 { path: "usr/local/bin/docker-entrypoint.sh", content: entrypoint, mode: 0o755 },
-                ...["vault/config", "vault/data", "vault/logs", "vault/file", "home/vault"].map((d) => ({ path: d, dir: true, mode: 0o1777 })),
+                ...["config", "data", "logs", "file", "audit"].map((d) => ({ path: `${server.root}/${d}`, dir: true, mode: 0o1777 })),
+                { path: `home/${server.root}`, dir: true, mode: 0o1777 },
             ],
             entrypoint: ["/usr/local/bin/docker-entrypoint.sh"],
-            cmd: ["vault", "server", "-dev"],
+            cmd: [server.exe, "server", "-dev"],
         }),
-        // The name the external-secrets chart asks for by default (its appVersion), so no value changes.
+        // The name the external-secrets chart asks for by default (values image.repository and its
+        // appVersion), so no value changes: ESO 2.x runs the controller, `webhook` and `certcontroller` from it.
         eso: buildImage(work, {
-            name: `oci.external-secrets.io/external-secrets/external-secrets:${esoChartAppVersion()}`,
-            files: [{ path: "bin/external-secrets", from: toolPath("external-secrets") }, { path: "tmp", dir: true, mode: 0o1777 }],
+            name: `${esoImage.repository}:${esoImage.appVersion}`,
+            files: [{ path: "bin/external-secrets", from: eso.bin }, { path: "tmp", dir: true, mode: 0o1777 }],
             entrypoint: ["/bin/external-secrets"],
         }),
         demo: buildImage(work, {
@@ -114,11 +150,6 @@ ${baoEnv}exec "$@"
         }),
     };
     return { images, server };
-}
-
-function esoChartAppVersion() {
-    const chartYaml = fs.readFileSync(path.join(toolPath("external-secrets-chart"), "Chart.yaml"), "utf8");
-    return chartYaml.match(/^appVersion:\s*"?([^"\n]+)"?/m)[1];
 }
 
 /** hostPath volumes for the Vault StatefulSet's claims (no provisioner here), owned by Vault's uid/gid. */
@@ -148,9 +179,16 @@ async function allocateClusterState(dir) {
     return st;
 }
 
-/** Everything up to `pulumi up` in chart mode. `ha`: the prod-like 3 raft replicas. */
-export async function bringUpCluster(dir, { registryPassword, registryUsername = "e2e-robot", ha = false, extraConfig = {} } = {}) {
+/**
+ * Everything up to `pulumi up` in chart mode. `ha`: the prod-like 3 raft replicas. `chartName`:
+ * "vault" (vault-helm) or "openbao" (the openbao chart with an OpenBao image). Returns, besides the
+ * addresses, what ran (`vaultServer`, `eso`) and every `fallbacks` line: a hand-built piece that is
+ * missing and what stands in for it.
+ */
+export async function bringUpCluster(dir, { registryPassword, registryUsername = "e2e-robot", ha = false, chartName = "vault", extraConfig = {} } = {}) {
     const missing = clusterPrerequisites();
+    const vaultChart = chartName === "openbao" ? findOpenBaoChart() : findVaultChart();
+    if (chartName === "openbao" && !vaultChart) missing.push(`the openbao chart at ${path.join(CACHE(), "charts", "openbao")} (or OPENBAO_CHART_DIR)`);
     if (missing.length) throw new Error(`the cluster tier cannot start; missing:\n  ${missing.join("\n  ")}`);
     checkNoClash();
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -188,7 +226,8 @@ rules:
     startKubeProxy(dir, st, server);
     const registry = registryHost(st);
     const sock = await startContainerd(dir, { runc: toolPath("runc"), cniBin: toolPath("cni-plugins"), cniConf: writeCniConfig(dir), registry });
-    const { images, server: vaultServer } = buildImages(dir);
+    const eso = esoRelease();
+    const { images, server: vaultServer } = buildImages(dir, { chartName, eso });
     for (const img of [images.pause, images.vault, images.eso]) importImage(toolPath("ctr"), sock, img, nodePaths(dir).images);
     startKubelet(dir, st, server);
     startScheduler(dir, st, server);
@@ -202,24 +241,29 @@ rules:
     await waitFor("registry", async () => (await fetch(`http://${registry}/v2/`)).status === 401, { timeoutMs: 30000, check: ensureAlive(dir, ["registry"]) });
     await pushImage(`http://${registry}`, "demo/go-sample", "1", images.demo, { username: registryUsername, password: registryPassword });
     await createVolumes(dir, kube, ha ? 3 : 1);
-    prepareEsoChart(dir);
+    prepareEsoChart(dir, eso);
+    const fallbacks = [vaultServer.fallback, eso.fallback].filter(Boolean);
     await initStack(dir, {
         template: "Pulumi.local-cluster.yaml",
         kubernetesHost: undefined,
         registryPassword,
         extraConfig: {
-            "vault-eso-platform:vaultChartPath": findVaultChart(),
+            "vault-eso-platform:vaultChartName": chartName,
+            "vault-eso-platform:vaultChartPath": vaultChart,
             "vault-eso-platform:vaultImage": `${vaultServer.repository}:${vaultServer.tag}`,
             "vault-eso-platform:registryServer": registry,
             "vault-eso-platform:registryUsername": registryUsername,
             "vault-eso-platform:demoImage": `${registry}/demo/go-sample:1`,
+            // The program's ESO defaults (webhook, cert controller) need the release they were made for.
+            ...(eso.programDefaults ? {} : { "vault-eso-platform:esoWebhook": "false", "vault-eso-platform:esoCertController": "false" }),
             // One node: the raft replicas must be allowed to share it.
             ...(ha ? { "vault-eso-platform:vaultHa": "true", "vault-eso-platform:vaultReplicas": "3", "vault-eso-platform:vaultPodAntiAffinity": "preferred" } : {}),
             ...extraConfig,
         },
     });
-    log(`one-node cluster ready: node ${st.nodeName} (${NET.nodeIp}), ${vaultServer.flavor} ${vaultServer.tag} image, registry ${registry}`);
-    return { st, server, registry, vaultServer };
+    log(`one-node cluster ready: node ${st.nodeName} (${NET.nodeIp}), ${chartName} chart with the ${vaultServer.repository}:${vaultServer.tag} image, external-secrets ${eso.version} (${images.eso.name}), registry ${registry}`);
+    for (const f of fallbacks) log(`fallback: ${f}`);
+    return { st, server, registry, vaultServer, eso, esoImage: images.eso.name, fallbacks };
 }
 
 function ownDirs(dir) {

@@ -11,9 +11,7 @@ import { startDaemon } from "./process.mjs";
  * would publish: a copy without `dependencies:` and with the CRD bundle as templates/crds/,
  * gated by installCRDs (the program sets installCRDs: true).
  */
-export function prepareEsoChart(dir) {
-    const src = toolPath("external-secrets-chart");
-    const crds = toolPath("external-secrets-crds");
+export function prepareEsoChart(dir, { chart: src = toolPath("external-secrets-chart"), crds = toolPath("external-secrets-crds") } = {}) {
     const dst = paths(dir).esoChart;
     fs.rmSync(dst, { recursive: true, force: true });
     fs.cpSync(src, dst, { recursive: true });

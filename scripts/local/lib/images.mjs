@@ -87,8 +87,8 @@ export function busyboxFiles(busybox) {
         { path: "bin/busybox", from: busybox },
         ...applets.map((a) => ({ path: `bin/${a}`, symlink: "busybox" })),
         { path: "tmp", dir: true, mode: 0o1777 },
-        { path: "etc/passwd", content: "root:x:0:0:root:/root:/bin/sh\nvault:x:100:1000:vault:/home/vault:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n" },
-        { path: "etc/group", content: "root:x:0:\nvault:x:1000:vault\nnobody:x:65534:\n" },
+        { path: "etc/passwd", content: "root:x:0:0:root:/root:/bin/sh\nvault:x:100:1000:vault:/home/vault:/bin/sh\nopenbao:x:100:1000:openbao:/home/openbao:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n" },
+        { path: "etc/group", content: "root:x:0:\nvault:x:1000:vault\nopenbao:x:1000:openbao\nnobody:x:65534:\n" },
     ];
 }
 
