@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AppNamespace } from "./components/apps/namespace";
 import { DemoWorkload } from "./components/apps/demoWorkload";
-import { loadConfig } from "./components/config";
+import { isAutoUnseal, loadConfig } from "./components/config";
 import { ExternalSecret, dockerConfigSecretArgs, plainSecretArgs } from "./components/externalSecrets/externalSecret";
 import { ExternalSecretsOperator } from "./components/externalSecrets/operator";
 import { VaultSecretStore } from "./components/externalSecrets/secretStore";
@@ -48,6 +48,7 @@ const vaultServer = new VaultServer(prefix, {
     address: cfg.vault.address,
     caCertFile: cfg.vault.caCertFile,
     caCert: cfg.vault.caCert,
+    seal: cfg.vault.seal,
     secretShares: cfg.vault.secretShares,
     secretThreshold: cfg.vault.secretThreshold,
     adoptUnsealKeys: cfg.vault.adoptUnsealKeys,
@@ -207,4 +208,7 @@ export const tenantStores = pulumi.all(tenants.map((t) => pulumi.output({ name: 
 // Secrets: shown only with `pulumi stack output --show-secrets`.
 // No root token: Vault is managed with a scoped admin token (README "Who holds what").
 export const vaultAdminToken = vaultServer.adminToken;
-export const vaultUnsealKeys = vaultServer.unsealKeys;
+// Shamir: the unseal keys. Auto-unseal (vaultSeal): the same shares are recovery keys (they authorise
+// generate-root and seal migration, they cannot unseal), so they are exported under that name.
+export const vaultUnsealKeys = isAutoUnseal(cfg.vault.seal) ? undefined : vaultServer.unsealKeys;
+export const vaultRecoveryKeys = isAutoUnseal(cfg.vault.seal) ? vaultServer.unsealKeys : undefined;

@@ -5,7 +5,7 @@ import { helmChartPinned } from "./rules/charts";
 import { esoServedApi, esoVaultStoreTls, externalSecretShape, externalSecretStoreExists } from "./rules/eso";
 import { vaultChartExposure, vaultServiceExposure } from "./rules/exposure";
 import { noLiteralSecrets } from "./rules/secrets";
-import { vaultAuditEnabled, vaultProdHa } from "./rules/stack";
+import { vaultAuditEnabled, vaultProdAutoUnseal, vaultProdHa } from "./rules/stack";
 import { tenantIsolation } from "./rules/tenants";
 import { kubernetesAuthRoleBound, vaultPolicyLeastPrivilege } from "./rules/vault";
 
@@ -22,6 +22,7 @@ export const policies = [
     vaultServiceExposure,
     vaultAuditEnabled,
     vaultProdHa,
+    vaultProdAutoUnseal,
     externalSecretStoreExists,
     esoVaultStoreTls,
     tenantIsolation,

@@ -10,6 +10,7 @@ export { DEFAULTS } from "./defaults";
 export { CONFIG_KEYS, closestKey } from "./keys";
 export * from "./types";
 export * from "./validators";
+export { SEAL_TYPES, isAutoUnseal } from "./seal";
 
 /**
  * Reads and validates the whole stack configuration.
@@ -37,6 +38,11 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     }
     if (secretShares > 1 && secretThreshold < 2) {
         r.problem("vaultSecretThreshold", `threshold 1 of ${secretShares} shares lets any single key holder unseal; use at least 2`);
+    }
+
+    const seal = r.seal("vaultSeal");
+    if (seal.credentialsSecret && vaultMode === "external") {
+        r.problem("vaultSeal.credentialsSecret", "external mode: the seal is configured on the server itself (README \"Day 2\"); the program only initialises it with recovery keys");
     }
 
     const address = r.optionalString("vaultAddress", (v) => checkUrl(v, ["http", "https"]));
@@ -110,6 +116,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
             audit: r.boolean("vaultAudit", d.vaultAudit),
             flavor: (flavorSet as "vault" | "openbao" | undefined) ?? "vault",
             storageSize: r.string("vaultStorageSize", d.vaultStorageSize, (v) => (/^\d+(Mi|Gi|Ti)$/.test(v) ? undefined : `"${v}" must be a size like "10Gi"`)),
+            seal,
             secretShares,
             secretThreshold,
             address,

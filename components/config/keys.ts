@@ -18,6 +18,7 @@ const KEYS_WITHOUT_DEFAULT = [
     "registryUsername",
     "registryPassword",
     "tenants",
+    "vaultSeal",
 ] as const;
 
 /**

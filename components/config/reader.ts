@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { closestKey } from "./keys";
+import { parseSeal, SealSpec } from "./seal";
 import { AppSecretSpec, ChartSource, ConfigError, TenantSpec } from "./types";
 import { checkDnsLabel, checkDnsSubdomain, checkExactVersion, checkVaultPath, isUnder } from "./validators";
 
@@ -82,6 +84,17 @@ export class ConfigReader {
             version: this.string(`${prefix}Version`, version, checkExactVersion),
             path: this.optionalString(`${prefix}Path`),
         };
+    }
+
+    /** `vaultSeal`: a seal type name or an object (components/config/seal.ts). */
+    seal(key: string): SealSpec {
+        let raw: unknown;
+        try {
+            raw = this.config.getObject<unknown>(key);
+        } catch {
+            raw = this.config.get(key);
+        }
+        return parseSeal(raw, (k, reason) => this.problem(k, reason), (k, known) => closestKey(k, known));
     }
 
     appSecrets(key: string, fallback: AppSecretSpec[]): AppSecretSpec[] {

@@ -1,4 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { SealSpec } from "./seal";
+
+export type { SealSpec, SealType } from "./seal";
 
 /** Where a Helm chart comes from: a repository + exact version, or a local directory (air-gapped). */
 export interface ChartSource {
@@ -57,6 +60,9 @@ export interface PlatformConfig {
         /** "vault" (HashiCorp) or "openbao": how audit is enabled (API vs server HCL). */
         flavor: "vault" | "openbao";
         storageSize: string;
+        /** Shamir (unseal keys after every restart) or an auto-unseal seal (recovery keys). */
+        seal: SealSpec;
+        /** Key shares created at init: unseal keys with Shamir, recovery keys with auto-unseal. */
         secretShares: number;
         secretThreshold: number;
         address?: string;

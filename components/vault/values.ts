@@ -1,3 +1,6 @@
+import type { SealSpec } from "../config/seal";
+import { sealHcl, sealServerValues } from "./seal";
+
 /**
  * Values for the hashicorp/vault chart, built from typed options so tests can assert on them
  * and the policy pack can read them in previews.
@@ -28,6 +31,12 @@ export interface VaultChartOptions {
      * @default - false
      */
     audit?: boolean;
+    /**
+     * How the server seals: Shamir (unseal keys after every restart) or an auto-unseal seal,
+     * rendered as a `seal` stanza with its credentials from a Secret or workload identity.
+     * @default - Shamir
+     */
+    seal?: SealSpec;
 }
 
 /**
@@ -102,6 +111,8 @@ export function serverHcl(o: VaultChartOptions): string {
     const lines = [`ui = ${o.ui}`, "", listenerHcl(o), ""];
     const dataPath = chartPaths(o).data;
     if (o.audit && isOpenBao(o)) lines.push(auditHcl(), "");
+    const seal = sealHcl(o.seal);
+    if (seal) lines.push(seal, "");
     if (!o.ha && !isOpenBao(o)) {
         lines.push('storage "file" {', `  path = "${dataPath}"`, "}");
     } else if (!o.ha) {
@@ -142,12 +153,21 @@ export function vaultChartValues(o: VaultChartOptions): Record<string, unknown> 
     }
     const image = imageValues(o);
     if (image) server.image = image;
+    const extraVolumes: { type: "secret"; name: string }[] = [];
+    let extraEnvironmentVars: Record<string, string> = {};
     if (o.tlsSecretName) {
-        server.extraVolumes = [{ type: "secret", name: o.tlsSecretName }];
+        extraVolumes.push({ type: "secret", name: o.tlsSecretName });
         // The CLI inside the pod (the openbao chart's readiness `bao status`) verifies with this CA.
         const caVar = o.chartName === "openbao" ? "BAO_CACERT" : "VAULT_CACERT";
-        server.extraEnvironmentVars = { [caVar]: `${chartPaths(o).userconfig}/${o.tlsSecretName}/ca.crt` };
+        extraEnvironmentVars[caVar] = `${chartPaths(o).userconfig}/${o.tlsSecretName}/ca.crt`;
     }
+    const seal = sealServerValues(o.seal, { chartName: o.chartName, userconfig: chartPaths(o).userconfig });
+    extraVolumes.push(...(seal.extraVolumes ?? []));
+    extraEnvironmentVars = { ...extraEnvironmentVars, ...seal.extraEnvironmentVars };
+    if (extraVolumes.length) server.extraVolumes = extraVolumes;
+    if (Object.keys(extraEnvironmentVars).length) server.extraEnvironmentVars = extraEnvironmentVars;
+    if (seal.extraSecretEnvironmentVars) server.extraSecretEnvironmentVars = seal.extraSecretEnvironmentVars;
+    if (seal.serviceAccountAnnotations) server.serviceAccount = { ...(server.serviceAccount as object), annotations: seal.serviceAccountAnnotations };
     return {
         global: { tlsDisable: !o.tlsSecretName },
         injector: { enabled: o.injector },

@@ -131,3 +131,61 @@ export const vaultProdHa: StackValidationPolicy = {
         }
     },
 };
+
+/** A `seal "<type>" { ... }` stanza; "shamir" is the default, not an auto-unseal. */
+const SEAL_HCL = /^\s*seal\s+"([a-z0-9]+)"\s*\{/gm;
+const INIT_TYPE = "pulumi-nodejs:dynamic/vault:VaultInit";
+
+export interface AutoUnsealConfig extends StackConfig {
+    /** Seal types that count as auto-unseal. */
+    autoUnsealTypes: string[];
+    /** Accept Shamir keys that init returns PGP-encrypted (pgpKeys on the init resource) instead. */
+    allowPgpKeys: boolean;
+}
+
+const autoUnsealDefaults: AutoUnsealConfig = {
+    ...stackDefaults,
+    autoUnsealTypes: ["transit", "awskms", "gcpckms", "azurekeyvault", "ocikms", "alicloudkms", "pkcs11", "kmip"],
+    allowPgpKeys: true,
+};
+
+export const vaultProdAutoUnseal: StackValidationPolicy = {
+    name: "vault-prod-auto-unseal",
+    description:
+        "Prod stacks do not depend on a person with Shamir keys after every pod restart: the chart's server HCL has an " +
+        "auto-unseal seal (vaultSeal), or init hands out PGP-encrypted keys.",
+    configSchema: {
+        properties: {
+            ...sharedSchema.properties,
+            autoUnsealTypes: { type: "array", items: { type: "string" }, default: autoUnsealDefaults.autoUnsealTypes, description: "Seal types that count as auto-unseal." },
+            allowPgpKeys: { type: "boolean", default: true, description: "Accept Shamir keys that init encrypts with PGP keys instead." },
+        },
+    },
+    validateStack: (args, reportViolation) => {
+        const cfg = config(autoUnsealDefaults, args.getConfig());
+        const stack = args.resources.map((r) => stackFromUrn(r.urn)).find((s) => s !== undefined);
+        const env = environmentOf(stack, args.stackTags, cfg);
+        if (env !== "prod") {
+            args.notApplicable(`stack "${stack}" is not a prod stack (environment ${env})`);
+        }
+        const configs = serverConfigs(args, cfg);
+        if (configs.length === 0) {
+            // External mode: the seal is the server's own configuration, which this pack cannot see.
+            args.notApplicable(`no Vault/OpenBao chart matching /${cfg.vaultChartPattern}/ in stack "${stack}": the seal is configured on the server`);
+        }
+        const seals = configs.flatMap((hcl) => [...hcl.matchAll(SEAL_HCL)].map((m) => m[1]));
+        if (seals.some((s) => cfg.autoUnsealTypes.includes(s))) {
+            return;
+        }
+        const pgp = args.resources.some((r) => r.type === INIT_TYPE && Array.isArray(get(r.props, "pgpKeys")) && (get(r.props, "pgpKeys") as unknown[]).length > 0);
+        if (cfg.allowPgpKeys && pgp) {
+            return;
+        }
+        reportViolation(
+            `Stack "${stack ?? "<unknown>"}" (environment ${env}) seals Vault with ${seals.length ? seals.map((s) => `"${s}"`).join(", ") : "Shamir keys"}` +
+                `${cfg.allowPgpKeys ? " that init returns in plaintext" : ""}: every pod restart waits for someone to run \`pulumi up\`. ` +
+                `Fix: set vaultSeal to an auto-unseal seal (${cfg.autoUnsealTypes.slice(0, 4).join(", ")}; README "Day 2")` +
+                `${cfg.allowPgpKeys ? ", or give init PGP keys" : ""}.`,
+        );
+    },
+};

@@ -100,6 +100,9 @@ export const externalSecret: Fixture = {
     },
 };
 
+/** Prod auto-unseals through a transit seal (vault-prod-auto-unseal). */
+export const TRANSIT_SEAL = 'seal "transit" {\n  address = "https://transit.example.com:8200"\n  key_name = "autounseal"\n  mount_path = "transit/"\n}\n';
+
 const vaultValues = {
     global: { tlsDisable: false },
     injector: { enabled: false },
@@ -107,7 +110,7 @@ const vaultValues = {
     server: {
         serviceAccount: { create: true, name: "vault" },
         standalone: { enabled: false },
-        ha: { enabled: true, replicas: 3, raft: { enabled: true, setNodeId: true } },
+        ha: { enabled: true, replicas: 3, raft: { enabled: true, setNodeId: true, config: `ui = false\n${TRANSIT_SEAL}storage "raft" {\n  path = "/vault/data"\n}\n` } },
         service: { type: "ClusterIP" },
         ingress: { enabled: false },
     },
@@ -222,7 +225,7 @@ export const renderedConfig: Fixture = {
     parent: "platform-chart",
     props: {
         metadata: { name: "vault-config", namespace: "vault", labels: { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault" } },
-        data: { "extraconfig-from-values.hcl": 'ui = false\nlistener "tcp" {\n  address = "[::]:8200"\n  tls_cert_file = "/vault/userconfig/vault-tls/tls.crt"\n}\nstorage "raft" {\n  path = "/vault/data"\n}\n' },
+        data: { "extraconfig-from-values.hcl": `ui = false\nlistener "tcp" {\n  address = "[::]:8200"\n  tls_cert_file = "/vault/userconfig/vault-tls/tls.crt"\n}\n${TRANSIT_SEAL}storage "raft" {\n  path = "/vault/data"\n}\n` },
     },
 };
 

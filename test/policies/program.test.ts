@@ -51,7 +51,7 @@ describe("the program passes the policy pack", () => {
 });
 
 describe("the pack sees the program's real shapes", () => {
-    it("judging the dev graph without audit by prod rules flags the missing audit device, the standalone Vault and the http store", async () => {
+    it("judging the dev graph without audit by prod rules flags the missing audit device, the standalone Vault, Shamir and the http store", async () => {
         const run = await runProgram("dev", { vaultAudit: "false" }, secrets);
         const found = await runPack(policies, asFixtures(run.resources), { stack: "prod", config: packConfig("prod") });
         expect(found).toEqual([
@@ -61,6 +61,8 @@ describe("the pack sees the program's real shapes", () => {
             'vault-prod-ha: kubernetes:helm.sh/v4:Chart "platform-chart": server.ha.enabled is false in the prod stack "prod". Fix: set server.ha.enabled to true.',
             'vault-prod-ha: kubernetes:helm.sh/v4:Chart "platform-chart": server.ha.raft.enabled is <unset> in the prod stack "prod". ' +
                 "Fix: set server.ha.raft.enabled to true (integrated storage).",
+            'vault-prod-auto-unseal: Stack "prod" (environment prod) seals Vault with Shamir keys that init returns in plaintext: every pod restart waits for someone to run `pulumi up`. ' +
+                'Fix: set vaultSeal to an auto-unseal seal (transit, awskms, gcpckms, azurekeyvault; README "Day 2"), or give init PGP keys.',
             'eso-vault-store-tls: kubernetes:external-secrets.io/v1:SecretStore "platform-store-store": spec.provider.vault.server is "http://vault.vault.svc:8200" ' +
                 'in stack "prod" (environment prod), so tokens and secrets travel unencrypted. Fix: serve Vault over TLS and use an https:// address (with caProvider/caBundle for a private CA).',
         ]);

@@ -1,5 +1,5 @@
 import { environmentDefaults, environmentOf, stackFromUrn } from "../../policies/lib/env";
-import { vaultAuditEnabled, vaultProdHa } from "../../policies/rules/stack";
+import { vaultAuditEnabled, vaultProdAutoUnseal, vaultProdHa } from "../../policies/rules/stack";
 import { goodStack, previewStack, renderedConfig, renderedServer, vaultChart } from "./fixtures";
 import { change, validateStack } from "./harness";
 
@@ -186,5 +186,59 @@ describe("vault-prod-ha on what a real preview shows (rendered chart objects)", 
         expect((await validateStack(vaultProdHa, [other], { stack: "prod" })).notApplicable).toBe(
             'no Vault/OpenBao chart matching /(^|/)(vault|openbao)$/ in stack "prod"',
         );
+    });
+});
+
+describe("vault-prod-auto-unseal", () => {
+    const raftConfig = "values.server.ha.raft.config";
+    const shamirHcl = 'ui = false\nstorage "raft" {}\n';
+    const noSealChart = change(vaultChart, raftConfig, shamirHcl);
+    const shamir = withChart(noSealChart);
+    const init = { type: "pulumi-nodejs:dynamic/vault:VaultInit", name: "platform-init", props: { secretShares: 5, secretThreshold: 3 } };
+    const shamirMessage =
+        'Stack "prod" (environment prod) seals Vault with Shamir keys that init returns in plaintext: every pod restart waits for someone to run `pulumi up`. ' +
+        'Fix: set vaultSeal to an auto-unseal seal (transit, awskms, gcpckms, azurekeyvault; README "Day 2"), or give init PGP keys.';
+
+    it("accepts the known-good prod stack: its server HCL has a transit seal", async () => {
+        expect(await validateStack(vaultProdAutoUnseal, goodStack, { stack: "prod" })).toEqual({ violations: [] });
+    });
+
+    it("accepts the seal in the rendered config (a real preview of a v4 Chart)", async () => {
+        expect(await validateStack(vaultProdAutoUnseal, previewStack, { stack: "prod" })).toEqual({ violations: [] });
+    });
+
+    it("flags Shamir in prod (the chart's HCL without a seal stanza)", async () => {
+        expect((await validateStack(vaultProdAutoUnseal, shamir, { stack: "prod" })).violations).toEqual([shamirMessage]);
+    });
+
+    it("flags Shamir in the rendered config", async () => {
+        const config = change(renderedConfig, ["data", "extraconfig-from-values.hcl"], shamirHcl);
+        const stack = previewStack.map((f) => (f.name === renderedConfig.name ? config : f));
+        expect((await validateStack(vaultProdAutoUnseal, stack, { stack: "prod" })).violations).toEqual([shamirMessage]);
+    });
+
+    it("flags a seal type that is not auto-unseal, and a commented-out stanza", async () => {
+        const shamirStanza = withChart(change(vaultChart, raftConfig, 'seal "shamir" {}\nstorage "raft" {}\n'));
+        expect((await validateStack(vaultProdAutoUnseal, shamirStanza, { stack: "prod" })).violations[0]).toContain('seals Vault with "shamir"');
+        const commented = withChart(change(vaultChart, raftConfig, `# seal "transit" {}\n${shamirHcl}`));
+        expect((await validateStack(vaultProdAutoUnseal, commented, { stack: "prod" })).violations).toEqual([shamirMessage]);
+    });
+
+    it("accepts PGP-encrypted Shamir keys unless allowPgpKeys is false", async () => {
+        const pgp = [...shamir, { ...init, props: { ...init.props, pgpKeys: ["keybase:a", "keybase:b", "keybase:c", "keybase:d", "keybase:e"] } }];
+        expect(await validateStack(vaultProdAutoUnseal, pgp, { stack: "prod" })).toEqual({ violations: [] });
+        expect((await validateStack(vaultProdAutoUnseal, pgp, { stack: "prod", config: { allowPgpKeys: false } })).violations).toHaveLength(1);
+        expect((await validateStack(vaultProdAutoUnseal, [...shamir, { ...init, props: { ...init.props, pgpKeys: [] } }], { stack: "prod" })).violations).toEqual([shamirMessage]);
+    });
+
+    it("the accepted seal types are configurable", async () => {
+        expect((await validateStack(vaultProdAutoUnseal, goodStack, { stack: "prod", config: { autoUnsealTypes: ["awskms"] } })).violations[0]).toContain('seals Vault with "transit"');
+    });
+
+    it("does not apply outside prod, or without a chart (external Vault: the seal is the server's)", async () => {
+        expect((await validateStack(vaultProdAutoUnseal, shamir, { stack: "staging" })).notApplicable).toBe('stack "staging" is not a prod stack (environment other)');
+        expect((await validateStack(vaultProdAutoUnseal, shamir, { stack: "prod", config: { environment: "dev" } })).notApplicable).toBe('stack "prod" is not a prod stack (environment dev)');
+        const external = goodStack.filter((f) => f !== vaultChart);
+        expect((await validateStack(vaultProdAutoUnseal, external, { stack: "prod" })).notApplicable).toMatch(/^no Vault\/OpenBao chart matching .* the seal is configured on the server$/);
     });
 });

@@ -221,3 +221,55 @@ describe("stack config", () => {
         expect(parseDuration("1d")).toBeUndefined();
     });
 });
+
+describe("vaultSeal", () => {
+    const transit = { type: "transit", address: "http://10.214.0.1:8300", keyName: "autounseal", mountPath: "transit/", credentialsSecret: "vault-transit-token" };
+    const seal = (v: unknown) => ({ vaultSeal: JSON.stringify(v) });
+
+    test("default is shamir; a transit seal loads with its parameters and credentials Secret", async () => {
+        expect((await load({})).cfg!.vault.seal).toEqual({ type: "shamir", params: {} });
+        const { cfg, error } = await load(seal(transit));
+        expect(error).toBeUndefined();
+        expect(cfg!.vault.seal).toEqual({
+            type: "transit",
+            params: { address: "http://10.214.0.1:8300", keyName: "autounseal", mountPath: "transit/" },
+            credentialsSecret: "vault-transit-token",
+            serviceAccountAnnotations: undefined,
+        });
+    });
+
+    test("workload identity replaces the credentials Secret for the KMS types", async () => {
+        const { cfg, error } = await load(seal({ type: "awskms", kmsKeyId: "alias/vault", region: "eu-west-1", serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/vault-kms" } }));
+        expect(error).toBeUndefined();
+        expect(cfg!.vault.seal.serviceAccountAnnotations).toEqual({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/vault-kms" });
+    });
+
+    test("every problem at once: missing required fields, an unknown field with did-you-mean, a token in config, no credentials", async () => {
+        const error = await problems(seal({ type: "transit", adress: "http://x:8200", keyName: "k", token: "hvs.not-here" }));
+        expect(error).toContain(`${project}:vaultSeal.adress: not a transit parameter: did you mean address?`);
+        expect(error).toContain(`${project}:vaultSeal.token: not a transit parameter Credentials never go into config: put them in the Secret named by credentialsSecret`);
+        expect(error).toContain(`${project}:vaultSeal.address: required for a transit seal`);
+        expect(error).toContain(`${project}:vaultSeal.mountPath: required for a transit seal`);
+        expect(error).toContain(`${project}:vaultSeal.credentialsSecret: a transit seal needs a Secret in Vault's namespace holding its token`);
+        expect(error).toMatch(/^Invalid stack configuration \(5 problems\)/);
+    });
+
+    test("an unknown type, shamir with parameters, workload identity on transit, bad values", async () => {
+        expect(await problems(seal({ type: "kms" }))).toContain(`${project}:vaultSeal.type: "kms" is not a seal type: use one of "shamir", "transit", "awskms", "gcpckms", "azurekeyvault"`);
+        expect(await problems(seal({ type: "shamir", keyName: "x" }))).toContain(`${project}:vaultSeal.keyName: shamir takes no parameters; remove it`);
+        expect(await problems(seal({ ...transit, serviceAccountAnnotations: { a: "b" } }))).toContain(`${project}:vaultSeal.serviceAccountAnnotations: a transit seal authenticates with a token from credentialsSecret, not workload identity`);
+        const bad = await problems(seal({ ...transit, address: "10.0.0.1:8200", tlsSkipVerify: "yes", credentialsSecret: "Not_A_Name" }));
+        expect(bad).toContain(`${project}:vaultSeal.address: "10.0.0.1:8200" is not a URL`);
+        expect(bad).toContain(`${project}:vaultSeal.tlsSkipVerify: "yes" must be true or false`);
+        expect(bad).toContain(`${project}:vaultSeal.credentialsSecret: "Not_A_Name" is not a valid name`);
+        expect(bad).toMatch(/^Invalid stack configuration \(3 problems\)/);
+        expect(await problems(seal({ type: "gcpckms", project: "p", region: "global", keyRing: "r" }))).toContain(
+            `${project}:vaultSeal.cryptoKey: required for a gcpckms seal`,
+        );
+    });
+
+    test("a bare type name is read as {type}", async () => {
+        expect((await load({ vaultSeal: "shamir" })).cfg!.vault.seal.type).toBe("shamir");
+        expect(await problems({ vaultSeal: "transit" })).toContain(`${project}:vaultSeal.address: required for a transit seal`);
+    });
+});

@@ -171,3 +171,42 @@ describe("chart values checked against the pinned chart (docs/chart-upgrade-note
         expect(imageValues({ chartName: "openbao" })).toBeUndefined();
     });
 });
+
+describe("seal stanza and credentials", () => {
+    const transit = {
+        type: "transit" as const,
+        params: { address: "http://10.214.0.1:8300", keyName: "autounseal", mountPath: "transit/", tlsSkipVerify: false },
+        credentialsSecret: "vault-transit-token",
+    };
+
+    test("transit: the stanza in the server HCL (no token), the token from the Secret as VAULT_TOKEN (BAO_TOKEN for the openbao chart)", () => {
+        const o = { ...standalone, seal: transit };
+        const hcl = serverHcl(o);
+        expect(hcl).toContain('seal "transit" {\n  address = "http://10.214.0.1:8300"\n  key_name = "autounseal"\n  mount_path = "transit/"\n  tls_skip_verify = false\n}');
+        expect(hcl).not.toMatch(/token/);
+        expect((vaultChartValues(o) as any).server.extraSecretEnvironmentVars).toEqual([{ envName: "VAULT_TOKEN", secretName: "vault-transit-token", secretKey: "token" }]);
+        const bao = { ...o, releaseName: "openbao", chartName: "openbao", ha: true, replicas: 3 };
+        const values = vaultChartValues(bao) as any;
+        expect(values.server.extraSecretEnvironmentVars).toEqual([{ envName: "BAO_TOKEN", secretName: "vault-transit-token", secretKey: "token" }]);
+        expect(values.server.ha.raft.config).toContain('seal "transit"');
+    });
+
+    test("gcpckms: the credentials file mounted from the Secret and named by GOOGLE_APPLICATION_CREDENTIALS, next to the TLS secret", () => {
+        const o = { ...standalone, tlsSecretName: "vault-tls", seal: { type: "gcpckms" as const, params: { project: "p", region: "global", keyRing: "r", cryptoKey: "k" }, credentialsSecret: "vault-gcp" } };
+        const values = vaultChartValues(o) as any;
+        expect(values.server.extraVolumes).toEqual([{ type: "secret", name: "vault-tls" }, { type: "secret", name: "vault-gcp" }]);
+        expect(values.server.extraEnvironmentVars).toEqual({ VAULT_CACERT: "/vault/userconfig/vault-tls/ca.crt", GOOGLE_APPLICATION_CREDENTIALS: "/vault/userconfig/vault-gcp/credentials.json" });
+        expect(values.server.extraSecretEnvironmentVars).toBeUndefined();
+    });
+
+    test("workload identity: annotations on Vault's service account, no Secret; Shamir renders nothing", () => {
+        const o = { ...standalone, seal: { type: "awskms" as const, params: { kmsKeyId: "alias/vault" }, serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/r" } } };
+        const values = vaultChartValues(o) as any;
+        expect(values.server.serviceAccount).toEqual({ create: true, name: "vault", annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/r" } });
+        expect(values.server.extraSecretEnvironmentVars).toBeUndefined();
+        expect(serverHcl(o)).toContain('seal "awskms" {\n  kms_key_id = "alias/vault"\n}');
+        const shamir = vaultChartValues({ ...standalone, seal: { type: "shamir", params: {} } }) as any;
+        expect(shamir.server.standalone.config).not.toContain("seal");
+        expect(shamir.server.extraSecretEnvironmentVars).toBeUndefined();
+    });
+});
