@@ -29,6 +29,8 @@ export * from "./lib/openbao.mjs";
 export * from "./lib/pki.mjs";
 export * from "./lib/process.mjs";
 export * from "./lib/pulumi.mjs";
+export * from "./lib/sealServer.mjs";
+export * from "./lib/handbuilt.mjs";
 
 /** Everything up to (not including) `pulumi up`: PKI, control plane, OpenBao, chart, stack, ESO supervisor. */
 export async function bringUp(dir, { registryPassword, extraConfig } = {}) {

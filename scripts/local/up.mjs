@@ -73,7 +73,7 @@ objects wired without the providers).`);
 
 const cluster = argv.includes("--cluster");
 const p = paths(dir);
-const core = cluster ? CLUSTER_DAEMONS : ["etcd", "kube-apiserver", "kube-controller-manager", "bao", "eso-supervisor"];
+const core = cluster ? CLUSTER_DAEMONS.filter((n) => n !== "seal-server") : ["etcd", "kube-apiserver", "kube-controller-manager", "bao", "eso-supervisor"];
 const running = fs.existsSync(p.stateJson) && isCluster(dir) === cluster && core.every((n) => alive(pidOf(dir, n)));
 if (running) {
     log(`reusing the running local stack in ${dir}`);

@@ -4,6 +4,8 @@
 // Deployment pulling from a private registry. Phases, each on a fresh cluster that `--down` removes:
 //   standalone   vault-helm, one pod: checks 1-9, 13, 14; host restored (10)
 //   ha           vault-helm, 3 raft replicas: failover (11); host restored (12)
+//   transit      vault-helm HA with a transit seal server (auto-unseal): up, delete -> Ready with no
+//                pulumi run, rolling restart under sync, no changes after, seal server outage (22-26); host (27)
 //   first-ups    E2E_FIRST_UPS (5) fresh clusters, one first `pulumi up` each (15)
 //   openbao      the openbao chart with an OpenBao image: up, sync, reseal (16-18); host restored (19)
 //   openbao-ha   the openbao chart, 3 raft replicas: failover (20); host restored (21)
@@ -17,11 +19,12 @@ import { bringUpCluster, clusterComponents, clusterPrerequisites, log, missingPl
 import * as chart from "./checks/chart.mjs";
 import { firstUpsNeverRaceWebhook, caInjected, webhookDenies } from "./checks/eso.mjs";
 import { haFailover } from "./checks/ha.mjs";
+import { autoUnsealAfterDelete, prepareTransit, rollingRestart, sealServerOutage, transitNoChanges, transitUp } from "./checks/seal.mjs";
 import { downRestoresHost } from "./checks/host.mjs";
 import { ClusterTest, secs } from "./lib/clusterTest.mjs";
 import { Runner, Skip } from "./lib/runner.mjs";
 
-const PHASES = ["standalone", "ha", "first-ups", "openbao", "openbao-ha"];
+const PHASES = ["standalone", "ha", "transit", "first-ups", "openbao", "openbao-ha"];
 const phases = new Set((process.env.E2E_PHASES ?? PHASES.join(",")).split(",").map((p) => p.trim()).filter(Boolean));
 for (const p of phases) if (!PHASES.includes(p)) throw new Error(`E2E_PHASES: unknown phase "${p}"; phases: ${PHASES.join(", ")}`);
 const FIRST_UPS = Number(process.env.E2E_FIRST_UPS ?? 5);
@@ -99,6 +102,14 @@ try {
         await chart.destroy(runner, t, 9);
     }, 10);
     await phase("ha", { ha: true }, (t) => haFailover(runner, t, 11), 12);
+    await phase("transit", { ha: true }, async (t) => {
+        await prepareTransit(t);
+        await transitUp(runner, t, 22);
+        await autoUnsealAfterDelete(runner, t, 23);
+        await rollingRestart(runner, t, 24);
+        await transitNoChanges(runner, t, 25);
+        await sealServerOutage(runner, t, 26);
+    }, 27);
     if (phases.has("first-ups")) {
         log(`=== phase first-ups (${FIRST_UPS} fresh clusters)`);
         await firstUpsNeverRaceWebhook(runner, 15, {

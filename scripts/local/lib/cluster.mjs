@@ -22,7 +22,7 @@ import { initStack } from "./pulumi.mjs";
 import { registryHost, startRegistry } from "./registry.mjs";
 
 /** Stop order: workloads' runtime last but one, the API last. */
-export const CLUSTER_DAEMONS = ["kubelet", "kube-proxy", "coredns", "kube-scheduler", "registry", "containerd", "kube-controller-manager", "kube-apiserver", "etcd"];
+export const CLUSTER_DAEMONS = ["kubelet", "kube-proxy", "coredns", "kube-scheduler", "registry", "seal-server", "containerd", "kube-controller-manager", "kube-apiserver", "etcd"];
 
 const CACHE = cacheRoot;
 

@@ -59,7 +59,7 @@ export async function stopDaemon(dir, name, graceMs = 10000) {
 }
 
 /** Order matters: the supervisor first (it would restart the controller), etcd last. */
-export const DAEMONS = ["eso-supervisor", "external-secrets", "bao", "kube-controller-manager", "kube-apiserver", "etcd"];
+export const DAEMONS = ["eso-supervisor", "external-secrets", "bao", "seal-server", "kube-controller-manager", "kube-apiserver", "etcd"];
 
 export async function stopAll(dir) {
     for (const name of DAEMONS) await stopDaemon(dir, name);

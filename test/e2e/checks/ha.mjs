@@ -4,6 +4,24 @@ import { assert, eq } from "../lib/assertions.mjs";
 import { isReady, isRunning, secs } from "../lib/clusterTest.mjs";
 import { VAULT_NS } from "../lib/stack.mjs";
 
+/**
+ * Raft only elects a new leader among voters, and new peers are non-voters until autopilot promotes
+ * them: wait for three voters (with a root token generated from the unseal or recovery keys,
+ * revoked afterwards) before deleting the active pod.
+ */
+export async function waitForVoters(t, active, keys) {
+    const root = await t.generateRoot(active, keys);
+    try {
+        return await waitFor("3 raft voters", async () => {
+            const res = await t.vault("GET", "sys/storage/raft/autopilot/state", undefined, root, active);
+            const v = res.json?.data?.voters ?? res.json?.voters ?? [];
+            return res.status === 200 && v.length === 3 ? v : undefined;
+        }, { timeoutMs: 120000, intervalMs: 1000 });
+    } finally {
+        await t.vault("POST", "auth/token/revoke-self", {}, root, active);
+    }
+}
+
 export const haFailover = (r, t, n) =>
     r.check(n, `prod-like HA (3 raft replicas, ${t.release} chart): every pod joins and is unsealed, one active; the active pod deleted -> a standby takes over, up unseals the returning pod`, async () => {
         const names = t.podNames(3);
@@ -19,17 +37,9 @@ export const haFailover = (r, t, n) =>
         eq(states.filter((s) => s.endsWith("active")).length, 1, "active pods");
         t.timings.haUp = up.ms;
         // The active pod deleted: a standby takes over, the pod comes back sealed, and `pulumi up`
-        // (its tunnel following the new active pod's label) unseals it. Raft only elects a new
-        // leader among voters: new peers are non-voters until autopilot promotes them, so wait for
-        // three voters first (with a root token generated from the keys, revoked afterwards).
+        // (its tunnel following the new active pod's label) unseals it.
         const active = states.find((s) => s.endsWith("active")).split(" ")[0];
-        const root = await t.generateRoot(active, await t.stackOutputSecret("vaultUnsealKeys"));
-        const voters = await waitFor("3 raft voters", async () => {
-            const res = await t.vault("GET", "sys/storage/raft/autopilot/state", undefined, root, active);
-            const v = res.json?.data?.voters ?? res.json?.voters ?? [];
-            return res.status === 200 && v.length === 3 ? v : undefined;
-        }, { timeoutMs: 120000, intervalMs: 1000 });
-        await t.vault("POST", "auth/token/revoke-self", {}, root, active);
+        const voters = await waitForVoters(t, active, await t.stackOutputSecret("vaultUnsealKeys"));
         const old = await t.pod(VAULT_NS, active);
         await t.deletePod(VAULT_NS, active);
         const leader = await waitFor("a standby to take over", async () => {

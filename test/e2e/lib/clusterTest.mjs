@@ -71,13 +71,13 @@ export class ClusterTest {
         if (!this.cachedAdminToken) this.cachedAdminToken = await this.stackOutputSecret("vaultAdminToken");
         return this.cachedAdminToken;
     }
-    async kvData(p) {
-        const r = await this.vault("GET", `${KV}/data/${p}`, undefined, await this.adminToken());
+    async kvData(p, podName) {
+        const r = await this.vault("GET", `${KV}/data/${p}`, undefined, await this.adminToken(), podName);
         assert(r.status === 200, `GET ${KV}/data/${p}: HTTP ${r.status}`);
         return r.json.data.data;
     }
-    async kvWrite(p, data) {
-        const r = await this.vault("POST", `${KV}/data/${p}`, { data }, await this.adminToken());
+    async kvWrite(p, data, podName) {
+        const r = await this.vault("POST", `${KV}/data/${p}`, { data }, await this.adminToken(), podName);
         assert(r.status === 200, `POST ${KV}/data/${p}: HTTP ${r.status}`);
     }
     async secretOf(name) {
