@@ -145,6 +145,10 @@ export function vaultChartValues(o: VaultChartOptions): Record<string, unknown> 
         service: { type: "ClusterIP" },
         ingress: { enabled: false },
     };
+    // The openbao chart starts HA pods one by one (OrderedReady): pod 1 would wait for pod 0 to be
+    // Ready, i.e. unsealed, while the init/unseal step waits for every pod. vault-helm always starts
+    // them in parallel; ask the openbao chart for the same.
+    if (o.ha && o.chartName === "openbao") server.podManagementPolicy = "Parallel";
     if (o.ha && o.podAntiAffinity === "preferred") {
         const selector = { matchLabels: { "app.kubernetes.io/name": o.chartName ?? "vault", "app.kubernetes.io/instance": o.releaseName, component: "server" } };
         server.affinity = {

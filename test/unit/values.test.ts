@@ -154,6 +154,10 @@ describe("chart values checked against the pinned chart (docs/chart-upgrade-note
         const values = vaultChartValues(ha) as any;
         expect(values.server.extraEnvironmentVars).toEqual({ BAO_CACERT: "/openbao/userconfig/bao-tls/ca.crt" });
         expect(values.server.ha.raft.config).toBe(hcl);
+        // Its HA pods start together, as vault-helm's do (the chart's default OrderedReady would hold
+        // pod 1 until pod 0 is unsealed, while init waits for every pod).
+        expect(values.server.podManagementPolicy).toBe("Parallel");
+        expect((vaultChartValues({ ...standalone, ha: true, replicas: 3 }) as any).server.podManagementPolicy).toBeUndefined();
         // vault-helm keeps its paths and variable.
         expect((vaultChartValues({ ...standalone, tlsSecretName: "t" }) as any).server.extraEnvironmentVars).toEqual({ VAULT_CACERT: "/vault/userconfig/t/ca.crt" });
     });

@@ -7,8 +7,8 @@ import { startDaemon } from "./process.mjs";
 
 /**
  * The chart as the module ships it cannot be installed offline (see tools/external-secrets/NOTES.md):
- * it carries no CRDs and declares an unvendored OCI dependency. Prepare what the release process
- * would publish: a copy without `dependencies:` and with the CRD bundle as templates/crds/,
+ * it carries no CRDs and declares an OCI dependency (bitwarden-sdk-server, off by default). Prepare
+ * what the release process would publish: a copy without `dependencies:` (nor charts/) and with the CRD bundle as templates/crds/,
  * gated by installCRDs (the program sets installCRDs: true).
  */
 export function prepareEsoChart(dir, { chart: src = toolPath("external-secrets-chart"), crds = toolPath("external-secrets-crds") } = {}) {
@@ -31,6 +31,9 @@ export function prepareEsoChart(dir, { chart: src = toolPath("external-secrets-c
     }
     fs.writeFileSync(chartYaml, out.join("\n").trimEnd() + "\n");
     fs.rmSync(path.join(dst, "Chart.lock"), { force: true });
+    // Vendored subcharts of the dropped dependencies (bitwarden-sdk-server, off by default) would
+    // render unconditionally without their `condition`: the chart installs without them.
+    fs.rmSync(path.join(dst, "charts"), { recursive: true, force: true });
     const bundleFile = fs.statSync(crds).isDirectory() ? path.join(crds, "bundle.yaml") : crds;
     const bundle = fs.readFileSync(bundleFile, "utf8");
     if (bundle.includes("{{")) throw new Error(`${bundleFile} contains template braces; cannot embed it in the chart as is`);
