@@ -100,6 +100,8 @@ export interface BaoOptions {
     nodeId?: string;
     tls?: TestTls;
     transit?: TransitSeal;
+    /** The transit stanza marked `disabled`: migrate back from it to Shamir keys. */
+    transitDisabled?: boolean;
     /** -dev mode (unsealed, root token "root"); only for helpers such as the transit key holder. */
     dev?: boolean;
     /** Which server to run (servers.ts); default OpenBao. */
@@ -154,7 +156,7 @@ export class BaoServer {
             storage += "disable_mlock = true\n";
         }
         const seal = o.transit
-            ? `seal "transit" {\n  address = "${o.transit.address}"\n  token = "${o.transit.token}"\n  key_name = "${o.transit.keyName}"\n  mount_path = "${o.transit.mountPath}"\n  disable_renewal = "true"\n}\n`
+            ? `seal "transit" {\n  address = "${o.transit.address}"\n  token = "${o.transit.token}"\n  key_name = "${o.transit.keyName}"\n  mount_path = "${o.transit.mountPath}"\n  disable_renewal = "true"\n${o.transitDisabled ? '  disabled = "true"\n' : ""}}\n`
             : "";
         let tls = "  tls_disable = true\n";
         if (o.tls) {
@@ -253,6 +255,13 @@ export class BaoServer {
         const timer = setTimeout(() => p.kill("SIGKILL"), 10000);
         await exited;
         clearTimeout(timer);
+    }
+
+    /** A new seal configuration, effective at the restart that follows (as a changed chart ConfigMap). */
+    async reconfigure(change: Pick<BaoOptions, "transit" | "transitDisabled">): Promise<void> {
+        Object.assign(this.opts, change);
+        this.writeConfig();
+        await this.restart();
     }
 
     /** Restart keeping the data: the server is sealed again afterwards. */

@@ -53,6 +53,14 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
     try {
         const [leader, ...followers] = conn.targets;
         const status = await sealStatus(leader, deadline, secrets);
+        if (status.migration && status.type === "shamir") {
+            throw new Error(
+                `${leader.label} is configured to migrate from its auto-unseal seal back to Shamir keys. This program does not drive that ` +
+                    "direction (the recovery keys it holds would have to become unseal keys). Nothing was changed: put the auto-unseal " +
+                    "seal back (vaultSeal), or migrate by hand (`vault operator unseal -migrate` with the recovery keys, seal stanza " +
+                    "`disabled = \"true\"`), then adopt the keys with vaultAdoptUnsealKeys.",
+            );
+        }
         const auto = isAutoUnseal(status);
         let keys = i.adoptUnsealKeys ?? held?.unsealKeys;
         // An adopted root token is used once (then revoked): only a new adoption brings it in.
@@ -121,6 +129,16 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
         const id = status.cluster_id || `vault-${require("crypto").randomUUID()}`;
         try {
             const unseal = async (t: Target): Promise<SealStatus> => {
+                const m = await sealStatus(t, deadline, secrets);
+                if (m.sealed && m.migration) {
+                    // Shamir -> auto-unseal: the server now has the new seal stanza; the stored unseal
+                    // keys unseal it once more with `migrate`, and are its recovery keys from then on.
+                    if (!keys || keys.length === 0 || keysEncrypted) {
+                        throw new Error(`${t.label} is migrating to a ${m.type} seal and needs the Shamir unseal keys once; supply them via adoptUnsealKeys.`);
+                    }
+                    log(`VaultInit: ${t.label}: migrating from Shamir to the ${m.type} seal; the unseal keys become its recovery keys`);
+                    return unsealShamir(t, keys, deadline, secrets, true);
+                }
                 if (auto) {
                     return waitUnsealed(t, deadline, secrets);
                 }

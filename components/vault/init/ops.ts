@@ -12,6 +12,8 @@ export interface SealStatus {
     version?: string;
     cluster_id?: string;
     recovery_seal?: boolean;
+    /** The server's configured seal differs from the stored one: unseal with `migrate` to switch. */
+    migration?: boolean;
 }
 
 /** Waits until Vault answers, then returns its seal status. */
@@ -85,7 +87,7 @@ export async function waitUnsealed(t: Target, deadline: number, secrets: string[
  * Shamir unseal. Progress left by someone else is reset first: we cannot know which keys were
  * submitted, and a wrong one would make our attempt fail. Reset only discards in-memory progress.
  */
-export async function unsealShamir(t: Target, keys: string[], deadline: number, secrets: string[]): Promise<SealStatus> {
+export async function unsealShamir(t: Target, keys: string[], deadline: number, secrets: string[], migrate = false): Promise<SealStatus> {
     const s = await sealStatus(t, deadline, secrets);
     if (!s.sealed) {
         return s;
@@ -101,7 +103,7 @@ export async function unsealShamir(t: Target, keys: string[], deadline: number, 
         throw new Error(`${t.label}: unseal needs ${needed} keys but only ${keys.length} are available`);
     }
     for (const key of keys.slice(0, needed)) {
-        const r = await vaultCall(t, "PUT", "sys/unseal", { body: { key }, deadline, secrets });
+        const r = await vaultCall(t, "PUT", "sys/unseal", { body: migrate ? { key, migrate: true } : { key }, deadline, secrets });
         if (r.status !== 200 || !r.json) {
             throw responseError(t, "unseal (wrong or foreign unseal key?)", r, secrets);
         }
