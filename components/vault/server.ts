@@ -6,6 +6,7 @@ import { checkDnsLabel, checkExactVersion } from "../config";
 import { chartSource } from "../helm";
 import { VaultInit } from "./init";
 import { AdminScope, renderAdminPolicy } from "./policy";
+import { VaultInitEscrowCleanup } from "./init/escrowCleanup";
 import { startTunnelHost } from "./init/tunnelHost";
 import { VaultChartOptions, isOpenBao, releaseNameFor, vaultChartValues, vaultScheme } from "./values";
 
@@ -170,6 +171,13 @@ export class VaultServer extends pulumi.ComponentResource {
             },
             // Vault data lives beyond this stack: removing the resource never seals or wipes anything.
             { parent: this, dependsOn: initDependsOn, retainOnDelete: true },
+        );
+        // The keys' escrow (a crash between sys/init and the state checkpoint loses nothing) goes once
+        // the state holds them: this runs after the init step is saved.
+        new VaultInitEscrowCleanup(
+            `${name}-init-escrow`,
+            { initId: this.init.id, ...(mode === "chart" ? { kubernetes: { namespace: args.namespace, podNames } } : { address: args.address }) },
+            { parent: this, dependsOn: [this.init] },
         );
         this.adminToken = pulumi.secret(this.init.adminToken);
         this.unsealKeys = pulumi.secret(this.init.unsealKeys);

@@ -149,6 +149,39 @@ describe("components on their own", () => {
         expect(address?.value).toBe("http://openbao.vault.svc:8200");
     });
 
+    test("VaultServer: the init escrow cleanup runs after the init resource, on the same target", async () => {
+        const chart = await recordComponents(async () => {
+            const { VaultServer } = await import("../../components/vault/server");
+            new VaultServer("v", { ...serverArgs, chart: openbaoChart });
+        });
+        const init = one(chart, "pulumi-nodejs:dynamic/vault:VaultInit");
+        const cleanup = one(chart, "pulumi-nodejs:dynamic/vault:VaultInitEscrowCleanup");
+        expect(cleanup.dependencies).toContain(init.urn);
+        expect(cleanup.inputs.kubernetes).toEqual({ namespace: "vault", podNames: ["openbao-0"] });
+        expect(cleanup.inputs.initId).toBe(`${init.name}-id`);
+    });
+
+    test("escrow location: a Secret in Vault's namespace (chart mode); a 0600 file beside a file backend's state, else under PULUMI_HOME (external)", async () => {
+        const { escrowLocation } = await import("../../components/vault/init/escrow");
+        expect(escrowLocation({ kubernetes: { namespace: "vault", podNames: ["vault-0"] } })).toEqual({ kind: "secret", namespace: "vault", name: "vault-init-escrow", kubeconfig: undefined, context: undefined });
+        const saved = { backend: process.env.PULUMI_BACKEND_URL, home: process.env.PULUMI_HOME };
+        try {
+            process.env.PULUMI_BACKEND_URL = "file:///srv/state";
+            const a = escrowLocation({ address: "https://vault.example.com:8200" });
+            expect(a).toMatchObject({ kind: "file" });
+            expect((a as { path: string }).path).toMatch(/^\/srv\/state\/\.vault-init-escrow\/[0-9a-f]{16}\.json$/);
+            expect((escrowLocation({ address: "https://other:8200" }) as { path: string }).path).not.toBe((a as { path: string }).path);
+            delete process.env.PULUMI_BACKEND_URL;
+            process.env.PULUMI_HOME = "/home/u/.pulumi";
+            expect((escrowLocation({ address: "https://vault.example.com:8200" }) as { path: string }).path).toMatch(/^\/home\/u\/\.pulumi\/vault-init-escrow\//);
+        } finally {
+            if (saved.backend === undefined) delete process.env.PULUMI_BACKEND_URL;
+            else process.env.PULUMI_BACKEND_URL = saved.backend;
+            if (saved.home === undefined) delete process.env.PULUMI_HOME;
+            else process.env.PULUMI_HOME = saved.home;
+        }
+    });
+
     test("VaultServer: an external OpenBao is checked for an audit device; none fails with the fix; audit off skips the check", async () => {
         const external = { ...serverArgs, mode: "external" as const, address: "http://127.0.0.1:8200", flavor: "openbao" as const, chart: { name: "vault", repo: "", version: "" } };
         const on = await recordComponents(async () => {

@@ -2,6 +2,7 @@
 // periodic token with it, the root token revoked, and recovery through sys/generate-root.
 // Serialized into the dynamic provider: no module state except pure constants, `require` inside.
 import { Target, redact, responseError, vaultCall } from "./client";
+import { testPause } from "./escrow";
 
 /** Name of the policy the admin token carries. The admin token may not change it (see adminPolicyHcl). */
 export const ADMIN_POLICY_NAME = "pulumi-admin";
@@ -51,6 +52,8 @@ export async function mintAdmin(
     replaceAccessor: string | undefined,
     deadline: number,
     secrets: string[],
+    /** Called once the admin token exists, before the root token is revoked (the init escrow records it). */
+    onMinted?: (admin: AdminToken) => Promise<void>,
 ): Promise<AdminToken> {
     const pol = await vaultCall(t, "PUT", `sys/policies/acl/${ADMIN_POLICY_NAME}`, { token: rootToken, body: { policy: policyHcl }, deadline, secrets });
     if (pol.status !== 204 && pol.status !== 200) {
@@ -71,12 +74,37 @@ export async function mintAdmin(
     }
     const admin = { token: r.json.auth.client_token as string, accessor: String(r.json.auth.accessor ?? "") };
     secrets.push(admin.token);
+    await testPause("after-admin");
+    if (onMinted) await onMinted(admin);
+    await testPause("before-revoke");
     if (replaceAccessor) {
         // The admin token this one replaces (it may be gone already: any answer is fine).
         await vaultCall(t, "POST", "auth/token/revoke-accessor", { token: rootToken, body: { accessor: replaceAccessor }, deadline, secrets, accept: () => true });
     }
     await revokeSelf(t, rootToken, deadline, secrets);
     return admin;
+}
+
+/**
+ * Revokes admin tokens this provider minted that nobody holds: a run killed after minting one but
+ * before the escrow recorded it leaves it alive. `keep`: the accessor of the one held. Returns how many.
+ */
+export async function revokeStrayAdmins(t: Target, rootToken: string, keep: string | undefined, deadline: number, secrets: string[]): Promise<number> {
+    const list = await vaultCall(t, "GET", "auth/token/accessors?list=true", { token: rootToken, deadline, secrets });
+    if (list.status !== 200) {
+        throw responseError(t, "listing token accessors (LIST /v1/auth/token/accessors)", list, secrets);
+    }
+    let revoked = 0;
+    for (const accessor of (list.json?.data?.keys ?? []) as string[]) {
+        if (accessor === keep) continue;
+        const look = await vaultCall(t, "POST", "auth/token/lookup-accessor", { token: rootToken, body: { accessor }, deadline, secrets, accept: () => true });
+        const d = look.json?.data;
+        if (look.status === 200 && (d?.policies ?? []).includes(ADMIN_POLICY_NAME) && d?.meta?.["managed-by"] === "pulumi VaultInit") {
+            await vaultCall(t, "POST", "auth/token/revoke-accessor", { token: rootToken, body: { accessor }, deadline, secrets, accept: () => true });
+            revoked++;
+        }
+    }
+    return revoked;
 }
 
 /**

@@ -1,7 +1,8 @@
 // The one algorithm behind create and update: reach Vault, init if (and only if) allowed, unseal every node.
 import { Target } from "./client";
 import { connect, displayAddress, targetKey } from "./connect";
-import { ADMIN_POLICY_NAME, AdminToken, adminPolicyHcl, generateRoot, mintAdmin, renewSelf, rewritePolicy, tokenState } from "./admin";
+import { ADMIN_POLICY_NAME, AdminToken, adminPolicyHcl, generateRoot, mintAdmin, renewSelf, revokeStrayAdmins, rewritePolicy, tokenState } from "./admin";
+import { EscrowRecord, describeEscrow, escrowLocation, readEscrow, testPause, writeEscrow } from "./escrow";
 import { Inputs, Outputs } from "./inputs";
 import { activeTarget, SealStatus, initVault, isAutoUnseal, isInitialized, raftJoin, sealStatus, unsealShamir, verifyToken, waitUnsealed } from "./ops";
 
@@ -72,6 +73,16 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
         let threshold = held?.secretThreshold ?? i.secretThreshold;
         let initialisedNow = false;
         let admin: AdminToken | undefined = held?.adminToken ? { token: held.adminToken, accessor: held.adminTokenAccessor ?? "" } : undefined;
+        const loc = escrowLocation(i);
+        let escrow: EscrowRecord | undefined;
+        let recovered = false;
+        const saveEscrow = async (rec: EscrowRecord): Promise<void> => {
+            try {
+                await writeEscrow(loc, rec);
+            } catch (e) {
+                log(`VaultInit: WARNING: could not write the init escrow ${describeEscrow(loc)} (${(e as Error).message}); if this run dies before the state is saved, the keys are lost`);
+            }
+        };
 
         if (!(await isInitialized(leader, deadline, secrets))) {
             if (held) {
@@ -86,6 +97,10 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
             }
             const res = await initVault(leader, { shares: i.secretShares, threshold: i.secretThreshold, pgpKeys: i.pgpKeys, rootTokenPgpKey: i.rootTokenPgpKey, autoUnseal: auto }, deadline, secrets);
             secrets.push(...res.keys, res.rootToken);
+            // Before the keys are used: until the engine checkpoints them, the escrow is their only copy.
+            escrow = { v: 1, target: targetKey(i), clusterId: status.cluster_id, keys: res.keys, rootToken: res.rootToken, shares: i.secretShares, threshold: i.secretThreshold, createdAt: new Date().toISOString() };
+            await saveEscrow(escrow);
+            await testPause("after-init");
             keys = res.keys;
             token = res.rootToken;
             keysEncrypted = !!i.pgpKeys && i.pgpKeys.length > 0;
@@ -94,6 +109,17 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
             threshold = i.secretThreshold;
             initialisedNow = true;
             log(`VaultInit: initialised ${leader.label} (${auto ? "recovery" : "unseal"} keys ${threshold}/${shares}, seal ${status.type})`);
+        } else if (!keys && !token && !adopting && (escrow = await readEscrow(loc)) && escrow.target === targetKey(i)) {
+            // A run that initialised this Vault died before the state held the keys: take them back.
+            keys = escrow.keys;
+            token = escrow.rootToken;
+            shares = escrow.shares;
+            threshold = escrow.threshold;
+            admin = escrow.adminToken ? { token: escrow.adminToken, accessor: escrow.adminTokenAccessor ?? "" } : undefined;
+            secrets.push(...keys, token, admin?.token ?? "");
+            recovered = true;
+            initialisedNow = true;
+            log(`VaultInit: ${leader.label} was initialised by an interrupted run: keys recovered from the escrow (${describeEscrow(loc)}); no second init`);
         } else if (!keys && !token) {
             throw new Error(adoptHelp(leader.label));
         } else if (adopting && !auto && status.n > 0 && (status.n !== i.secretShares || status.t !== i.secretThreshold)) {
@@ -175,9 +201,19 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
                 await verifyToken(active, token as string, deadline, secrets);
             }
             const waitForDecryptedToken = tokenEncrypted && !admin?.token;
+            if (recovered && token && (await tokenState(active, token, deadline, secrets)) === "valid") {
+                // The interrupted run may have minted an admin token the escrow never heard of.
+                const stray = await revokeStrayAdmins(active, token, admin?.accessor, deadline, secrets);
+                if (stray > 0) log(`VaultInit: revoked ${stray} admin token(s) the interrupted run minted but nobody holds`);
+            } else if (recovered) {
+                // Its root token is gone (revoked before the run died): the escrowed admin token carries on.
+                rootIsFresh = false;
+                token = undefined;
+            }
             const next = waitForDecryptedToken ? undefined : await ensureAdmin(active, i, {
                 root: tokenEncrypted ? undefined : token,
                 rootIsFresh,
+                onMinted: escrow ? (a: AdminToken) => saveEscrow({ ...(escrow as EscrowRecord), adminToken: a.token, adminTokenAccessor: a.accessor }) : undefined,
                 admin,
                 policyChanged: (held?.adminPolicy ?? "") !== (i.adminPolicy ?? ""),
                 periodChanged: (held?.adminTokenPeriod ?? "768h") !== i.adminTokenPeriod,
@@ -214,6 +250,8 @@ interface AdminSituation {
     /** The token period changed: a new admin token is needed. */
     periodChanged: boolean;
     keys?: string[];
+    /** Called when a new admin token exists, before the root token is revoked. */
+    onMinted?: (admin: AdminToken) => Promise<void>;
 }
 
 /**
@@ -232,7 +270,7 @@ export async function ensureAdmin(
     const policy = adminPolicyHcl(i.adminPolicy);
     const replace = s.admin?.accessor || undefined;
     if (s.root && (s.rootIsFresh || (await tokenState(t, s.root, deadline, secrets)) === "valid")) {
-        const minted = await mintAdmin(t, s.root, policy, i.adminTokenPeriod, replace, deadline, secrets);
+        const minted = await mintAdmin(t, s.root, policy, i.adminTokenPeriod, replace, deadline, secrets, s.onMinted);
         log(`VaultInit: admin token with policy ${ADMIN_POLICY_NAME} created (period ${i.adminTokenPeriod}); the root token is revoked`);
         return minted;
     }

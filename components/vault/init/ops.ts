@@ -1,6 +1,7 @@
 // Vault operations (init, unseal, raft join, token check) on one target.
 // Serialized into the dynamic provider: no module state, no imports used at run time except ./client.
 import { Target, redact, responseError, vaultCall } from "./client";
+import { testPause } from "./escrow";
 
 export interface SealStatus {
     type: string;
@@ -110,6 +111,7 @@ export async function unsealShamir(t: Target, keys: string[], deadline: number, 
         if (r.json.sealed === false) {
             return r.json as SealStatus;
         }
+        await testPause("mid-unseal");
     }
     // A raft follower finishes joining after the last key; anything else failing here times out clearly.
     return waitUnsealed(t, deadline, secrets);

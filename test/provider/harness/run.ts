@@ -19,9 +19,24 @@ export interface OpResult {
 export class ProviderRunner {
     /** Every line the provider printed across runs, for the no-leak assertion. */
     public transcript = "";
+    /** Environment additions of every provider process (e.g. PULUMI_BACKEND_URL, where external mode's escrow goes). */
+    public env: Record<string, string> = {};
     /** Operations still running (a timed-out test leaves one behind until cleanup() stops it). */
     private readonly running = new Set<ChildProcess>();
-    private constructor(private readonly dir: string, private readonly providerFile: string) {}
+    private constructor(private readonly dir: string, private readonly providerFile: string) {
+        // External mode's init escrow goes beside a file backend's state: here, never ~/.pulumi.
+        this.env = { PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}` };
+    }
+
+    /** Where this runner's external-mode escrows are (the escrow cleanup resource is not driven here). */
+    get escrowDir(): string {
+        return path.join(this.dir, "state", ".vault-init-escrow");
+    }
+
+    /** What VaultInitEscrowCleanup does once the state holds the keys. */
+    removeEscrows(): void {
+        fs.rmSync(this.escrowDir, { recursive: true, force: true });
+    }
 
     /**
      * A temp dir holding the serialized provider: the one the jest globalSetup serialized for this
@@ -54,13 +69,46 @@ export class ProviderRunner {
         const req = path.join(this.dir, `req-${stamp}.json`);
         const res = path.join(this.dir, `res-${stamp}.json`);
         fs.writeFileSync(req, JSON.stringify({ op, args }));
-        const { stdout, stderr } = await node([path.join(here, "driver.js"), this.providerFile, req, res], this.running);
+        const { stdout, stderr } = await node([path.join(here, "driver.js"), this.providerFile, req, res], this.running, this.env);
         const output = stdout + stderr;
         this.transcript += output;
         const parsed = JSON.parse(fs.readFileSync(res, "utf8"));
         fs.rmSync(req);
         fs.rmSync(res);
         return { ...parsed, output };
+    }
+
+    /**
+     * Runs `op` with the provider's test-only pause at `point` (components/vault/init/escrow.ts
+     * testPause), waits until it is there, then SIGKILLs the provider process, as a killed
+     * `pulumi up` leaves it. `env`: the provider process's environment additions.
+     */
+    async opKilledAt(point: string, env: Record<string, string>, op: string, ...args: unknown[]): Promise<void> {
+        const stamp = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+        const req = path.join(this.dir, `req-${stamp}.json`);
+        const pause = path.join(this.dir, `pause-${stamp}`);
+        fs.writeFileSync(req, JSON.stringify({ op, args }));
+        const child = execFile(process.execPath, [path.join(here, "driver.js"), this.providerFile, req, path.join(this.dir, `res-${stamp}.json`)], {
+            cwd: root,
+            env: { ...process.env, ...this.env, ...env, VAULT_INIT_TEST_PAUSE: point, VAULT_INIT_TEST_PAUSE_FILE: pause },
+        });
+        let out = "";
+        child.stdout?.on("data", (d) => (out += d));
+        child.stderr?.on("data", (d) => (out += d));
+        this.running.add(child);
+        const exited = new Promise<void>((r) => child.once("exit", () => r()));
+        const deadline = Date.now() + 60000;
+        while (!fs.existsSync(pause)) {
+            if (child.exitCode !== null || Date.now() > deadline) {
+                child.kill("SIGKILL");
+                throw new Error(`the provider did not reach ${point} (exit ${child.exitCode}):\n${out.slice(-2000)}`);
+            }
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        child.kill("SIGKILL");
+        await exited;
+        this.running.delete(child);
+        this.transcript += out;
     }
 
     cleanup(): void {
@@ -71,9 +119,9 @@ export class ProviderRunner {
     }
 }
 
-function node(args: string[], running?: Set<ChildProcess>): Promise<{ stdout: string; stderr: string }> {
+function node(args: string[], running?: Set<ChildProcess>, env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = execFile(process.execPath, args, { cwd: root, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+        const child = execFile(process.execPath, args, { cwd: root, maxBuffer: 16 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
             running?.delete(child);
             if (err) {
                 reject(new Error(`${err.message}\n${stderr}`));
