@@ -40,10 +40,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
         r.problem("vaultSecretThreshold", `threshold 1 of ${secretShares} shares lets any single key holder unseal; use at least 2`);
     }
 
-    const seal = r.seal("vaultSeal");
-    if (seal.credentialsSecret && vaultMode === "external") {
-        r.problem("vaultSeal.credentialsSecret", "external mode: the seal is configured on the server itself (README \"Day 2\"); the program only initialises it with recovery keys");
-    }
+    const seal = r.seal("vaultSeal", vaultMode);
 
     const address = r.optionalString("vaultAddress", (v) => checkUrl(v, ["http", "https"]));
     if (vaultMode === "external" && !address) r.problem("vaultAddress", `required when vaultMode is "external": set it with \`pulumi config set vaultAddress https://vault.example.com:8200\``);

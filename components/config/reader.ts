@@ -87,14 +87,14 @@ export class ConfigReader {
     }
 
     /** `vaultSeal`: a seal type name or an object (components/config/seal.ts). */
-    seal(key: string): SealSpec {
+    seal(key: string, mode: "chart" | "external"): SealSpec {
         let raw: unknown;
         try {
             raw = this.config.getObject<unknown>(key);
         } catch {
             raw = this.config.get(key);
         }
-        return parseSeal(raw, (k, reason) => this.problem(k, reason), (k, known) => closestKey(k, known));
+        return parseSeal(raw, (k, reason) => this.problem(k, reason), (k, known) => closestKey(k, known), mode);
     }
 
     appSecrets(key: string, fallback: AppSecretSpec[]): AppSecretSpec[] {

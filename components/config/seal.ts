@@ -73,7 +73,12 @@ const COMMON = ["type", "credentialsSecret", "serviceAccountAnnotations"];
  * Parses `vaultSeal` (an object, or a bare type name). Every problem is reported through `problem`
  * with its path (`vaultSeal.keyName`), unknown fields with the closest known one.
  */
-export function parseSeal(raw: unknown, problem: (key: string, reason: string) => void, closest: (k: string, known: string[]) => string | undefined): SealSpec {
+export function parseSeal(
+    raw: unknown,
+    problem: (key: string, reason: string) => void,
+    closest: (k: string, known: string[]) => string | undefined,
+    mode: "chart" | "external" = "chart",
+): SealSpec {
     const key = "vaultSeal";
     if (raw === undefined) return SHAMIR;
     const obj: Record<string, unknown> = typeof raw === "string" ? { type: raw } : (raw as Record<string, unknown>);
@@ -92,6 +97,14 @@ export function parseSeal(raw: unknown, problem: (key: string, reason: string) =
         return SHAMIR;
     }
     const spec = SEAL_TYPES[type as Exclude<SealType, "shamir">];
+    if (mode === "external") {
+        // The server's own configuration has the seal stanza and its credentials; the program only
+        // needs to know that init hands out recovery keys (and a Shamir server migrates).
+        for (const k of Object.keys(obj).filter((k) => k !== "type")) {
+            problem(`${key}.${k}`, `external mode: the seal is configured on the server itself (README "Day 2"); give only {type: ${type}}`);
+        }
+        return { type: type as SealType, params: {} };
+    }
     const known = [...COMMON, ...Object.keys(spec.required), ...Object.keys(spec.optional)];
     for (const k of Object.keys(obj)) {
         if (known.includes(k)) continue;

@@ -15,6 +15,8 @@
 //                                      same objects by hand instead of `pulumi up`; the server-side assertions
 //                                      of checks 2, 3, 5, 6 run against that, check 7 runs for real, checks that
 //                                      only make sense with Pulumi state (1, 4, 8, 9 and 6's preview) are skipped
+// Checks 1-11 run in order on one stack; 12-15 (a `pulumi up` SIGKILLed at each point of the init
+// create) and 16 (Shamir -> transit migration) each start from a fresh OpenBao (checks/crash.mjs).
 // Ends with a line "N passed, N failed"; exit code 1 if anything failed.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -25,6 +27,7 @@ import {
 } from "../../scripts/local/lib.mjs";
 import { wireManually } from "../../scripts/local/manual.mjs";
 import { assert, canonical, condition, decodeData, eq, secretsAbsent, stepsOf } from "./lib/assertions.mjs";
+import { CRASH_POINTS, crashDrill, migrationDrill } from "./checks/crash.mjs";
 import { Runner, Skip } from "./lib/runner.mjs";
 import { APP_NS, DECLARED, ESO_NS, KV, READER_SA, REFRESH_SECONDS, REGISTRY_SECRET, ROLE } from "./lib/stack.mjs";
 
@@ -634,6 +637,28 @@ async function main() {
         }
         return `destroy ${(r.ms / 1000).toFixed(1)}s; 0 resources in state; namespaces, CRDs, RBAC, auth mount, policy gone (declarative audit kept); ${Object.keys(keep).length} KV entries intact, unsealed`;
     });
+
+    // Day 2 on a fresh OpenBao each: a killed `pulumi up` at each point of the init create, then the
+    // migration of a Shamir stack to a transit seal (test/e2e/checks/crash.mjs).
+    const h = {
+        dir,
+        env: ctx.env,
+        P,
+        POk,
+        needsPulumi,
+        bao: (m, p, b, t) => bao(dir, m, p, b, t),
+        generateRoot,
+        stackOutput: stackOutputSecret,
+        waitSynced: () => waitSynced({}, 120000),
+        kvData: (p) => {
+            // A new Vault each drill: no cached token of the previous one.
+            ctx.adminToken = undefined;
+            ctx.rootToken = undefined;
+            return kvData(p);
+        },
+    };
+    for (const [i, point] of CRASH_POINTS.entries()) await crashDrill(runner, h, 12 + i, point);
+    await migrationDrill(runner, h, 16);
 }
 
 try {

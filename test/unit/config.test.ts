@@ -268,6 +268,12 @@ describe("vaultSeal", () => {
         );
     });
 
+    test("external mode: only the type (the server has the stanza and its credentials)", async () => {
+        const ext = { vaultMode: "external", vaultAddress: "https://vault.example.com:8200" };
+        expect((await load({ ...ext, vaultSeal: "transit" })).cfg!.vault.seal).toEqual({ type: "transit", params: {} });
+        expect(await problems({ ...ext, ...seal(transit) })).toContain(`${project}:vaultSeal.credentialsSecret: external mode: the seal is configured on the server itself (README "Day 2"); give only {type: transit}`);
+    });
+
     test("a bare type name is read as {type}", async () => {
         expect((await load({ vaultSeal: "shamir" })).cfg!.vault.seal.type).toBe("shamir");
         expect(await problems({ vaultSeal: "transit" })).toContain(`${project}:vaultSeal.address: required for a transit seal`);

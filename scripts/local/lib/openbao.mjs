@@ -4,8 +4,12 @@ import * as path from "node:path";
 import { paths, readState, toolPath } from "./base.mjs";
 import { ensureAlive, startDaemon, stopDaemon, waitFor } from "./process.mjs";
 
-/** OpenBao with single-node raft storage (2.x has no "file" backend), uninitialised, not dev mode. */
-export async function startBao(dir, st) {
+/**
+ * OpenBao with single-node raft storage (2.x has no "file" backend), uninitialised, not dev mode.
+ * `extraHcl`: more server configuration (e.g. a `seal "transit"` stanza), kept for later restarts;
+ * `env`: more environment (e.g. BAO_TOKEN for that seal, never written into the HCL).
+ */
+export async function startBao(dir, st, { extraHcl, env = {} } = {}) {
     const p = paths(dir);
     fs.mkdirSync(path.join(p.bao, "data"), { recursive: true, mode: 0o700 });
     const addr = `http://127.0.0.1:${st.baoPort}`;
@@ -17,9 +21,12 @@ export async function startBao(dir, st) {
         // OpenBao 2.x refuses audit devices through the API: declare one here, as a real server would.
         `audit "file" "local" {\n  options {\n    file_path = "${path.join(p.bao, "audit.log")}"\n  }\n}\n` +
         `api_addr = "${addr}"\ncluster_addr = "http://127.0.0.1:${st.baoClusterPort}"\nui = false\nlog_level = "info"\n`;
-    fs.writeFileSync(path.join(p.bao, "config.hcl"), hcl);
+    const extraFile = path.join(p.bao, "extra.hcl");
+    if (extraHcl !== undefined) fs.writeFileSync(extraFile, extraHcl);
+    const extra = fs.existsSync(extraFile) ? fs.readFileSync(extraFile, "utf8") : "";
+    fs.writeFileSync(path.join(p.bao, "config.hcl"), hcl + extra);
     startDaemon(dir, "bao", toolPath("bao"), ["server", `-config=${path.join(p.bao, "config.hcl")}`], {
-        env: { ...process.env, HOME: p.bao },
+        env: { ...process.env, ...env, HOME: p.bao },
         cwd: p.bao,
     });
     await waitFor("OpenBao seal-status", async () => (await fetch(`${addr}/v1/sys/seal-status`)).status === 200, {
@@ -30,8 +37,15 @@ export async function startBao(dir, st) {
     return addr;
 }
 
-export async function restartBao(dir) {
+export async function restartBao(dir, opts) {
     await stopDaemon(dir, "bao");
+    return startBao(dir, readState(dir), opts);
+}
+
+/** A new, uninitialised OpenBao at the same address: its data (and any extra config) removed. */
+export async function wipeBao(dir) {
+    await stopDaemon(dir, "bao");
+    fs.rmSync(paths(dir).bao, { recursive: true, force: true });
     return startBao(dir, readState(dir));
 }
 
