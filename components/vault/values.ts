@@ -42,7 +42,7 @@ export interface VaultChartOptions {
 /**
  * Vault's own readiness: a sealed or uninitialised pod is NotReady (503/501), an unsealed active
  * or standby pod is Ready. The init/unseal step reaches pods through a port-forward, which works
- * whatever their readiness, so the StatefulSet is not awaited (SKIP_AWAIT): awaiting readiness
+ * whatever their readiness, so the StatefulSet and the Services are not awaited (SKIP_AWAIT): awaiting readiness
  * before the step that makes pods ready would never finish.
  */
 export const READINESS_PATH = "/v1/sys/health?standbyok=true";
@@ -134,15 +134,20 @@ export function serverHcl(o: VaultChartOptions): string {
 export function vaultChartValues(o: VaultChartOptions): Record<string, unknown> {
     const server: Record<string, unknown> = {
         serviceAccount: { create: true, name: o.serviceAccount },
-        readinessProbe: { enabled: true, path: READINESS_PATH },
+        // Probed every 2 s: a restarted pod that unseals itself (auto-unseal) serves again within seconds,
+        // and a sealed one leaves the Service after two failed probes.
+        readinessProbe: { enabled: true, path: READINESS_PATH, initialDelaySeconds: 2, periodSeconds: 2 },
         statefulSet: { annotations: SKIP_AWAIT },
         dataStorage: { enabled: true, size: o.storageSize },
         standalone: { enabled: !o.ha, config: o.ha ? "" : serverHcl(o) },
         ha: o.ha
             ? { enabled: true, replicas: o.replicas, raft: { enabled: true, setNodeId: true, config: serverHcl(o) } }
             : { enabled: false },
-        // The UI and API stay inside the cluster; reach them with a port-forward (README).
-        service: { type: "ClusterIP" },
+        // The UI and API stay inside the cluster; reach them with a port-forward (README). ESO reaches
+        // Vault through this Service: only Ready (unsealed) pods, so a restarting or sealed pod gets no
+        // requests. Not awaited: its pods become Ready only through the init/unseal step (raft peers
+        // find each other through the headless vault-internal Service, which still lists every pod).
+        service: { type: "ClusterIP", publishNotReadyAddresses: false, annotations: SKIP_AWAIT },
         ingress: { enabled: false },
     };
     // The openbao chart starts HA pods one by one (OrderedReady): pod 1 would wait for pod 0 to be

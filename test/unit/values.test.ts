@@ -17,11 +17,12 @@ describe("Vault chart values", () => {
         expect(values.global).toEqual({ tlsDisable: true });
         expect(values.injector).toEqual({ enabled: false });
         expect(values.ui).toEqual({ enabled: true, serviceType: "ClusterIP" });
-        expect(values.server.readinessProbe).toEqual({ enabled: true, path: "/v1/sys/health?standbyok=true" });
+        expect(values.server.readinessProbe).toEqual({ enabled: true, path: "/v1/sys/health?standbyok=true", initialDelaySeconds: 2, periodSeconds: 2 });
         expect(values.server.statefulSet).toEqual({ annotations: { "pulumi.com/skipAwait": "true" } });
         expect(values.server.ha).toEqual({ enabled: false });
         expect(values.server.standalone.enabled).toBe(true);
-        expect(values.server.service).toEqual({ type: "ClusterIP" });
+        // ESO's Service routes to unsealed pods only, and is not awaited (it has none before init).
+        expect(values.server.service).toEqual({ type: "ClusterIP", publishNotReadyAddresses: false, annotations: { "pulumi.com/skipAwait": "true" } });
         expect(values.server.ingress).toEqual({ enabled: false });
         expect(values.server.standalone.config).toBe(
             'ui = true\n\nlistener "tcp" {\n  address = "[::]:8200"\n  cluster_address = "[::]:8201"\n  tls_disable = 1\n}\n\nstorage "file" {\n  path = "/vault/data"\n}\n',
@@ -107,6 +108,8 @@ describe("chart values checked against the pinned chart (docs/chart-upgrade-note
         "server.serviceAccount.name",
         "server.readinessProbe.enabled",
         "server.readinessProbe.path",
+        "server.readinessProbe.initialDelaySeconds",
+        "server.readinessProbe.periodSeconds",
         "server.dataStorage.enabled",
         "server.dataStorage.size",
         "server.standalone.enabled",
@@ -117,6 +120,8 @@ describe("chart values checked against the pinned chart (docs/chart-upgrade-note
         "server.ha.raft.setNodeId",
         "server.ha.raft.config",
         "server.service.type",
+        "server.service.publishNotReadyAddresses",
+        "server.service.annotations.pulumi.com/skipAwait",
         "server.ingress.enabled",
         "server.image.repository",
         "server.image.tag",
@@ -124,6 +129,14 @@ describe("chart values checked against the pinned chart (docs/chart-upgrade-note
         "server.extraEnvironmentVars.VAULT_CACERT",
         "server.statefulSet.annotations.pulumi.com/skipAwait",
         "server.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution",
+        // vaultSeal: credentials from a Secret, a mounted file credential, workload identity.
+        "server.extraSecretEnvironmentVars",
+        "server.extraEnvironmentVars.GOOGLE_APPLICATION_CREDENTIALS",
+        "server.serviceAccount.annotations.eks.amazonaws.com/role-arn",
+        // The openbao chart (0.29.2): its own registry value and pod management policy.
+        "server.image.registry",
+        "server.podManagementPolicy",
+        "server.extraEnvironmentVars.BAO_CACERT",
     ];
 
     test("the Vault chart gets no value outside the checked set, in any variant", () => {
@@ -132,6 +145,10 @@ describe("chart values checked against the pinned chart (docs/chart-upgrade-note
             { ...standalone, ha: true, replicas: 3, tlsSecretName: "vault-tls", ui: false },
             { ...standalone, image: { repository: "hashicorp/vault", tag: "1.21.9" } },
             { ...standalone, ha: true, replicas: 3, podAntiAffinity: "preferred" as const },
+            { ...standalone, seal: { type: "transit" as const, params: { address: "https://t:8200", keyName: "k", mountPath: "transit/" }, credentialsSecret: "t" } },
+            { ...standalone, seal: { type: "gcpckms" as const, params: { project: "p", region: "r", keyRing: "k", cryptoKey: "c" }, credentialsSecret: "g" } },
+            { ...standalone, seal: { type: "awskms" as const, params: { kmsKeyId: "k" }, serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn" } } },
+            { ...standalone, releaseName: "openbao", chartName: "openbao", ha: true, replicas: 3, tlsSecretName: "t", image: { repository: "localhost/vep/openbao", tag: "2.7.2" } },
         ];
         const used = new Set(variants.flatMap((o) => leafPaths(vaultChartValues(o))));
         expect([...used].filter((p) => !checked.includes(p))).toEqual([]);

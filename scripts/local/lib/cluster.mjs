@@ -354,6 +354,7 @@ export async function tearDownCluster(dir) {
     unmountUnder([dir, "/run/containerd", "/run/netns", "/var/lib/kubelet"]);
     cleanupKubeProxy();
     removeBridge();
+    await removeStrayVeths(before);
     const report = [];
     if (before) {
         report.push(...restoreSysctls(before.sysctls).map((s) => `sysctl restored ${s}`));
@@ -369,6 +370,29 @@ export async function tearDownCluster(dir) {
     fs.rmSync(dir, { recursive: true, force: true });
     const left = before ? diffHost(before, snapshotHost({ ownDirs: ownDirs(dir) })) : [];
     return { report, left };
+}
+
+/**
+ * Pod veths outlive their pod until the kernel destroys its network namespace (asynchronously,
+ * after the last process and bind mount are gone): wait a little, then delete any veth that was
+ * not there before the cluster started.
+ */
+async function removeStrayVeths(before) {
+    const had = new Set((before?.links ?? []).map((l) => String(l).split(/\s/)[0]));
+    const veths = () =>
+        execFileSync("ip", ["-o", "link", "show", "type", "veth"], { encoding: "utf8" })
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => l.split(": ")[1].split("@")[0])
+            .filter((n) => !had.has(n));
+    for (let i = 0; i < 20 && veths().length > 0; i++) await new Promise((r) => setTimeout(r, 250));
+    for (const name of veths()) {
+        try {
+            execFileSync("ip", ["link", "del", name], { stdio: "ignore" });
+        } catch {
+            /* gone meanwhile */
+        }
+    }
 }
 
 /** containerd-shim-runc-v2 processes of this data dir (they outlive containerd by design). */
