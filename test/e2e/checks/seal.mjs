@@ -99,13 +99,14 @@ export const rollingRestart = (r, t, n) =>
         const target = DECLARED[0];
         const since = new Date(Date.now() - 1000).toISOString();
         const notReady = [];
+        let stage = "before the first delete";
         let watching = true;
         const watch = (async () => {
             while (watching) {
                 const list = (await t.kube().get(`/apis/external-secrets.io/v1/namespaces/${APP_NS}/externalsecrets`).catch(() => undefined))?.json?.items ?? [];
                 for (const es of list) {
                     const c = condition(es, "Ready");
-                    if (c?.status !== "True") notReady.push(`${es.metadata.name}: ${c?.reason} ${c?.message ?? ""}`);
+                    if (c?.status !== "True") notReady.push(`${es.metadata.name}: ${c?.reason} ${c?.message ?? ""} (${stage})`);
                 }
                 await new Promise((res) => setTimeout(res, 500));
             }
@@ -133,12 +134,14 @@ export const rollingRestart = (r, t, n) =>
                     }, { timeoutMs: 60000 });
                 }
                 const old = await t.pod(VAULT_NS, name);
+                stage = `${name} restarting, ${((Date.now() - t0) / 1000).toFixed(1)}s in`;
                 const del = await t.kube().request("DELETE", `/api/v1/namespaces/${VAULT_NS}/pods/${name}`);
                 assert(del.status === 200 || del.status === 202, `delete ${name}: HTTP ${del.status}`);
                 await waitFor(`${name} back and Ready`, async () => {
                     const p = await t.pod(VAULT_NS, name);
                     return p && p.metadata.uid !== old.metadata.uid && isRunning(p) && isReady(p);
                 }, { timeoutMs: 120000, intervalMs: 250 });
+                stage = `${name} back Ready, ${((Date.now() - t0) / 1000).toFixed(1)}s in`;
                 if (i === 0) {
                     // The change lands mid-rollout, written through whichever pod is active.
                     const writer = await waitFor("an active pod", () => activePod(t, names), { timeoutMs: 30000 });
@@ -157,6 +160,13 @@ export const rollingRestart = (r, t, n) =>
             (e) => e.reason === "SecretSyncedError" && (e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp) >= since,
         );
         eq(events.map((e) => `${e.involvedObject.name}: ${e.message}`), [], "SecretSyncedError events during the rolling restart");
+        if (notReady.length || events.length) {
+            // What ESO's controller said, for the failure message (no secret is logged by it).
+            const pods = (await t.kube().get(`/api/v1/namespaces/external-secrets/pods?labelSelector=app.kubernetes.io%2Fname%3Dexternal-secrets`)).json?.items ?? [];
+            const logs = await Promise.all(pods.map((p) => t.kube().request("GET", `/api/v1/namespaces/external-secrets/pods/${p.metadata.name}/log?sinceSeconds=300`)));
+            const errs = logs.flatMap((l) => (l.text ?? "").split("\n").filter((x) => /error/i.test(x))).slice(-6);
+            notReady.push(`ESO log: ${errs.join(" | ").slice(0, 3000)}`);
+        }
         eq([...new Set(notReady)], [], "ExternalSecrets seen not Ready during the rolling restart");
         t.timings.rollingRestart = Date.now() - t0;
         return `3 pods restarted in ${secs(Date.now() - t0)}; ${KV}/${target.path} changed mid-rollout and synced; 0 SecretSyncedError events; ExternalSecrets Ready throughout`;
