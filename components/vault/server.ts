@@ -132,7 +132,13 @@ export class VaultServer extends pulumi.ComponentResource {
                 { parent: this },
             );
             initDependsOn = [this.chart];
-            this.clusterAddress = pulumi.interpolate`${scheme}://${releaseName}.${this.namespace}.svc:8200`;
+            // HA: ESO talks to the active node through the chart's <release>-active Service. Through the
+            // main Service a standby answers, and a standby that just restarted may redirect (307) to
+            // a leader address that is gone (seen as `no route to host` in a rolling restart). Only
+            // where the server sets the label that Service selects (vault-helm: vault-active,
+            // openbao chart: openbao-active).
+            const service = args.ha && activeServiceSelectsServer(args.chart.name, flavor) ? `${releaseName}-active` : releaseName;
+            this.clusterAddress = pulumi.interpolate`${scheme}://${service}.${this.namespace}.svc:8200`;
             this.providerAddress = pulumi.output(providerAddress(args, scheme, releaseName));
         } else {
             // The chart would create it; an external Vault still needs an identity in the cluster.
@@ -274,6 +280,15 @@ export function auditDeviceNames(sysAuditJson: string | undefined): string[] {
 export function serverFlavor(args: Pick<VaultServerArgs, "flavor" | "mode" | "image" | "chart">): "vault" | "openbao" {
     if (args.flavor) return args.flavor;
     return (args.mode ?? "chart") === "chart" && isOpenBao({ image: args.image, chartName: args.chart.name }) ? "openbao" : "vault";
+}
+
+/**
+ * The chart's active Service selects `<chart>-active: "true"`, a label the server's Kubernetes
+ * service registration sets under its own name: vault-helm with HashiCorp Vault (`vault-active`),
+ * the openbao chart with OpenBao (`openbao-active`); vault-helm with an OpenBao image never matches.
+ */
+export function activeServiceSelectsServer(chartName: string | undefined, flavor: "vault" | "openbao"): boolean {
+    return chartName === "openbao" ? flavor === "openbao" : flavor === "vault";
 }
 
 /** Unit tests run the program under Pulumi's mocks, where no tunnel must be opened. */

@@ -102,7 +102,9 @@ try {
         await chart.destroy(runner, t, 9);
     }, 10);
     await phase("ha", { ha: true }, (t) => haFailover(runner, t, 11), 12);
-    await phase("transit", { ha: true }, async (t) => {
+    // The openbao chart when present: its openbao-active Service selects the pods OpenBao labels, so
+    // ESO talks to the active node (vault-helm's vault-active never selects the OpenBao stand-in).
+    await phase("transit", { ha: true, chartName: what.openbaoChart ? "openbao" : "vault" }, async (t) => {
         await prepareTransit(t);
         await transitUp(runner, t, 22);
         await autoUnsealAfterDelete(runner, t, 23);

@@ -146,7 +146,25 @@ describe("components on their own", () => {
         const init = one(ha, "pulumi-nodejs:dynamic/vault:VaultInit");
         expect(init.inputs.kubernetes).toMatchObject({ namespace: "vault", podNames: ["openbao-0", "openbao-1", "openbao-2"] });
         expect(init.inputs.raftLeaderApiAddr).toBe("http://openbao-0.openbao-internal:8200");
-        expect(address?.value).toBe("http://openbao.vault.svc:8200");
+        // HA: ESO reaches the active node through the chart's openbao-active Service.
+        expect(address?.value).toBe("http://openbao-active.vault.svc:8200");
+    });
+
+    test("ESO's address: the main Service standalone; under HA the active Service where the server labels it", async () => {
+        const { activeServiceSelectsServer } = await import("../../components/vault/server");
+        expect(activeServiceSelectsServer("vault", "vault")).toBe(true);
+        expect(activeServiceSelectsServer("openbao", "openbao")).toBe(true);
+        // vault-helm with an OpenBao image: OpenBao labels openbao-active, vault-active selects nothing.
+        expect(activeServiceSelectsServer("vault", "openbao")).toBe(false);
+        const addresses: string[] = [];
+        for (const extra of [{}, { ha: true, replicas: 3 }, { ha: true, replicas: 3, image: { repository: "openbao/openbao", tag: "2.7.2" } }]) {
+            await recordComponents(async () => {
+                const { VaultServer } = await import("../../components/vault/server");
+                const v = new VaultServer("v", { ...serverArgs, ...extra, chart: { name: "vault", repo: "https://helm.releases.hashicorp.com", version: "0.34.1" } });
+                addresses.push((await unwrap(v.clusterAddress)).value as string);
+            });
+        }
+        expect(addresses).toEqual(["http://vault.vault.svc:8200", "http://vault-active.vault.svc:8200", "http://vault.vault.svc:8200"]);
     });
 
     test("VaultServer: the init escrow cleanup runs after the init resource, on the same target", async () => {

@@ -259,7 +259,8 @@ describe("prod stack", () => {
         const ca = fs.readFileSync(caFile, "utf8");
         expect(one(run.resources, T.vaultProvider).inputs).toMatchObject({ address: "https://127.0.0.1:18200", caCertFile: caFile, tlsServerName: "vault.vault.svc" });
         const store = one(run.resources, T.store);
-        expect(store.inputs.spec.provider.vault.server).toBe("https://vault.vault.svc:8200");
+        // HA: the active node's Service (the certificate must name vault-active.vault.svc too: Pulumi.prod.yaml).
+        expect(store.inputs.spec.provider.vault.server).toBe("https://vault-active.vault.svc:8200");
         expect(Buffer.from(store.inputs.spec.provider.vault.caBundle, "base64").toString()).toBe(ca);
     });
 
