@@ -158,9 +158,8 @@ export async function verifyToken(t: Target, token: string, deadline: number, se
  * for a single node. Waits up to a minute for an election, then falls back to the first target.
  */
 export async function activeTarget(targets: Target[], deadline: number, secrets: string[]): Promise<Target> {
-    if (targets.length === 1) {
-        return targets[0];
-    }
+    // One server too: a single raft node unsealed a moment ago is a standby (307 on token calls)
+    // until it has elected itself; a server without HA answers ha_enabled false at once.
     const until = Math.min(deadline, Date.now() + 60000);
     for (;;) {
         for (const t of targets) {
