@@ -1,6 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+/** How ESO's Vault client retries a failed request (SecretStore spec.retrySettings). */
+export const STORE_RETRY = { maxRetries: 5, retryInterval: "2s" };
+
 /** The ESO API version served by current external-secrets (v1beta1 is no longer served). */
 export const ESO_API_VERSION = "external-secrets.io/v1";
 
@@ -58,6 +61,11 @@ export class VaultSecretStore extends pulumi.ComponentResource {
                     annotations: { "pulumi.com/waitFor": "condition=Ready" },
                 },
                 spec: {
+                    // Vault restarts, failovers and rolling upgrades make its API unreachable for a few
+                    // seconds (a leader election, endpoints catching up): ESO's Vault client retries
+                    // each request over ~10 s instead of reporting SecretSyncedError at once
+                    // (its default without retrySettings is 2 quick retries).
+                    retrySettings: STORE_RETRY,
                     provider: {
                         vault: {
                             server: args.server,

@@ -609,7 +609,7 @@ async function main() {
         const r = await POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(dir)]);
         const exp = JSON.parse((await POk(["stack", "export", "--stack", STACK])).stdout);
         eq((exp.deployment.resources ?? []).length, 0, "resources left in state");
-        for (const ns of [APP_NS, ESO_NS, "vault", ...(only && !only.has(9) ? [] : ["team-a"])]) {
+        for (const ns of [APP_NS, ESO_NS, "vault", ...(runner.only && !runner.only.has(9) ? [] : ["team-a"])]) {
             await waitFor(`namespace ${ns} gone`, async () => (await getObj(`/api/v1/namespaces/${ns}`)).status === 404, { timeoutMs: 60000 });
         }
         for (const p of [

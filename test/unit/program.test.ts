@@ -182,6 +182,8 @@ describe("dev stack", () => {
             kind: "SecretStore",
             metadata: { name: "vault", namespace: "demo-external-secrets", annotations: { "pulumi.com/waitFor": "condition=Ready" } },
             spec: {
+                // Rides out Vault restarts and failovers (~10 s) instead of a SecretSyncedError at once.
+                retrySettings: { maxRetries: 5, retryInterval: "2s" },
                 provider: {
                     vault: {
                         server: "http://vault.vault.svc:8200",

@@ -84,6 +84,9 @@ export const crashDrill = (r, h, n, point) =>
         eq(files.length, 1, "escrow files after the kill");
         eq(fs.statSync(files[0]).mode & 0o777, 0o600, "escrow file mode");
         const escrowed = JSON.parse(fs.readFileSync(files[0], "utf8"));
+        // Pulumi's own lock of the killed update stays (any backend): `pulumi cancel` releases it, as
+        // after any killed pulumi run. Nothing of ours is needed.
+        await h.POk(["cancel", "--yes", "--stack", STACK]);
         const up = await h.POk(["up", "--yes", "--skip-preview", ...cfgArgs(h.dir)]);
         const out = up.stdout + up.stderr;
         assert(/keys recovered from the escrow/.test(out), "the second up did not recover the keys from the escrow");
@@ -110,7 +113,7 @@ export const crashDrill = (r, h, n, point) =>
         }
         await h.waitSynced();
         await h.POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]);
-        return `killed ${killed} processes at ${point}; up ${(up.ms / 1000).toFixed(1)}s recovered the ${keys.length} keys from the escrow, synced; 1 admin token, no root token; escrow removed`;
+        return `killed ${killed} processes at ${point}; pulumi cancel (the dead run's lock); up ${(up.ms / 1000).toFixed(1)}s recovered the ${keys.length} keys from the escrow, synced; 1 admin token, no root token; escrow removed`;
     });
 
 export const migrationDrill = (r, h, n) =>
