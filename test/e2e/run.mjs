@@ -649,9 +649,13 @@ async function main() {
         bao: (m, p, b, t) => bao(dir, m, p, b, t),
         generateRoot,
         stackOutput: stackOutputSecret,
-        waitSynced: () => waitSynced({}, 120000),
+        // A new Vault each drill: no cached token of the previous one.
+        waitSynced: () => {
+            ctx.adminToken = undefined;
+            ctx.rootToken = undefined;
+            return waitSynced({}, 120000);
+        },
         kvData: (p) => {
-            // A new Vault each drill: no cached token of the previous one.
             ctx.adminToken = undefined;
             ctx.rootToken = undefined;
             return kvData(p);
