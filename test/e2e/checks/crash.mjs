@@ -52,10 +52,13 @@ async function killedUp(h, point) {
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     const exited = new Promise((r) => child.once("exit", r));
-    await waitFor(`the init step paused at ${point}`, async () => {
-        if (child.exitCode !== null) throw new Error(`pulumi up ended (exit ${child.exitCode}) before ${point}:\n${out.slice(-2000)}`);
-        return fs.existsSync(pauseFile);
-    }, { timeoutMs: 240000, intervalMs: 100 });
+    await waitFor(`the init step paused at ${point}`, async () => fs.existsSync(pauseFile), {
+        timeoutMs: 240000,
+        intervalMs: 100,
+        check: () => {
+            if (child.exitCode !== null && !fs.existsSync(pauseFile)) throw new Error(`pulumi up ended (exit ${child.exitCode}) before ${point}:\n${out.slice(-2000)}`);
+        },
+    });
     const providerPid = Number(fs.readFileSync(pauseFile, "utf8").split(" ")[1]);
     const pids = [child.pid, ...descendants(child.pid)];
     assert(pids.includes(providerPid), `the paused provider (pid ${providerPid}) is not under pulumi (${pids.join(",")})`);
