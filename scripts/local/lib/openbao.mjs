@@ -51,11 +51,15 @@ export async function wipeBao(dir) {
 
 /** Plain OpenBao API call for assertions; the token (if any) is only sent, never logged. */
 export async function bao(dir, method, apiPath, body, token) {
-    const st = readState(dir);
+    return baoApi(`http://127.0.0.1:${readState(dir).baoPort}`, method, apiPath, body, token);
+}
+
+/** One call to an OpenBao/Vault API at `address`: { status, json } (json { raw } if not JSON). */
+export async function baoApi(address, method, apiPath, body, token) {
     const headers = {};
     if (token) headers["X-Vault-Token"] = token;
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const r = await fetch(`http://127.0.0.1:${st.baoPort}/v1/${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const r = await fetch(`${address}/v1/${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await r.text();
     let json;
     try {

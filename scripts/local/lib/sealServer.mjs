@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePorts, toolPath } from "./base.mjs";
+import { baoApi } from "./openbao.mjs";
 import { ensureAlive, startDaemon, stopDaemon, waitFor } from "./process.mjs";
 
 export const SEAL_KEY = "autounseal";
@@ -16,18 +17,8 @@ const sealDir = (dir) => path.join(dir, NAME);
 const stateFile = (dir) => path.join(sealDir(dir), "keys.json");
 
 async function api(address, method, apiPath, body, token) {
-    const headers = {};
-    if (token) headers["X-Vault-Token"] = token;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const r = await fetch(`${address}/v1/${apiPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await r.text();
-    let json;
-    try {
-        json = text ? JSON.parse(text) : {};
-    } catch {
-        json = { raw: text };
-    }
-    if (r.status >= 400) throw new Error(`seal server ${method} ${apiPath}: HTTP ${r.status} ${JSON.stringify(json.errors ?? "")}`);
+    const { status, json } = await baoApi(address, method, apiPath, body, token);
+    if (status >= 400) throw new Error(`seal server ${method} ${apiPath}: HTTP ${status} ${JSON.stringify(json.errors ?? "")}`);
     return json;
 }
 
