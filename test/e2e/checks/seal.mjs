@@ -93,83 +93,94 @@ export const autoUnsealAfterDelete = (r, t, n) =>
  * Vault changes under an ExternalSecret with a 10 s refresh: every ExternalSecret stays Ready, the
  * new value lands, zero SecretSyncedError events.
  */
+/**
+ * The rolling restart itself (also run by scripts/bench-cluster.mjs): standbys first, the active
+ * one after stepping down, each deleted once the last is Ready again, while a value changes in
+ * Vault mid-rollout. Returns its time, what ESO reported meanwhile and whether the value landed.
+ */
+export async function rollPods(t) {
+    const names = t.podNames(3);
+    const target = DECLARED[0];
+    const since = new Date(Date.now() - 1000).toISOString();
+    const notReady = [];
+    let stage = "before the first delete";
+    let watching = true;
+    const watch = (async () => {
+        while (watching) {
+            const list = (await t.kube().get(`/apis/external-secrets.io/v1/namespaces/${APP_NS}/externalsecrets`).catch(() => undefined))?.json?.items ?? [];
+            for (const es of list) {
+                const c = condition(es, "Ready");
+                if (c?.status !== "True") notReady.push(`${es.metadata.name}: ${c?.reason} ${c?.message ?? ""} (${stage})`);
+            }
+            await new Promise((res) => setTimeout(res, 500));
+        }
+    })();
+    const t0 = Date.now();
+    const newValue = `rolled-${Date.now()}`;
+    try {
+        // Standbys first, the active pod last, as a StatefulSet rollout with OnDelete is done by hand.
+        const active = await waitFor("an active pod", () => activePod(t, names), { timeoutMs: 60000 });
+        const order = [...names.filter((x) => x !== active), active];
+        for (const [i, name] of order.entries()) {
+            if (name === active) {
+                // The documented procedure: the active node steps down first (a root token generated
+                // with the recovery keys, revoked at once), so a standby leads before it goes.
+                const root = await t.generateRoot(name, await t.stackOutputSecret("vaultRecoveryKeys"));
+                try {
+                    const sd = await t.vault("PUT", "sys/step-down", {}, root, name);
+                    assert(sd.status === 204 || sd.status === 200, `step-down on ${name}: HTTP ${sd.status}`);
+                } finally {
+                    await t.vault("POST", "auth/token/revoke", { token: root }, root, name).catch(() => undefined);
+                }
+                await waitFor("another pod active", async () => {
+                    const now = await activePod(t, names);
+                    return now && now !== name ? now : undefined;
+                }, { timeoutMs: 60000 });
+            }
+            const old = await t.pod(VAULT_NS, name);
+            stage = `${name} restarting, ${((Date.now() - t0) / 1000).toFixed(1)}s in`;
+            const del = await t.kube().request("DELETE", `/api/v1/namespaces/${VAULT_NS}/pods/${name}`);
+            assert(del.status === 200 || del.status === 202, `delete ${name}: HTTP ${del.status}`);
+            await waitFor(`${name} back and Ready`, async () => {
+                const p = await t.pod(VAULT_NS, name);
+                return p && p.metadata.uid !== old.metadata.uid && isRunning(p) && isReady(p);
+            }, { timeoutMs: 120000, intervalMs: 250 });
+            stage = `${name} back Ready, ${((Date.now() - t0) / 1000).toFixed(1)}s in`;
+            if (i === 0) {
+                // The change lands mid-rollout, written through whichever pod is active.
+                const writer = await waitFor("an active pod", () => activePod(t, names), { timeoutMs: 30000 });
+                const data = { ...(await t.kvData(target.path, writer)), [target.keys[0]]: newValue };
+                await t.kvWrite(target.path, data, writer);
+            }
+            // A leader again before the next pod goes.
+            await waitFor("an active pod", () => activePod(t, names), { timeoutMs: 60000 });
+        }
+        await waitFor(`the new value in Secret ${target.name}`, async () => (await t.secretOf(target.name))[target.keys[0]] === newValue, { timeoutMs: 60000, intervalMs: 1000 });
+    } finally {
+        watching = false;
+        await watch;
+    }
+    const ms = Date.now() - t0;
+    const syncErrors = ((await t.kube().get(`/api/v1/namespaces/${APP_NS}/events`)).json?.items ?? [])
+        .filter((e) => e.reason === "SecretSyncedError" && (e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp) >= since)
+        .map((e) => `${e.involvedObject.name}: ${e.message}`);
+    if (notReady.length || syncErrors.length) {
+        // What ESO's controller said, for the failure message (it logs no secret).
+        const pods = (await t.kube().get(`/api/v1/namespaces/external-secrets/pods?labelSelector=app.kubernetes.io%2Fname%3Dexternal-secrets`)).json?.items ?? [];
+        const logs = await Promise.all(pods.map((p) => t.kube().request("GET", `/api/v1/namespaces/external-secrets/pods/${p.metadata.name}/log?sinceSeconds=300`)));
+        const errs = logs.flatMap((l) => (l.text ?? "").split("\n").filter((x) => /error/i.test(x))).slice(-6);
+        notReady.push(`ESO log: ${errs.join(" | ").slice(0, 3000)}`);
+    }
+    return { ms, notReady: [...new Set(notReady)], syncErrors, path: target.path };
+}
+
 export const rollingRestart = (r, t, n) =>
     r.check(n, "rolling restart of the 3 pods while a value changes under an ExternalSecret (10 s refresh): always Ready, the new value lands, zero SecretSyncedError events", async () => {
-        const names = t.podNames(3);
-        const target = DECLARED[0];
-        const since = new Date(Date.now() - 1000).toISOString();
-        const notReady = [];
-        let stage = "before the first delete";
-        let watching = true;
-        const watch = (async () => {
-            while (watching) {
-                const list = (await t.kube().get(`/apis/external-secrets.io/v1/namespaces/${APP_NS}/externalsecrets`).catch(() => undefined))?.json?.items ?? [];
-                for (const es of list) {
-                    const c = condition(es, "Ready");
-                    if (c?.status !== "True") notReady.push(`${es.metadata.name}: ${c?.reason} ${c?.message ?? ""} (${stage})`);
-                }
-                await new Promise((res) => setTimeout(res, 500));
-            }
-        })();
-        const t0 = Date.now();
-        const newValue = `rolled-${Date.now()}`;
-        try {
-            // Standbys first, the active pod last, as a StatefulSet rollout with OnDelete would be done by hand.
-            const active = await waitFor("an active pod", () => activePod(t, names), { timeoutMs: 60000 });
-            const order = [...names.filter((x) => x !== active), active];
-            for (const [i, name] of order.entries()) {
-                if (name === active) {
-                    // The documented rolling procedure: the active node steps down first (a root token
-                    // generated with the recovery keys, revoked at once), so a standby leads before it goes.
-                    const root = await t.generateRoot(name, await t.stackOutputSecret("vaultRecoveryKeys"));
-                    try {
-                        const sd = await t.vault("PUT", "sys/step-down", {}, root, name);
-                        assert(sd.status === 204 || sd.status === 200, `step-down on ${name}: HTTP ${sd.status}`);
-                    } finally {
-                        await t.vault("POST", "auth/token/revoke", { token: root }, root, name).catch(() => undefined);
-                    }
-                    await waitFor("another pod active", async () => {
-                        const now = await activePod(t, names);
-                        return now && now !== name ? now : undefined;
-                    }, { timeoutMs: 60000 });
-                }
-                const old = await t.pod(VAULT_NS, name);
-                stage = `${name} restarting, ${((Date.now() - t0) / 1000).toFixed(1)}s in`;
-                const del = await t.kube().request("DELETE", `/api/v1/namespaces/${VAULT_NS}/pods/${name}`);
-                assert(del.status === 200 || del.status === 202, `delete ${name}: HTTP ${del.status}`);
-                await waitFor(`${name} back and Ready`, async () => {
-                    const p = await t.pod(VAULT_NS, name);
-                    return p && p.metadata.uid !== old.metadata.uid && isRunning(p) && isReady(p);
-                }, { timeoutMs: 120000, intervalMs: 250 });
-                stage = `${name} back Ready, ${((Date.now() - t0) / 1000).toFixed(1)}s in`;
-                if (i === 0) {
-                    // The change lands mid-rollout, written through whichever pod is active.
-                    const writer = await waitFor("an active pod", () => activePod(t, names), { timeoutMs: 30000 });
-                    const data = { ...(await t.kvData(target.path, writer)), [target.keys[0]]: newValue };
-                    await t.kvWrite(target.path, data, writer);
-                }
-                // A leader again before the next pod goes.
-                await waitFor("an active pod", () => activePod(t, names), { timeoutMs: 60000 });
-            }
-            await waitFor(`the new value in Secret ${target.name}`, async () => (await t.secretOf(target.name))[target.keys[0]] === newValue, { timeoutMs: 60000, intervalMs: 1000 });
-        } finally {
-            watching = false;
-            await watch;
-        }
-        const events = ((await t.kube().get(`/api/v1/namespaces/${APP_NS}/events`)).json?.items ?? []).filter(
-            (e) => e.reason === "SecretSyncedError" && (e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp) >= since,
-        );
-        eq(events.map((e) => `${e.involvedObject.name}: ${e.message}`), [], "SecretSyncedError events during the rolling restart");
-        if (notReady.length || events.length) {
-            // What ESO's controller said, for the failure message (no secret is logged by it).
-            const pods = (await t.kube().get(`/api/v1/namespaces/external-secrets/pods?labelSelector=app.kubernetes.io%2Fname%3Dexternal-secrets`)).json?.items ?? [];
-            const logs = await Promise.all(pods.map((p) => t.kube().request("GET", `/api/v1/namespaces/external-secrets/pods/${p.metadata.name}/log?sinceSeconds=300`)));
-            const errs = logs.flatMap((l) => (l.text ?? "").split("\n").filter((x) => /error/i.test(x))).slice(-6);
-            notReady.push(`ESO log: ${errs.join(" | ").slice(0, 3000)}`);
-        }
-        eq([...new Set(notReady)], [], "ExternalSecrets seen not Ready during the rolling restart");
-        t.timings.rollingRestart = Date.now() - t0;
-        return `3 pods restarted in ${secs(Date.now() - t0)}; ${KV}/${target.path} changed mid-rollout and synced; 0 SecretSyncedError events; ExternalSecrets Ready throughout`;
+        const run = await rollPods(t);
+        eq(run.syncErrors, [], "SecretSyncedError events during the rolling restart");
+        eq(run.notReady, [], "ExternalSecrets seen not Ready during the rolling restart");
+        t.timings.rollingRestart = run.ms;
+        return `3 pods restarted in ${secs(run.ms)}; ${KV}/${run.path} changed mid-rollout and synced; 0 SecretSyncedError events; ExternalSecrets Ready throughout`;
     });
 
 export const transitNoChanges = (r, t, n) =>
