@@ -3,12 +3,18 @@
 // one-node cluster from parts (scripts/local/lib/cluster.mjs), one run:
 //   - `pulumi up` from empty -> every ExternalSecret Ready/SecretSynced (polled every 250 ms)
 //   - vault-0 deleted -> back sealed -> `pulumi up` -> vault-0 Ready (unsealed), and up's own time
+//   - then, on a second cluster with a transit seal (auto-unseal, HA 3 pods; the openbao chart where
+//     it is cached): pod 0 deleted -> Ready with no `pulumi` run, and a rolling restart of the 3 pods
+//     (standbys first, the active one after a step-down) with a value changing: time, sync errors
 // Prints "chart mode: not measured: <why>" where the cluster tier's tools or chart are missing.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { Kube, bringUpCluster, cfgArgs, clusterPrerequisites, log, missingPlugins, pulumiEnv, pulumiOk, tearDownCluster, waitFor } from "./local/lib.mjs";
+import { Kube, bringUpCluster, cfgArgs, clusterPrerequisites, findOpenBaoChart, log, missingPlugins, pulumiEnv, pulumiOk, tearDownCluster, waitFor } from "./local/lib.mjs";
+import { rollPods, prepareTransit } from "../test/e2e/checks/seal.mjs";
+import { waitForVoters } from "../test/e2e/checks/ha.mjs";
+import { ClusterTest } from "../test/e2e/lib/clusterTest.mjs";
 
 const s = (ms) => `${(ms / 1000).toFixed(2)}s`;
 const missing = clusterPrerequisites();
@@ -65,6 +71,43 @@ try {
         if (left.length) log(`host differs after teardown: ${left.join("; ")}`);
     }
 }
+
+// The same run, auto-unseal: a transit seal server (a second OpenBao on the node IP), HA 3 pods.
+const tdir = `${dir}-transit`;
+if (!fig.blocked && process.env.KEEP !== "1") {
+    try {
+        const chartName = findOpenBaoChart() ? "openbao" : "vault";
+        const registryPassword = randomBytes(18).toString("base64url");
+        await bringUpCluster(tdir, { registryPassword, ha: true, chartName });
+        const t = new ClusterTest(tdir, { registryPassword, release: chartName });
+        t.env = pulumiEnv(tdir);
+        await prepareTransit(t);
+        await t.POk(["up", "--yes", "--skip-preview", ...cfgArgs(tdir)]);
+        const names = t.podNames(3);
+        for (const n of names) await waitFor(`${n} Ready`, async () => ready(await t.pod("vault", n)), { timeoutMs: 120000 });
+        await waitForVoters(t, await waitFor("an active pod", async () => {
+            for (const n of names) if ((await t.health(n).catch(() => undefined))?.standby === false) return n;
+            return undefined;
+        }, { timeoutMs: 60000 }), await t.stackOutputSecret("vaultRecoveryKeys"));
+        const old = await t.pod("vault", names[0]);
+        const tDel = Date.now();
+        await t.deletePod("vault", names[0]);
+        await waitFor(`${names[0]} back and Ready`, async () => {
+            const p = await t.pod("vault", names[0]);
+            return p && p.metadata.uid !== old.metadata.uid && ready(p);
+        }, { timeoutMs: 120000, intervalMs: 100 });
+        fig.transitDeleteToReady = Date.now() - tDel;
+        const roll = await rollPods(t);
+        fig.rollingRestart = roll.ms;
+        fig.rollingSyncErrors = roll.syncErrors.length;
+        fig.rollingNotReady = roll.notReady.length;
+    } catch (e) {
+        fig.transitBlocked = e.message.split("\n")[0];
+    } finally {
+        const { left } = await tearDownCluster(tdir);
+        if (left.length) log(`host differs after teardown: ${left.join("; ")}`);
+    }
+}
 console.log("\n== bench, chart mode (one-node cluster from parts; one run; 2 shared cores)");
 const line = (k, label) => fig[k] !== undefined && console.log(`${label.padEnd(58)} ${s(fig[k])}`);
 line("clusterSetup", "cluster from parts up (before pulumi)");
@@ -72,7 +115,11 @@ line("chartUpToSynced", "chart mode: pulumi up from empty -> every ES synced");
 line("chartUp", "chart mode: pulumi up's own time");
 line("podBack", "vault-0 deleted -> new pod Running (sealed)");
 line("resealUpToReady", "pulumi up -> vault-0 unsealed and Ready");
-line("deleteToReady", "vault-0 deleted -> Ready again (incl. the up)");
+line("deleteToReady", "Shamir: vault-0 deleted -> Ready again (needs `pulumi up`)");
+line("transitDeleteToReady", "transit seal: pod 0 deleted -> Ready again (no human)");
+line("rollingRestart", "transit seal: rolling restart of 3 HA pods, total");
+if (fig.rollingSyncErrors !== undefined) console.log(`${"transit seal: rolling restart, SecretSyncedError events".padEnd(58)} ${fig.rollingSyncErrors} (ExternalSecrets seen not Ready: ${fig.rollingNotReady})`);
+if (fig.transitBlocked) console.log(`transit: NOT MEASURED: ${fig.transitBlocked}`);
 if (fig.blocked) console.log(`NOT MEASURED: ${fig.blocked}`);
 console.log(JSON.stringify(fig));
-process.exit(fig.blocked ? 1 : 0);
+process.exit(fig.blocked || fig.transitBlocked ? 1 : 0);
