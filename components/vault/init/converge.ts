@@ -98,7 +98,7 @@ export async function converge(i: Inputs, held: Held | undefined, log: (m: strin
             const res = await initVault(leader, { shares: i.secretShares, threshold: i.secretThreshold, pgpKeys: i.pgpKeys, rootTokenPgpKey: i.rootTokenPgpKey, autoUnseal: auto }, deadline, secrets);
             secrets.push(...res.keys, res.rootToken);
             // Before the keys are used: until the engine checkpoints them, the escrow is their only copy.
-            escrow = { v: 1, target: targetKey(i), clusterId: status.cluster_id, keys: res.keys, rootToken: res.rootToken, shares: i.secretShares, threshold: i.secretThreshold, createdAt: new Date().toISOString() };
+            escrow = { v: 1, target: targetKey(i), keys: res.keys, rootToken: res.rootToken, shares: i.secretShares, threshold: i.secretThreshold, createdAt: new Date().toISOString() };
             await saveEscrow(escrow);
             await testPause("after-init");
             keys = res.keys;

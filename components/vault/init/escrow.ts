@@ -9,9 +9,8 @@ import type { Inputs } from "./inputs";
 
 export interface EscrowRecord {
     v: 1;
-    /** Which Vault (targetKey), and its cluster id once known. */
+    /** Which Vault (targetKey): an escrow is only taken back for the same target. */
     target: string;
-    clusterId?: string;
     keys: string[];
     rootToken: string;
     shares: number;
