@@ -210,7 +210,11 @@ export class VaultServer extends pulumi.ComponentResource {
         } else if (audit) {
             // OpenBao: declared in the server HCL (chart mode: vaultChartValues), not through the API.
             // Read sys/audit with the program's token so a server without one fails loudly, not silently.
-            const devices = vault.generic.getSecretOutput({ path: "sys/audit" }, { parent: this, provider: this.provider, dependsOn: [this.init] });
+            // The path waits on an output the init resource's update only knows once it has run (a
+            // preview has it from the state only when nothing changes): a preview of a sealed Vault
+            // reads nothing, and says so through the init resource's diff.
+            const path = this.init.vaultVersion.apply(() => "sys/audit");
+            const devices = vault.generic.getSecretOutput({ path }, { parent: this, provider: this.provider, dependsOn: [this.init] });
             this.auditDevices = devices.dataJson.apply(auditDeviceNames);
         }
 

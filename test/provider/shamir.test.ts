@@ -3,7 +3,7 @@
 // Once per server (support/servers.ts): OpenBao (raft storage), HashiCorp Vault (file storage).
 import { BaoServer, auditRequests, generateRootToken, liveRootTokens, settleAll } from "../support/openbao";
 import { eachServer } from "../support/servers";
-import { ProviderRunner, engineView, inputs, isWireSecret } from "./harness/run";
+import { ProviderRunner, engineView, inputs, isWireSecret, unwrap } from "./harness/run";
 
 jest.setTimeout(90000);
 
@@ -143,14 +143,25 @@ eachServer((flavor) => {
         expect(engineView(upd.result.outs)).toMatchObject({ rootToken: "", adminToken: admin, unsealKeys: keys });
     });
 
-    test("diff renews the admin token (same value), so a live token never ages out between runs", async () => {
-        const ttl = async () => (await server.api("GET", "auth/token/lookup-self", undefined, admin)).json.data.ttl as number;
-        const before = await ttl();
-        await new Promise((r) => setTimeout(r, 2100));
-        expect(await ttl()).toBeLessThan(before);
-        const diff = await runner.op("diff", id, engineView(outs), inputs(addr));
-        expect(diff.result).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
-        expect(await ttl()).toBeGreaterThanOrEqual(768 * 3600 - 1);
+    test("check keeps a live admin token's value and renews it once a tenth of its period (at most 1 h) has passed", async () => {
+        // A 20 s period (a period change mints a new token with a root token from the keys).
+        const short = inputs({ ...addr, adminTokenPeriod: "20s" });
+        const upd = await runner.op("update", id, engineView(outs), short);
+        expect(upd.error).toBeUndefined();
+        const tok = engineView(upd.result.outs).adminToken as string;
+        const ttl = async () => (await server.api("GET", "auth/token/lookup-self", undefined, tok)).json.data.ttl as number;
+        await new Promise((r) => setTimeout(r, 2600));
+        expect(await ttl()).toBeLessThanOrEqual(18);
+        const chk = await runner.op("check", { ...short, adminToken: tok }, short);
+        expect(chk.error).toBeUndefined();
+        expect(unwrap(chk.result.inputs.adminToken)).toBe(tok);
+        expect(isWireSecret(chk.result.inputs.adminToken)).toBe(true);
+        expect(await ttl()).toBeGreaterThanOrEqual(19);
+        // Back to the default period: a new token again, which the later tests use.
+        const back = await runner.op("update", id, upd.result.outs, inputs(addr));
+        expect(back.error).toBeUndefined();
+        outs = back.result.outs;
+        admin = engineView(outs).adminToken as string;
     });
 
     test("a revoked admin token: diff plans an update, which generates a root token with the keys, mints a new admin token, revokes that root token, and changes nothing else", async () => {
@@ -159,11 +170,18 @@ eachServer((flavor) => {
         expect((await server.api("POST", "auth/token/revoke-accessor", { accessor }, mine)).status).toBe(204);
         expect((await server.api("GET", "auth/token/lookup-self", undefined, admin)).status).toBe(403);
         const generatedBefore = auditRequests(server).filter((e) => e.path === "sys/generate-root/update").length;
-        const diff = await runner.op("diff", id, engineView(outs), inputs(addr));
+        // As the engine runs it: check (old inputs hold the token it chose) picks a fresh value, which
+        // a preview shows as the Vault provider's token; diff plans the update; update mints it.
+        const chk = await runner.op("check", { ...inputs(addr), adminToken: admin }, inputs(addr));
+        expect(chk.output).toMatch(/admin token has expired or was revoked/);
+        const wanted = unwrap(chk.result.inputs.adminToken) as string;
+        expect(wanted).not.toBe(admin);
+        const diff = await runner.op("diff", id, engineView(outs), chk.result.inputs);
         expect(diff.result).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
         expect(diff.output).toMatch(/admin token has expired or was revoked/);
-        const upd = await runner.op("update", id, engineView(outs), inputs(addr));
+        const upd = await runner.op("update", id, engineView(outs), chk.result.inputs);
         expect(upd.error).toBeUndefined();
+        expect(engineView(upd.result.outs).adminToken).toBe(wanted);
         expect(upd.output).toMatch(/sys\/generate-root/);
         const next = engineView(upd.result.outs) as Record<string, unknown>;
         const others = (o: Record<string, unknown>) => ({ ...o, adminToken: undefined, adminTokenAccessor: undefined });
@@ -181,8 +199,10 @@ eachServer((flavor) => {
         // No root token survives but the test's own.
         const own = (await server.api("GET", "auth/token/lookup-self", undefined, mine)).json.data.accessor;
         expect(await liveRootTokens(server, mine)).toEqual([own]);
-        // And the next diff is quiet again.
-        const again = await runner.op("diff", id, engineView(outs), inputs(addr));
+        // And the next check keeps it, the next diff is quiet again.
+        const chk2 = await runner.op("check", chk.result.inputs, inputs(addr));
+        expect(unwrap(chk2.result.inputs.adminToken)).toBe(admin);
+        const again = await runner.op("diff", id, engineView(outs), chk2.result.inputs);
         expect(again.result.changes).toBe(false);
     });
 

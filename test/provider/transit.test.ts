@@ -69,9 +69,12 @@ eachServer((flavor) => {
         await new Promise((r) => setTimeout(r, 4500));
         expect((await server.api("GET", "auth/token/lookup-self", undefined, outs.adminToken as string)).status).toBe(403);
         const before = auditRequests(server).filter((e) => e.path === "sys/generate-root/update").length;
-        const diff = await runner.op("diff", "id", outs, props);
+        // check (old inputs hold the dead token) picks a fresh value; diff plans; update mints it.
+        const chk = await runner.op("check", { ...props, adminToken: outs.adminToken }, props);
+        const diff = await runner.op("diff", "id", outs, chk.result.inputs);
         expect(diff.result.changes).toBe(true);
-        const upd = await runner.op("update", "id", outs, props);
+        const upd = await runner.op("update", "id", outs, chk.result.inputs);
+        expect(engineView(upd.result.outs).adminToken).toBe(engineView(chk.result.inputs).adminToken);
         expect(upd.error).toBeUndefined();
         const next = engineView(upd.result.outs);
         expect(next.adminToken).not.toBe(outs.adminToken);

@@ -23,11 +23,28 @@ export interface AdminToken {
     accessor: string;
 }
 
+/**
+ * A fresh admin token value: 43 url-safe characters (256 random bits), no "." (Vault refuses custom
+ * token ids with one). Vault stores a custom id's index with a salted SHA1 instead of its HMAC
+ * (it warns so); with 256 random bits that hash gives nothing away.
+ */
+export function newAdminTokenId(): string {
+    return `pa-${require("crypto").randomBytes(32).toString("base64url")}`;
+}
+
 /** lookup-self: "valid", or "invalid" (403: expired, revoked, unknown); anything else throws. */
 export async function tokenState(t: Target, token: string, deadline: number, secrets: string[]): Promise<"valid" | "invalid"> {
     const r = await vaultCall(t, "GET", "auth/token/lookup-self", { token, deadline, secrets });
     if (r.status === 200) return "valid";
     if (r.status === 403 || r.status === 401) return "invalid";
+    throw responseError(t, "token check (GET /v1/auth/token/lookup-self)", r, secrets);
+}
+
+/** lookup-self's remaining TTL in seconds, or undefined when the token is not valid (403). */
+export async function tokenTtl(t: Target, token: string, deadline: number, secrets: string[]): Promise<number | undefined> {
+    const r = await vaultCall(t, "GET", "auth/token/lookup-self", { token, deadline, secrets });
+    if (r.status === 200) return Number(r.json?.data?.ttl ?? 0);
+    if (r.status === 403 || r.status === 401) return undefined;
     throw responseError(t, "token check (GET /v1/auth/token/lookup-self)", r, secrets);
 }
 
@@ -54,6 +71,11 @@ export async function mintAdmin(
     secrets: string[],
     /** Called once the admin token exists, before the root token is revoked (the init escrow records it). */
     onMinted?: (admin: AdminToken) => Promise<void>,
+    /**
+     * The token's value, chosen by the provider's check() so a preview already knows it (see
+     * wantedAdminToken). Only a root token may set it; the server otherwise picks one.
+     */
+    id?: string,
 ): Promise<AdminToken> {
     const pol = await vaultCall(t, "PUT", `sys/policies/acl/${ADMIN_POLICY_NAME}`, { token: rootToken, body: { policy: policyHcl }, deadline, secrets });
     if (pol.status !== 204 && pol.status !== 200) {
@@ -67,6 +89,7 @@ export async function mintAdmin(
         period,
         display_name: ADMIN_POLICY_NAME,
         meta: { "managed-by": "pulumi VaultInit" },
+        ...(id ? { id } : {}),
     };
     const r = await vaultCall(t, "POST", "auth/token/create", { token: rootToken, body, deadline, secrets });
     if (r.status !== 200 || typeof r.json?.auth?.client_token !== "string") {

@@ -48,7 +48,7 @@ export function partialInitError(message: string, id: string, properties: Output
 
 export async function converge(i: Inputs, held: Held | undefined, log: (m: string) => void): Promise<{ id: string; outs: Outputs }> {
     const adopting = !!(i.adoptUnsealKeys || i.adoptRootToken);
-    const secrets = [...(i.adoptUnsealKeys ?? []), i.adoptRootToken ?? "", ...(held?.unsealKeys ?? []), held?.rootToken ?? "", held?.adminToken ?? ""];
+    const secrets = [...(i.adoptUnsealKeys ?? []), i.adoptRootToken ?? "", ...(held?.unsealKeys ?? []), held?.rootToken ?? "", held?.adminToken ?? "", i.adminToken ?? ""];
     const deadline = Date.now() + i.timeoutSeconds * 1000;
     const conn = await connect(i);
     try {
@@ -269,15 +269,18 @@ export async function ensureAdmin(
 ): Promise<AdminToken | undefined> {
     const policy = adminPolicyHcl(i.adminPolicy);
     const replace = s.admin?.accessor || undefined;
+    // The value check() chose (a preview already showed it to the Vault provider). Never the value of
+    // a token that died: re-creating a revoked token's id would bring a revoked credential back.
+    const id = i.adminToken && i.adminToken !== s.admin?.token ? i.adminToken : undefined;
     if (s.root && (s.rootIsFresh || (await tokenState(t, s.root, deadline, secrets)) === "valid")) {
-        const minted = await mintAdmin(t, s.root, policy, i.adminTokenPeriod, replace, deadline, secrets, s.onMinted);
+        const minted = await mintAdmin(t, s.root, policy, i.adminTokenPeriod, replace, deadline, secrets, s.onMinted, id);
         log(`VaultInit: admin token with policy ${ADMIN_POLICY_NAME} created (period ${i.adminTokenPeriod}); the root token is revoked`);
         return minted;
     }
     let why: string;
     if (s.admin?.token) {
         if ((await tokenState(t, s.admin.token, deadline, secrets)) === "valid") {
-            if (!s.periodChanged) {
+            if (!s.periodChanged && !id) {
                 if (s.policyChanged) {
                     if (!s.keys || s.keys.length === 0) {
                         throw new Error(`${t.label}: the ${ADMIN_POLICY_NAME} policy changed, and no usable unseal keys are held to generate a root token for it. Set vaultAdoptRootToken (secret) to a root token; it is used once and revoked.`);
@@ -288,9 +291,10 @@ export async function ensureAdmin(
                 await renewSelf(t, s.admin.token, deadline, secrets);
                 return undefined;
             }
-            why = "the admin token period changed";
+            why = id ? "the admin token predates the provider-chosen token value (a state from an older version)" : "the admin token period changed";
         } else {
             why = "the admin token has expired or was revoked";
+            if (!id) log("VaultInit: the admin token died after the preview (or while Vault was sealed): the new one gets a fresh value the preview could not show");
         }
     } else if (s.root) {
         why = "the root token in the state is no longer valid";
@@ -304,7 +308,7 @@ export async function ensureAdmin(
     }
     log(`VaultInit: ${why}: generating a root token with the key quorum (sys/generate-root), minting a new admin token, revoking the root token`);
     const root = await generateRoot(t, s.keys, deadline, secrets);
-    const minted = await mintAdmin(t, root, policy, i.adminTokenPeriod, replace, deadline, secrets);
+    const minted = await mintAdmin(t, root, policy, i.adminTokenPeriod, replace, deadline, secrets, undefined, id);
     log(`VaultInit: new admin token with policy ${ADMIN_POLICY_NAME} (period ${i.adminTokenPeriod}); the generated root token is revoked`);
     return minted;
 }

@@ -34,6 +34,13 @@ export interface Inputs {
     adminTokenPeriod: string;
     timeoutSeconds: number;
     providerVersion: number;
+    /**
+     * The admin token's value, set by check() and never by the program: the held token while it
+     * lives, a fresh value when it must be replaced. A preview shows the inputs of an update as its
+     * outputs, so the Vault provider's token is known there and nothing else previews a change.
+     * Absent in states written before it existed.
+     */
+    adminToken?: string;
 }
 
 export interface Outputs {
@@ -157,5 +164,9 @@ export function withDefaults(raw: Record<string, unknown>): Inputs {
     i.secretThreshold = (raw.secretThreshold as number | undefined) ?? 3;
     i.timeoutSeconds = (raw.timeoutSeconds as number | undefined) ?? 300;
     i.adminTokenPeriod = (raw.adminTokenPeriod as string | undefined) ?? "768h";
+    // check() hands it back as a secret; the engine strips the marker (the provider accepts no
+    // secrets), a direct caller may not.
+    const tok = raw.adminToken as unknown;
+    i.adminToken = tok && typeof tok === "object" && "value" in (tok as object) ? String((tok as { value: unknown }).value) : (tok as string | undefined) || undefined;
     return i;
 }

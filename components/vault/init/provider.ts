@@ -6,7 +6,7 @@ import { Target } from "./client";
 import { connect, targetKey } from "./connect";
 import { converge, fingerprint, Held } from "./converge";
 import { Inputs, Outputs, hasUnknown, validate, withDefaults } from "./inputs";
-import { renewSelf, tokenState } from "./admin";
+import { newAdminTokenId, renewSelf, tokenState, tokenTtl } from "./admin";
 import { activeTarget, sealStatus } from "./ops";
 
 /** Bump when provider behaviour changes, so existing stacks run an update with the new code. */
@@ -112,10 +112,53 @@ async function wrapCreateErrors<T>(f: () => Promise<T>): Promise<T> {
     }
 }
 
+/**
+ * The admin token the resource should hold after this run: the one held while it lives (renewed
+ * here), a fresh value once it is expired or
+ * revoked. `held` comes from the old inputs (check() never sees outputs). A sealed or unreachable
+ * Vault cannot tell: the held value stays, and the update decides once Vault is unsealed.
+ */
+export async function wantedAdminToken(i: Inputs, held: string | undefined, probeSeconds: number): Promise<string> {
+    if (!held) return newAdminTokenId();
+    if (hasUnknown(i.address) || hasUnknown(i.kubernetes) || validate(i).length > 0) return held;
+    let conn: Awaited<ReturnType<typeof connect>> | undefined;
+    try {
+        conn = await connect(i);
+        const deadline = Date.now() + probeSeconds * 1000;
+        const targets = conn.targets as Target[];
+        if ((await sealStatus(targets[0], deadline, [held])).sealed) return held;
+        const leader = await activeTarget(targets, deadline, [held]);
+        const ttl = await tokenTtl(leader, held, deadline, [held]);
+        if (ttl === undefined) {
+            logInfo("VaultInit: the admin token has expired or was revoked; the update mints a new one (generate-root with the stored keys, then the root token is revoked)");
+            return newAdminTokenId();
+        }
+        // Renewed once min(1 h, a tenth of the period) has passed since the last renewal: a live token
+        // never ages out between runs, and most previews write nothing.
+        const period = periodSeconds(i.adminTokenPeriod);
+        if (ttl < period - Math.min(3600, period / 10)) await renewSelf(leader, held, deadline, [held]);
+        return held;
+    } catch (e) {
+        logInfo(`VaultInit: could not check the admin token (${(e as Error).message}); keeping it`);
+        return held;
+    } finally {
+        await conn?.close();
+    }
+}
+
+export function periodSeconds(period: string): number {
+    const m = /^(\d+)([smh]?)$/.exec(period);
+    if (!m) return 0;
+    return Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[m[2] || "s"];
+}
+
 export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+    async check(olds: Record<string, unknown>, news: Record<string, unknown>) {
         const inputs = withDefaults(news);
-        return { inputs, failures: validate(inputs) };
+        const failures = validate(inputs);
+        if (failures.length > 0) return { inputs, failures };
+        const token = await wantedAdminToken(inputs, unwrapSecret<string>(olds.adminToken) || undefined, Math.min(20, inputs.timeoutSeconds));
+        return { inputs: { ...inputs, adminToken: secretValue(token) }, failures };
     },
 
     async create(raw: Record<string, unknown>) {
@@ -146,9 +189,15 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
         if (changed || hasUnknown(news) || validate(news).length > 0) {
             return result;
         }
-        // Inputs unchanged: the only drift is a sealed node (restart, reschedule) or a dead admin
-        // token (expired, revoked). Probe briefly; a live admin token is renewed here, every run.
-        const sealed = await sealedTargets(news, Math.min(20, news.timeoutSeconds), unwrapSecret<string>(olds.adminToken) || undefined);
+        // check() chose the token: the held one while it lives, else a fresh one (a change). A state
+        // from before check() chose it holds a token check() never saw: while that one lives, the
+        // fresh value waits for the next update (and is minted then), so it is no change either.
+        const heldToken = unwrapSecret<string>(olds.adminToken) || undefined;
+        const wanted = unwrapSecret<string>(newsRaw.adminToken) || undefined;
+        const differs = !!heldToken && !!wanted && wanted !== heldToken;
+        // The other drift is a sealed node (restart, reschedule). Probe briefly; a differing token is
+        // probed too: dead means replace it now, alive means an older state (renewed, kept for now).
+        const sealed = await sealedTargets(news, Math.min(20, news.timeoutSeconds), differs ? heldToken : undefined);
         if (sealed.includes("admin token")) {
             logInfo("VaultInit: the admin token has expired or was revoked; the update replaces it (generate-root with the stored keys, then the root token is revoked)");
         }

@@ -150,3 +150,8 @@ export function isWireSecret(v: unknown): boolean {
 export function inputs(extra: Record<string, unknown>): Record<string, unknown> {
     return { secretShares: 5, secretThreshold: 3, timeoutSeconds: 30, providerVersion: 1, ...extra };
 }
+
+/** A wire value without its secret marker. */
+export function unwrap(v: unknown): unknown {
+    return isWireSecret(v) ? (v as { value: unknown }).value : v;
+}
