@@ -1,15 +1,12 @@
 // The secrets platform: Vault (or OpenBao) + external-secrets, wired together for one environment.
 // Everything is validated before any resource is declared; see README.md for the config reference.
 import * as pulumi from "@pulumi/pulumi";
-import { AppNamespace } from "./components/apps/namespace";
 import { DemoWorkload } from "./components/apps/demoWorkload";
-import { isAutoUnseal, loadConfig } from "./components/config";
-import { ExternalSecret, dockerConfigSecretArgs, plainSecretArgs } from "./components/externalSecrets/externalSecret";
+import { DEFAULT_TENANT, isAutoUnseal, loadConfig } from "./components/config";
 import { ExternalSecretsOperator } from "./components/externalSecrets/operator";
-import { VaultSecretStore } from "./components/externalSecrets/secretStore";
+import { Tenant } from "./components/tenants/tenant";
 import { KubernetesAuth } from "./components/vault/kubernetesAuth";
 import { KvEngine } from "./components/vault/kv";
-import { renderKvReadPolicy } from "./components/vault/policy";
 import { VaultServer } from "./components/vault/server";
 import { TokenReviewer } from "./components/vault/tokenReviewer";
 
@@ -30,6 +27,10 @@ const seeds = [
             .map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) })),
     ),
 ];
+// The admin token writes the default tenant's seeded entries by path, and below each seeding
+// tenant's kvPrefix: a tenant's new seeded secret leaves the admin policy (and its step) alone.
+const tenantSeedPrefixes = cfg.tenants.filter((t) => t.secrets.some((s) => s.seed === "random")).map((t) => t.kvPrefix);
+const defaultSeedPaths = seeds.map((s) => s.path).filter((p) => !cfg.tenants.some((t) => p === t.kvPrefix || p.startsWith(`${t.kvPrefix.replace(/\/$/, "")}/`)));
 
 const vaultServer = new VaultServer(prefix, {
     mode: cfg.vault.mode,
@@ -56,7 +57,7 @@ const vaultServer = new VaultServer(prefix, {
     // The admin token the Vault provider uses may manage exactly these (README "Who holds what").
     manages: {
         authMounts: [cfg.auth.mountPath],
-        kvMounts: [{ path: cfg.kv.path, seedPaths: seeds.map((s) => s.path) }],
+        kvMounts: [{ path: cfg.kv.path, seedPaths: defaultSeedPaths, seedPrefixes: tenantSeedPrefixes }],
     },
     localPort: cfg.vault.localPort,
     audit: cfg.vault.audit,
@@ -89,24 +90,6 @@ const operator = new ExternalSecretsOperator(`${prefix}-eso`, {
     skipAwait: cfg.eso.skipAwait,
 });
 
-const readerServiceAccount = "vault-secret-reader";
-const apps = new AppNamespace(`${prefix}-apps`, { name: cfg.apps.namespace, readerAccount: readerServiceAccount });
-
-// ESO logs in as the app namespace's reader (SecretStore) or as its own controller (ClusterSecretStore).
-const clusterStore = cfg.eso.storeKind === "ClusterSecretStore";
-const declaredPaths = [...cfg.apps.secrets.map((s) => s.path), ...(cfg.registry.enabled ? [cfg.registry.path] : [])];
-// Tenants besides the default one: a role bound to exactly their reader and namespace, with a
-// policy generated from exactly their declared paths (below their own kvPrefix).
-const tenantRole = (tenant: string) => `${cfg.auth.roleName}-${tenant}`;
-const tenantRoles = cfg.tenants.map((t) => ({
-    name: tenantRole(t.name),
-    serviceAccountNames: [readerServiceAccount],
-    namespaces: [t.namespace],
-    policyHcl: renderKvReadPolicy(t.secrets.map((s) => ({ mount: cfg.kv.path, path: s.path }))),
-    tokenTtlSeconds: cfg.auth.tokenTtlSeconds,
-    tokenMaxTtlSeconds: cfg.auth.tokenMaxTtlSeconds,
-    audience: cfg.auth.audience,
-}));
 const auth = new KubernetesAuth(
     `${prefix}-auth`,
     {
@@ -115,96 +98,63 @@ const auth = new KubernetesAuth(
         kubernetesCaCert: cfg.auth.kubernetesCaCert ?? reviewer.caCert,
         tokenReviewerJwt: reviewer.jwt,
         issuer: cfg.auth.issuer,
-        roles: [
-            {
-                name: cfg.auth.roleName,
-                serviceAccountNames: [clusterStore ? cfg.eso.serviceAccount : readerServiceAccount],
-                namespaces: [clusterStore ? cfg.eso.namespace : cfg.apps.namespace],
-                policyHcl: renderKvReadPolicy(declaredPaths.map((path) => ({ mount: cfg.kv.path, path }))),
-                tokenTtlSeconds: cfg.auth.tokenTtlSeconds,
-                tokenMaxTtlSeconds: cfg.auth.tokenMaxTtlSeconds,
-                audience: cfg.auth.audience,
-            },
-            ...tenantRoles,
-        ],
     },
     { ...vaultOpts, dependsOn: [reviewer.clusterRoleBinding] },
 );
 
-const store = new VaultSecretStore(
-    `${prefix}-store`,
+// Every tenant, the default one (appNamespace + appSecrets, the registry pull secret) first. Removing
+// a tenant from config removes its resources; its KV entries stay (KvEngine retains them).
+const esoServiceAccount = { name: cfg.eso.serviceAccount, namespace: cfg.eso.namespace };
+const shared = {
+    authMountPath: auth.path,
+    authReady: auth.config,
+    tokenTtlSeconds: cfg.auth.tokenTtlSeconds,
+    tokenMaxTtlSeconds: cfg.auth.tokenMaxTtlSeconds,
+    audience: cfg.auth.audience,
+    kvMount: cfg.kv.path,
+    vaultAddress: vaultServer.clusterAddress,
+    vaultCaCert: cfg.vault.caCert,
+    esoServiceAccount,
+    storeDependsOn: [operator.chart, kv],
+    refreshInterval: cfg.eso.refreshInterval,
+    // The seeded KV entries must exist before ESO reads them, or the first sync fails.
+    secretsDependOn: [kv],
+    secretGuard: cfg.tenantSecretGuard,
+};
+// Names from before the Tenant component: aliases keep existing stacks' state (0 changes on upgrade).
+const legacy = (namespaceComponent: string, storeComponent: string, secretPrefix: string) => ({ namespaceComponent, storeComponent, secretPrefix, auth, authName: `${prefix}-auth` });
+const tenantOpts = { providers: [vaultServer.provider] };
+const defaultTenant = new Tenant(
+    `${prefix}-tenant-${DEFAULT_TENANT}`,
     {
-        kind: cfg.eso.storeKind,
-        name: "vault",
-        namespace: clusterStore ? undefined : apps.name,
-        server: vaultServer.clusterAddress,
-        kvMount: kv.path,
-        authMountPath: auth.path,
-        role: cfg.auth.roleName,
-        serviceAccount: clusterStore
-            ? { name: cfg.eso.serviceAccount, namespace: operator.namespace }
-            : { name: apps.readerAccount },
-        audience: cfg.auth.audience,
-        caCert: cfg.vault.caCert,
+        ...shared,
+        namespace: cfg.apps.namespace,
+        roleName: cfg.auth.roleName,
+        secrets: cfg.apps.secrets,
+        pullSecret: cfg.registry.enabled ? { name: cfg.registry.secretName, path: cfg.registry.path, server: cfg.registry.server } : undefined,
+        storeKind: cfg.eso.storeKind,
+        legacy: legacy(`${prefix}-apps`, `${prefix}-store`, prefix),
     },
-    { dependsOn: [operator.chart, auth] },
+    tenantOpts,
 );
-
-const storeRef = { name: store.name, kind: store.kind };
-const base = { namespace: apps.name, storeRef, refreshInterval: cfg.eso.refreshInterval };
-// The seeded KV entries must exist before ESO reads them, or the first sync fails.
-const secretOpts = { dependsOn: [kv] };
-const synced = cfg.apps.secrets.map(
-    (s) => new ExternalSecret(`${prefix}-${s.name}`, plainSecretArgs({ ...base, name: s.name }, s.path, s.keys), secretOpts),
-);
-if (cfg.registry.enabled) {
-    const pullSecret = new ExternalSecret(
-        `${prefix}-pull-secret`,
-        dockerConfigSecretArgs({ ...base, name: cfg.registry.secretName }, cfg.registry.path, cfg.registry.server),
-        secretOpts,
-    );
-    synced.push(pullSecret);
-    if (cfg.demo.enabled) {
-        new DemoWorkload(`${prefix}-demo`, { namespace: apps.name, image: cfg.demo.image, pullSecretName: pullSecret.secretName }, { dependsOn: [pullSecret] });
-    }
+if (defaultTenant.pullSecret && cfg.demo.enabled) {
+    new DemoWorkload(`${prefix}-demo`, { namespace: defaultTenant.namespace, image: cfg.demo.image, pullSecretName: defaultTenant.pullSecret.secretName }, { dependsOn: [defaultTenant.pullSecret] });
 }
-
-// Each tenant: namespace + reader, its own SecretStore, its ExternalSecrets. Removing a tenant from
-// config removes these and its role/policy; its KV entries stay (KvEngine retains them).
 const tenants = cfg.tenants.map((t) => {
-    const ns = new AppNamespace(`${prefix}-tenant-${t.name}`, { name: t.namespace, readerAccount: readerServiceAccount });
-    const tenantStore = new VaultSecretStore(
-        `${prefix}-tenant-${t.name}-store`,
-        {
-            kind: "SecretStore",
-            name: "vault",
-            namespace: ns.name,
-            server: vaultServer.clusterAddress,
-            kvMount: kv.path,
-            authMountPath: auth.path,
-            role: tenantRole(t.name),
-            serviceAccount: { name: ns.readerAccount },
-            audience: cfg.auth.audience,
-            caCert: cfg.vault.caCert,
-        },
-        { dependsOn: [operator.chart, auth] },
-    );
-    const tenantBase = { namespace: ns.name, storeRef: { name: tenantStore.name, kind: tenantStore.kind }, refreshInterval: cfg.eso.refreshInterval };
-    const secrets = t.secrets.map(
-        (s) => new ExternalSecret(`${prefix}-tenant-${t.name}-${s.name}`, plainSecretArgs({ ...tenantBase, name: s.name }, s.path, s.keys), secretOpts),
-    );
-    return { name: t.name, namespace: ns.name, role: tenantRole(t.name), secrets: pulumi.all(secrets.map((s) => s.secretName)) };
+    const name = `${prefix}-tenant-${t.name}`;
+    const tenant = new Tenant(name, { ...shared, namespace: t.namespace, roleName: `${cfg.auth.roleName}-${t.name}`, secrets: t.secrets, legacy: legacy(name, `${name}-store`, name) }, tenantOpts);
+    return { name: t.name, tenant };
 });
 
 export const environment = cfg.environment;
 export const vaultAddress = vaultServer.clusterAddress;
 export const vaultNamespace = vaultServer.namespace;
 export const externalSecretsNamespace = operator.namespace;
-export const appNamespace = apps.name;
-export const secretStore = pulumi.interpolate`${store.kind}/${store.name}`;
-export const syncedSecrets = pulumi.all(synced.map((s) => s.secretName));
-export const vaultPolicies = auth.policyNames;
-export const tenantStores = pulumi.all(tenants.map((t) => pulumi.output({ name: t.name, namespace: t.namespace, role: t.role, secrets: t.secrets })));
+export const appNamespace = defaultTenant.namespace;
+export const secretStore = pulumi.interpolate`${defaultTenant.storeKind}/${defaultTenant.storeName}`;
+export const syncedSecrets = defaultTenant.secretNames;
+export const vaultPolicies = pulumi.all([defaultTenant, ...tenants.map((t) => t.tenant)].map((t) => t.policyName));
+export const tenantStores = pulumi.all(tenants.map((t) => pulumi.output({ name: t.name, namespace: t.tenant.namespace, role: t.tenant.roleName, secrets: t.tenant.secretNames })));
 // Secrets: shown only with `pulumi stack output --show-secrets`.
 // No root token: Vault is managed with a scoped admin token (README "Who holds what").
 export const vaultAdminToken = vaultServer.adminToken;

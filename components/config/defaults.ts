@@ -35,6 +35,7 @@ export const DEFAULTS = {
     esoChartVersion: "2.9.0",
     esoServiceAccount: "external-secrets",
     esoWebhook: true,
+    tenantSecretGuard: true,
     esoCertController: true,
     esoSkipAwait: false,
     storeKind: "SecretStore" as "SecretStore" | "ClusterSecretStore",

@@ -146,6 +146,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
         },
         apps: { namespace: appNamespace, secrets: appSecrets },
         tenants,
+        tenantSecretGuard: r.boolean("tenantSecretGuard", d.tenantSecretGuard),
         registry: {
             enabled: registryEnabled,
             server: r.string("registryServer", d.registryServer, (v) => (/^[a-z0-9.-]+(:\d+)?$/.test(v) ? undefined : `"${v}" must be a registry host like "registry.gitlab.com"`)),
@@ -171,6 +172,9 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     return result;
 }
 
+/** The default tenant's name (appNamespace + appSecrets): tenant zero of the Tenant components. */
+export const DEFAULT_TENANT = "default";
+
 /** Rules across tenants, and between tenants and the default tenant (appNamespace + appSecrets). */
 function checkTenants(r: ConfigReader, c: PlatformConfig): void {
     const reserved = new Map([
@@ -185,6 +189,7 @@ function checkTenants(r: ConfigReader, c: PlatformConfig): void {
     c.tenants.forEach((t, i) => {
         const at = `tenants[${i}]`;
         const other = c.tenants.slice(0, i);
+        if (t.name === DEFAULT_TENANT) r.problem(`${at}.name`, `"${DEFAULT_TENANT}" is the name of the default tenant (appNamespace + appSecrets); choose another`);
         if (other.some((o) => o.name === t.name)) r.problem(`${at}.name`, `"${t.name}" is declared twice; tenant names must be unique`);
         if (reserved.has(t.namespace)) r.problem(`${at}.namespace`, `"${t.namespace}" is already the ${reserved.get(t.namespace)}; give the tenant its own namespace`);
         const sameNs = other.find((o) => o.namespace === t.namespace);

@@ -97,6 +97,11 @@ export interface PlatformConfig {
     apps: { namespace: string; secrets: AppSecretSpec[] };
     /** Extra tenants besides the default one (appNamespace + appSecrets). */
     tenants: TenantSpec[];
+    /**
+     * A ValidatingAdmissionPolicy per tenant namespace: only the ESO controller may create or change
+     * Opaque and dockerconfigjson Secrets there (Kubernetes >= 1.30).
+     */
+    tenantSecretGuard: boolean;
     registry: {
         enabled: boolean;
         server: string;

@@ -60,7 +60,8 @@ export class ExternalSecret extends pulumi.ComponentResource {
                     data: args.data.map((d) => ({ secretKey: d.secretKey, remoteRef: { key: d.path, property: d.property } })),
                 },
             },
-            { parent: this },
+            // A component's dependsOn does not reach its children by itself.
+            { parent: this, dependsOn: opts?.dependsOn },
         );
         this.secretName = this.resource.metadata.name;
         this.registerOutputs({ secretName: this.secretName, paths: this.paths });

@@ -87,7 +87,8 @@ export class VaultSecretStore extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this },
+            // A component's dependsOn does not reach its children by itself.
+            { parent: this, dependsOn: opts?.dependsOn },
         );
         this.name = this.store.metadata.name;
         this.registerOutputs({ name: this.name, kind: this.kind });

@@ -35,8 +35,11 @@ export interface KubernetesAuthArgs {
      * @default - issuer validation disabled (`disable_iss_validation = true`)
      */
     issuer?: pulumi.Input<string>;
-    /** Roles and their least-privilege policies. */
-    roles: KubernetesAuthRole[];
+    /**
+     * Roles and their least-privilege policies. Tenants declare their own (components/tenants).
+     * @default - none
+     */
+    roles?: KubernetesAuthRole[];
 }
 
 /** `vault auth enable kubernetes`, its config and the roles, as code. */
@@ -44,6 +47,8 @@ export class KubernetesAuth extends pulumi.ComponentResource {
     public readonly path: pulumi.Output<string>;
     public readonly roleNames: pulumi.Output<string[]>;
     public readonly policyNames: pulumi.Output<string[]>;
+    /** The mount's config: logins work once it exists (roles depend on it). */
+    public readonly config: vault.kubernetes.AuthBackendConfig;
 
     constructor(name: string, args: KubernetesAuthArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:vault:KubernetesAuth", name, {}, opts);
@@ -67,10 +72,12 @@ export class KubernetesAuth extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const policies = args.roles.map(
+        this.config = config;
+        const declared = args.roles ?? [];
+        const policies = declared.map(
             (role) => new vault.Policy(`${name}-${role.name}-policy`, { name: role.name, policy: role.policyHcl }, { parent: this }),
         );
-        const roles = args.roles.map(
+        const roles = declared.map(
             (role, i) =>
                 new vault.kubernetes.AuthBackendRole(
                     `${name}-${role.name}-role`,
@@ -100,8 +107,7 @@ function validate(args: KubernetesAuthArgs): void {
     const errors: pulumi.InputPropertyErrorDetails[] = [];
     const mountReason = checkVaultPath(args.mountPath ?? "kubernetes");
     if (mountReason) errors.push({ propertyPath: "mountPath", reason: mountReason });
-    if (args.roles.length === 0) errors.push({ propertyPath: "roles", reason: "declare at least one role" });
-    args.roles.forEach((role, i) => {
+    (args.roles ?? []).forEach((role, i) => {
         const at = `roles[${i}]`;
         for (const [field, values] of [["serviceAccountNames", role.serviceAccountNames], ["namespaces", role.namespaces]] as const) {
             if (values.length === 0 || values.some((v) => v === "" || v.includes("*"))) {

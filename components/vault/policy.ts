@@ -28,8 +28,12 @@ export function renderKvReadPolicy(grants: KvReadGrant[]): string {
 export interface AdminScope {
     /** Auth mounts the program enables and configures (their config and roles). */
     authMounts: string[];
-    /** KV v2 mounts and the entries the program seeds (write access to exactly those). */
-    kvMounts: { path: string; seedPaths: string[] }[];
+    /**
+     * KV v2 mounts and the entries the program seeds: write access to exactly those paths, and to
+     * everything below each of `seedPrefixes` (a tenant's kvPrefix, so that a tenant's new seeded
+     * secret needs no change of this policy). @default seedPrefixes - none
+     */
+    kvMounts: { path: string; seedPaths: string[]; seedPrefixes?: string[] }[];
     /**
      * "api": the program enables a file audit device through the API (HashiCorp Vault);
      * "read": it only checks that one is enabled (OpenBao); "none": audit off.
@@ -66,7 +70,9 @@ export function renderAdminPolicy(scope: AdminScope): string {
     }
     out.push("# ACL policies of the roles (pulumi-admin itself is denied).\n" + block("sys/policies/acl", caps("list")) + block("sys/policies/acl/*", crud));
     for (const kv of scope.kvMounts) {
-        if (/[*+]/.test(kv.path + kv.seedPaths.join(""))) throw new Error(`refusing a wildcard KV path: ${kv.path}`);
+        const prefixes = [...new Set(kv.seedPrefixes ?? [])].sort();
+        if (/[*+]/.test(kv.path + kv.seedPaths.join("") + prefixes.join(""))) throw new Error(`refusing a wildcard KV path: ${kv.path}`);
+        if (prefixes.some((p) => p === "" || p.startsWith("/"))) throw new Error(`refusing an empty or absolute KV prefix in ${kv.path}`);
         out.push(
             `# KV v2 mount "${kv.path}" and the entries the program seeds (nothing else in it).\n` +
                 block("sys/mounts", caps("read")) +
@@ -75,7 +81,8 @@ export function renderAdminPolicy(scope: AdminScope): string {
                 [...new Set(kv.seedPaths)]
                     .sort()
                     .map((p) => block(`${kv.path}/data/${p}`, crud) + block(`${kv.path}/metadata/${p}`, crud))
-                    .join(""),
+                    .join("") +
+                prefixes.map((p) => block(`${kv.path}/data/${p.replace(/\/$/, "")}/*`, crud) + block(`${kv.path}/metadata/${p.replace(/\/$/, "")}/*`, crud)).join(""),
         );
     }
     if (scope.audit !== "none") {

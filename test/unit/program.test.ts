@@ -195,7 +195,7 @@ describe("dev stack", () => {
             },
         });
         // The chart (a remote component) expands to its children at deploy time; under mocks it has none.
-        expect(store.dependencies).toEqual(expect.arrayContaining([one(r(), T.authBackend).urn, one(r(), T.mount).urn]));
+        expect(store.dependencies).toEqual(expect.arrayContaining([one(r(), T.role).urn, one(r(), T.mount).urn]));
     });
 
     test("ExternalSecrets: the plain mapping and the templated dockerconfigjson pull secret", () => {
@@ -315,7 +315,7 @@ describe("variants", () => {
         const run = await runProgram("dev", { demoWorkload: "true" }, secrets);
         const deployment = one(run.resources, T.deployment);
         expect(deployment.inputs.spec.template.spec.imagePullSecrets).toEqual([{ name: "gitlab-registry-secret" }]);
-        const pullSecret = one(run.resources, T.externalSecret, "platform-pull-secret-es");
+        const pullSecret = one(run.resources, T.externalSecret, "platform-tenant-default-pull-secret-es");
         expect(deployment.dependencies).toContain(pullSecret.urn);
     });
 

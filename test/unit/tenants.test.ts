@@ -63,8 +63,9 @@ describe("tenants", () => {
         const two = byUrn((await run([tenant("team-a"), tenant("team-b")])).resources);
         const one = byUrn((await run([tenant("team-a")])).resources);
         // Today's appNamespace + appSecrets stack: every URN and its inputs unchanged with tenants added.
-        // The init resource is the one exception: the admin token's policy names exactly the seeded
-        // paths, so tenants' seeds change its inputs (an update, never a replacement: its diff never replaces).
+        // The init resource is the one exception: the admin token's policy grants each seeding tenant's
+        // kvPrefix, so a tenant changes its inputs once (an update, never a replacement: its diff
+        // never replaces); the tenant's own seeded paths are not listed one by one.
         const INIT = "pulumi-nodejs:dynamic/vault:VaultInit";
         const adminPolicy = (r: Recorded) => String(r.inputs.adminPolicy);
         for (const [urn, r] of none) {
@@ -72,7 +73,8 @@ describe("tenants", () => {
             if (r.type === INIT) {
                 const withoutPolicy = (x: Recorded) => ({ ...x.inputs, adminPolicy: undefined });
                 expect(withoutPolicy(two.get(urn)!)).toEqual(withoutPolicy(r));
-                expect(adminPolicy(two.get(urn)!)).toContain("team-a/db");
+                expect(adminPolicy(two.get(urn)!)).toContain('path "kv/data/team-a/*"');
+                expect(adminPolicy(two.get(urn)!)).not.toContain("team-a/db");
                 continue;
             }
             if (r.type !== "vault:kubernetes/authBackendRole:AuthBackendRole" || r.inputs.roleName === "external-secrets") {
@@ -84,4 +86,63 @@ describe("tenants", () => {
         expect(removed.every((u) => /team-b/.test(u))).toBe(true);
         for (const [urn, r] of one) if (r.type !== INIT) expect([urn, two.get(urn)?.inputs]).toEqual([urn, r.inputs]);
     });
+
+    test("one Tenant component per tenant, the default one (appNamespace + appSecrets) first; each holds its namespace, reader, role, policy, store, secrets and guard", async () => {
+        const { resources } = await run([tenant("team-a")]);
+        const tenants = resources.filter((r) => r.type === "platform:tenants:Tenant").map((r) => r.name);
+        expect(tenants).toEqual(["platform-tenant-default", "platform-tenant-team-a"]);
+        const childTypes = (t: string) => resources.filter((r) => r.parent.endsWith(`::${t}`)).map((r) => r.type).sort();
+        const expected = [
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:core/v1:ServiceAccount",
+            "platform:externalSecrets:ExternalSecret",
+            "platform:externalSecrets:VaultSecretStore",
+            "platform:tenants:TenantSecretGuard",
+            "vault:index/policy:Policy",
+            "vault:kubernetes/authBackendRole:AuthBackendRole",
+        ];
+        expect([...new Set(childTypes("platform-tenant-team-a"))]).toEqual(expected);
+        expect([...new Set(childTypes("platform-tenant-default"))]).toEqual(expected);
+        // Every Vault resource of a tenant goes through the program's Vault provider (admin token).
+        for (const r of resources.filter((x) => x.type.startsWith("vault:") && x.parent.includes("platform:tenants:Tenant"))) {
+            expect(r.provider).toMatch(/\$pulumi:providers:vault::platform-provider::/);
+        }
+        expect(await errorOf(run([tenant("default")]))).toContain(`${P}:tenants[0].name: "default" is the name of the default tenant (appNamespace + appSecrets); choose another`);
+    });
+
+    test("tenantSecretGuard: per tenant namespace a ValidatingAdmissionPolicy that lets only ESO write Opaque/dockerconfigjson Secrets, bound to that namespace; off when false", async () => {
+        const { resources } = await run([tenant("team-a")]);
+        const policies = resources.filter((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
+        const bindings = resources.filter((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+        expect(policies.map((p) => p.inputs.metadata.name).sort()).toEqual(["tenant-secret-guard.demo-external-secrets", "tenant-secret-guard.team-a"]);
+        const a = policies.find((p) => p.inputs.metadata.name === "tenant-secret-guard.team-a")!;
+        expect(a.inputs.spec).toMatchObject({
+            failurePolicy: "Fail",
+            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"] }] },
+            matchConditions: [{ name: "guarded-types", expression: '!has(object.type) || object.type in ["Opaque", "kubernetes.io/dockerconfigjson"]' }],
+            validations: [{ expression: 'request.userInfo.username == "system:serviceaccount:external-secrets:external-secrets"', reason: "Forbidden" }],
+        });
+        expect(a.inputs.spec.validations[0].messageExpression).toContain("declare an ExternalSecret");
+        const b = bindings.find((x) => x.inputs.metadata.name === "tenant-secret-guard.team-a")!;
+        expect(b.inputs.spec).toEqual({
+            policyName: "tenant-secret-guard.team-a",
+            validationActions: ["Deny"],
+            matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "team-a" } } },
+        });
+        const off = await run([tenant("team-a")], { tenantSecretGuard: "false" });
+        expect(off.resources.filter((r) => r.type.startsWith("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"))).toEqual([]);
+    });
+
+    test("admin policy: a seeding tenant adds its kvPrefix once; another seeded secret of that tenant leaves it unchanged", async () => {
+        const INIT = "pulumi-nodejs:dynamic/vault:VaultInit";
+        const policyOf = async (secrets: unknown[]) => (await run([tenant("team-a", { secrets })])).resources.find((r) => r.type === INIT)!.inputs.adminPolicy;
+        const one = await policyOf([{ name: "db", path: "team-a/db", keys: ["password"] }]);
+        const two = await policyOf([{ name: "db", path: "team-a/db", keys: ["password"] }, { name: "api", path: "team-a/api", keys: ["token"] }]);
+        expect(two).toBe(one);
+        expect(one).toContain('path "kv/data/team-a/*"');
+        // A tenant that seeds nothing needs no write access at all.
+        const none = await policyOf([{ name: "db", path: "team-a/db", keys: ["password"], seed: "none" }]);
+        expect(none).not.toContain("team-a");
+    });
 });
+
