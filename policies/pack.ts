@@ -6,7 +6,7 @@ import { esoServedApi, esoVaultStoreTls, externalSecretShape, externalSecretStor
 import { vaultChartExposure, vaultServiceExposure } from "./rules/exposure";
 import { noLiteralSecrets } from "./rules/secrets";
 import { vaultAuditEnabled, vaultProdAutoUnseal, vaultProdHa } from "./rules/stack";
-import { tenantIsolation } from "./rules/tenants";
+import { tenantIsolation, tenantSecretGuardProd } from "./rules/tenants";
 import { kubernetesAuthRoleBound, vaultPolicyLeastPrivilege } from "./rules/vault";
 
 export const PACK_NAME = "vault-eso-platform";
@@ -26,6 +26,7 @@ export const policies = [
     externalSecretStoreExists,
     esoVaultStoreTls,
     tenantIsolation,
+    tenantSecretGuardProd,
 ];
 
 export const packArgs: PolicyPackArgs = {

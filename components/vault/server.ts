@@ -195,6 +195,9 @@ export class VaultServer extends pulumi.ComponentResource {
                 token: this.adminToken,
                 // A child token would expire between runs and breaks plan-time reads.
                 skipChildToken: true,
+                // Known without asking Vault: a preview of a sealed Vault must not ask (the provider's
+                // version lookup authenticates, which a sealed Vault refuses, and some diffs need it).
+                vaultVersionOverride: this.init.vaultVersion,
                 caCertFile: args.caCertFile,
                 tlsServerName,
             },
@@ -213,7 +216,7 @@ export class VaultServer extends pulumi.ComponentResource {
             // The path waits on an output the init resource's update only knows once it has run (a
             // preview has it from the state only when nothing changes): a preview of a sealed Vault
             // reads nothing, and says so through the init resource's diff.
-            const path = this.init.vaultVersion.apply(() => "sys/audit");
+            const path = this.init.sealType.apply(() => "sys/audit");
             const devices = vault.generic.getSecretOutput({ path }, { parent: this, provider: this.provider, dependsOn: [this.init] });
             this.auditDevices = devices.dataJson.apply(auditDeviceNames);
         }

@@ -2,6 +2,7 @@
 // tenants; no Vault policy reachable by one may grant a path reachable by another, or each
 // tenant's SecretStore could read the other's secrets.
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { environmentDefaults, environmentOf, environmentSchema, stackFromUrn } from "../lib/env";
 import { PathRule, PolicyParseError, parseVaultPolicy } from "../lib/hcl";
 import { get, list, str } from "../lib/props";
 
@@ -72,6 +73,55 @@ export const tenantIsolation: StackValidationPolicy = {
                     }
                 }
             }
+        }
+    },
+};
+
+const VAP_TYPE = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
+const VAP_BINDING_TYPE = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
+const TENANT_TYPES = ["kubernetes:external-secrets.io/v1:SecretStore", "kubernetes:external-secrets.io/v1:ExternalSecret"];
+const NS_LABEL = "kubernetes.io/metadata.name";
+
+/** Does a ValidatingAdmissionPolicy match CREATE and UPDATE of core Secrets? */
+function guardsSecrets(policy: PolicyResource): boolean {
+    const rules = list(get(policy.props, "spec", "matchConstraints", "resourceRules")) ?? [];
+    return rules.some((r) => {
+        const has = (field: string, value: string) => (strings(get(r, field)) ?? []).some((v) => v === value || v === "*");
+        return has("apiGroups", "") && has("resources", "secrets") && has("operations", "CREATE") && has("operations", "UPDATE");
+    });
+}
+
+export const tenantSecretGuardProd: StackValidationPolicy = {
+    name: "tenant-secret-guard-prod",
+    description:
+        "Prod stacks guard every tenant namespace (one with a SecretStore or ExternalSecret): a ValidatingAdmissionPolicy on Secret CREATE/UPDATE, " +
+        "bound with Deny to that namespace, so only external-secrets writes Secrets there (tenantSecretGuard).",
+    configSchema: { properties: { ...environmentSchema } },
+    validateStack: (args, reportViolation) => {
+        const cfg = { ...environmentDefaults, ...(args.getConfig() as object) };
+        const stack = args.resources.map((r) => stackFromUrn(r.urn)).find((s) => s !== undefined);
+        const env = environmentOf(stack, args.stackTags, cfg);
+        if (env !== "prod") {
+            args.notApplicable(`stack "${stack}" is not a prod stack (environment ${env})`);
+        }
+        const namespaces = new Set<string>();
+        for (const r of args.resources.filter((x) => TENANT_TYPES.includes(x.type))) {
+            const ns = str(get(r.props, "metadata", "namespace"));
+            if (ns) namespaces.add(ns); // unknown during preview: checked on `up`
+        }
+        const guards = new Map(args.resources.filter((r) => r.type === VAP_TYPE && guardsSecrets(r)).map((r) => [str(get(r.props, "metadata", "name")), r]));
+        const guarded = new Set<string>();
+        for (const b of args.resources.filter((r) => r.type === VAP_BINDING_TYPE)) {
+            const deny = (strings(get(b.props, "spec", "validationActions")) ?? []).includes("Deny");
+            const ns = str(get(b.props, "spec", "matchResources", "namespaceSelector", "matchLabels", NS_LABEL));
+            if (deny && ns && guards.has(str(get(b.props, "spec", "policyName")))) guarded.add(ns);
+        }
+        for (const ns of [...namespaces].sort()) {
+            if (guarded.has(ns)) continue;
+            reportViolation(
+                `Tenant namespace "${ns}" in the prod stack "${stack}" has no Secret guard: anyone with access to it can create Secrets by hand, outside Vault. ` +
+                    "Fix: keep tenantSecretGuard true (a ValidatingAdmissionPolicy on Secret CREATE/UPDATE, bound with validationActions [Deny] to the namespace).",
+            );
         }
     },
 };

@@ -174,6 +174,38 @@ export const audit: Fixture = {
     props: { type: "file", options: { file_path: "stdout" } },
 };
 
+/** The tenant namespace's secret guard (components/tenants/secretGuard.ts), as the program declares it. */
+export const guardPolicy: Fixture = {
+    type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+    name: "platform-tenant-default-guard-policy",
+    props: {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicy",
+        metadata: { name: "tenant-secret-guard.apps" },
+        spec: {
+            failurePolicy: "Fail",
+            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"] }] },
+            matchConditions: [{ name: "guarded-types", expression: '!has(object.type) || object.type in ["Opaque", "kubernetes.io/dockerconfigjson"]' }],
+            validations: [{ expression: 'request.userInfo.username == "system:serviceaccount:external-secrets:external-secrets"', reason: "Forbidden" }],
+        },
+    },
+};
+
+export const guardBinding: Fixture = {
+    type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+    name: "platform-tenant-default-guard-binding",
+    props: {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicyBinding",
+        metadata: { name: "tenant-secret-guard.apps" },
+        spec: {
+            policyName: "tenant-secret-guard.apps",
+            validationActions: ["Deny"],
+            matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "apps" } } },
+        },
+    },
+};
+
 /** Every known-good fixture: together they are a complete, compliant prod stack. */
 export const goodStack: Fixture[] = [
     tokenSecret,
@@ -187,6 +219,8 @@ export const goodStack: Fixture[] = [
     vaultIngress,
     vaultService,
     audit,
+    guardPolicy,
+    guardBinding,
 ];
 
 /** The Vault server StatefulSet the chart renders in HA raft mode with TLS (trimmed to what rules read). */

@@ -63,7 +63,7 @@ describe("the pack sees the program's real shapes", () => {
                 "Fix: set server.ha.raft.enabled to true (integrated storage).",
             'vault-prod-auto-unseal: Stack "prod" (environment prod) seals Vault with Shamir keys that init returns in plaintext: every pod restart waits for someone to run `pulumi up`. ' +
                 'Fix: set vaultSeal to an auto-unseal seal (transit, awskms, gcpckms, azurekeyvault; README "Day 2"), or give init PGP keys.',
-            'eso-vault-store-tls: kubernetes:external-secrets.io/v1:SecretStore "platform-store-store": spec.provider.vault.server is "http://vault.vault.svc:8200" ' +
+            'eso-vault-store-tls: kubernetes:external-secrets.io/v1:SecretStore "platform-tenant-default-store-store": spec.provider.vault.server is "http://vault.vault.svc:8200" ' +
                 'in stack "prod" (environment prod), so tokens and secrets travel unencrypted. Fix: serve Vault over TLS and use an https:// address (with caProvider/caBundle for a private CA).',
         ]);
     }, 120_000);

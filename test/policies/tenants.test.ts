@@ -1,5 +1,5 @@
-import { pathsOverlap, tenantIsolation } from "../../policies/rules/tenants";
-import { authRole, vaultPolicy } from "./fixtures";
+import { pathsOverlap, tenantIsolation, tenantSecretGuardProd } from "../../policies/rules/tenants";
+import { authRole, goodStack, guardBinding, guardPolicy, vaultPolicy } from "./fixtures";
 import { Fixture, change, validateStack } from "./harness";
 
 // Known good: the default tenant (namespace apps, kv/*/apps/db) and tenant team-a (its own paths).
@@ -60,5 +60,41 @@ describe("vault-tenant-isolation", () => {
     ])("paths %s and %s overlap: %s", (a, b, want) => {
         expect(pathsOverlap(a, b)).toBe(want);
         expect(pathsOverlap(b, a)).toBe(want);
+    });
+});
+
+describe("tenant-secret-guard-prod", () => {
+    const withStack = (changed: Fixture | undefined, drop?: string) =>
+        goodStack.filter((f) => f.name !== drop).map((f) => (changed && f.name === changed.name ? changed : f));
+    const violation = 'Tenant namespace "apps" in the prod stack "prod" has no Secret guard: anyone with access to it can create Secrets by hand, outside Vault. ' +
+        "Fix: keep tenantSecretGuard true (a ValidatingAdmissionPolicy on Secret CREATE/UPDATE, bound with validationActions [Deny] to the namespace).";
+
+    it("accepts a prod stack whose tenant namespace is guarded", async () => {
+        expect(await validateStack(tenantSecretGuardProd, goodStack, { stack: "prod" })).toEqual({ violations: [] });
+    });
+
+    it("does not apply outside prod", async () => {
+        expect(await validateStack(tenantSecretGuardProd, withStack(undefined, guardBinding.name), { stack: "dev" })).toEqual({
+            violations: [],
+            notApplicable: 'stack "dev" is not a prod stack (environment dev)',
+        });
+    });
+
+    it("flags a prod tenant namespace without a binding (tenantSecretGuard false)", async () => {
+        expect((await validateStack(tenantSecretGuardProd, withStack(undefined, guardBinding.name), { stack: "prod" })).violations).toEqual([violation]);
+    });
+
+    it("flags a binding that only warns", async () => {
+        expect((await validateStack(tenantSecretGuardProd, withStack(change(guardBinding, "spec.validationActions", ["Warn"])), { stack: "prod" })).violations).toEqual([violation]);
+    });
+
+    it("flags a binding for another namespace", async () => {
+        const other = change(guardBinding, ["spec", "matchResources", "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"], "elsewhere");
+        expect((await validateStack(tenantSecretGuardProd, withStack(other), { stack: "prod" })).violations).toEqual([violation]);
+    });
+
+    it("flags a policy that does not match Secret updates", async () => {
+        const createOnly = change(guardPolicy, "spec.matchConstraints.resourceRules", [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["secrets"] }]);
+        expect((await validateStack(tenantSecretGuardProd, withStack(createOnly), { stack: "prod" })).violations).toEqual([violation]);
     });
 });

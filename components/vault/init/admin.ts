@@ -73,7 +73,7 @@ export async function mintAdmin(
     onMinted?: (admin: AdminToken) => Promise<void>,
     /**
      * The token's value, chosen by the provider's check() so a preview already knows it (see
-     * wantedAdminToken). Only a root token may set it; the server otherwise picks one.
+     * carried()). Only a root token may set it; the server otherwise picks one.
      */
     id?: string,
 ): Promise<AdminToken> {

@@ -41,6 +41,8 @@ export interface Inputs {
      * Absent in states written before it existed.
      */
     adminToken?: string;
+    /** The server's version as check() found it (the Vault provider's version override); same reason. */
+    vaultVersion?: string;
 }
 
 export interface Outputs {

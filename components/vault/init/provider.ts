@@ -113,34 +113,42 @@ async function wrapCreateErrors<T>(f: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The admin token the resource should hold after this run: the one held while it lives (renewed
- * here), a fresh value once it is expired or
- * revoked. `held` comes from the old inputs (check() never sees outputs). A sealed or unreachable
- * Vault cannot tell: the held value stays, and the update decides once Vault is unsealed.
+ * What check() carries in the inputs, so that a preview (which shows an update's inputs as its
+ * outputs) knows what the Vault provider is configured with:
+ * - the admin token the resource should hold after this run: the one held while it lives (renewed
+ *   here), a fresh value once it is expired or revoked;
+ * - the server's version (sys/seal-status answers it even sealed), the provider's version override.
+ * `held` comes from the old inputs (check() never sees outputs); none means a create, where Vault
+ * may not exist yet: nothing is probed. A sealed Vault cannot tell about the token (kept; the
+ * update decides once unsealed); an unreachable one keeps both.
  */
-export async function wantedAdminToken(i: Inputs, held: string | undefined, probeSeconds: number): Promise<string> {
-    if (!held) return newAdminTokenId();
-    if (hasUnknown(i.address) || hasUnknown(i.kubernetes) || validate(i).length > 0) return held;
+export async function carried(i: Inputs, held: { adminToken?: string; vaultVersion?: string } | undefined, probeSeconds: number): Promise<{ adminToken: string; vaultVersion?: string }> {
+    if (!held) return { adminToken: newAdminTokenId() };
+    const keep = { adminToken: held.adminToken ?? newAdminTokenId(), vaultVersion: held.vaultVersion };
+    if (hasUnknown(i.address) || hasUnknown(i.kubernetes) || validate(i).length > 0) return keep;
     let conn: Awaited<ReturnType<typeof connect>> | undefined;
+    const secrets = held.adminToken ? [held.adminToken] : [];
     try {
         conn = await connect(i);
         const deadline = Date.now() + probeSeconds * 1000;
         const targets = conn.targets as Target[];
-        if ((await sealStatus(targets[0], deadline, [held])).sealed) return held;
-        const leader = await activeTarget(targets, deadline, [held]);
-        const ttl = await tokenTtl(leader, held, deadline, [held]);
+        const status = await sealStatus(targets[0], deadline, secrets);
+        const vaultVersion = status.version || held.vaultVersion;
+        if (status.sealed || !held.adminToken) return { ...keep, vaultVersion };
+        const leader = await activeTarget(targets, deadline, secrets);
+        const ttl = await tokenTtl(leader, held.adminToken, deadline, secrets);
         if (ttl === undefined) {
             logInfo("VaultInit: the admin token has expired or was revoked; the update mints a new one (generate-root with the stored keys, then the root token is revoked)");
-            return newAdminTokenId();
+            return { adminToken: newAdminTokenId(), vaultVersion };
         }
         // Renewed once min(1 h, a tenth of the period) has passed since the last renewal: a live token
         // never ages out between runs, and most previews write nothing.
         const period = periodSeconds(i.adminTokenPeriod);
-        if (ttl < period - Math.min(3600, period / 10)) await renewSelf(leader, held, deadline, [held]);
-        return held;
+        if (ttl < period - Math.min(3600, period / 10)) await renewSelf(leader, held.adminToken, deadline, secrets);
+        return { adminToken: held.adminToken, vaultVersion };
     } catch (e) {
-        logInfo(`VaultInit: could not check the admin token (${(e as Error).message}); keeping it`);
-        return held;
+        logInfo(`VaultInit: could not probe Vault (${(e as Error).message}); keeping the admin token and version`);
+        return keep;
     } finally {
         await conn?.close();
     }
@@ -157,8 +165,10 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
         const inputs = withDefaults(news);
         const failures = validate(inputs);
         if (failures.length > 0) return { inputs, failures };
-        const token = await wantedAdminToken(inputs, unwrapSecret<string>(olds.adminToken) || undefined, Math.min(20, inputs.timeoutSeconds));
-        return { inputs: { ...inputs, adminToken: secretValue(token) }, failures };
+        const create = Object.keys(olds).length === 0;
+        const held = create ? undefined : { adminToken: unwrapSecret<string>(olds.adminToken) || undefined, vaultVersion: (olds.vaultVersion as string | undefined) || undefined };
+        const c = await carried(inputs, held, Math.min(20, inputs.timeoutSeconds));
+        return { inputs: { ...inputs, adminToken: secretValue(c.adminToken), ...(c.vaultVersion ? { vaultVersion: c.vaultVersion } : {}) }, failures };
     },
 
     async create(raw: Record<string, unknown>) {
@@ -187,6 +197,12 @@ export const vaultInitProvider: pulumi.dynamic.ResourceProvider = {
         // Never `replaces`: replacing would mean initialising a new Vault, i.e. losing the data.
         const result = { changes: true, replaces: [] as string[], deleteBeforeReplace: false };
         if (changed || hasUnknown(news) || validate(news).length > 0) {
+            return result;
+        }
+        // A new server version (an image upgrade): the Vault provider's version override follows it.
+        const wantedVersion = (newsRaw.vaultVersion as string | undefined) || "";
+        if (wantedVersion && o.vaultVersion && wantedVersion !== o.vaultVersion) {
+            logInfo(`VaultInit: the server now runs ${wantedVersion} (was ${o.vaultVersion}); the update records it`);
             return result;
         }
         // check() chose the token: the held one while it lives, else a fresh one (a change). A state
