@@ -26,8 +26,10 @@ import {
     Kube, STACK, bao, bringUp, cfgArgs, log, missingPlugins, paths, pulumi, pulumiEnv, pulumiOk, readState, restartBao, stopAll, waitFor,
 } from "../../scripts/local/lib.mjs";
 import { wireManually } from "../../scripts/local/manual.mjs";
-import { assert, canonical, condition, decodeData, eq, secretsAbsent, stepsOf } from "./lib/assertions.mjs";
+import { assert, canonical, condition, decodeData, eq, secretsAbsent } from "./lib/assertions.mjs";
+import { secretGuardDrill } from "./checks/admission.mjs";
 import { CRASH_POINTS, crashDrill, migrationDrill } from "./checks/crash.mjs";
+import { RESEAL_STEPS, TOKEN_STEPS, appliedSteps, plannedSteps, previewThenUp, sameSteps, tenantPreviewCheck, tenantSteps, upgradeCheck } from "./checks/previews.mjs";
 import { Runner, Skip } from "./lib/runner.mjs";
 import { APP_NS, DECLARED, ESO_NS, KV, READER_SA, REFRESH_SECONDS, REGISTRY_SECRET, ROLE } from "./lib/stack.mjs";
 
@@ -392,12 +394,15 @@ async function main() {
             await waitFor("OpenBao active", async () => (await bao(dir, "GET", "sys/health")).status === 200, { timeoutMs: 30000, intervalMs: 200 });
             up = { ms: Date.now() - tUp };
         } else {
+            // Exactly the unseal step: the Vault provider's token and version are known (the init
+            // resource's check carries them), so no Vault resource previews a change, and nothing asks
+            // the sealed server anything but its seal status.
             const pv = await POk(["preview", "--json", ...cfgArgs(dir)]);
-            changes = stepsOf(pv.stdout).filter((s) => s.op !== "same");
-            assert(changes.length > 0, "preview shows no change while OpenBao is sealed");
-            const init = changes.filter((s) => /::platform-init$/.test(s.urn));
-            assert(init.length === 1 && init[0].op === "update", `expected an update of the init resource, got ${JSON.stringify(changes)}`);
+            changes = plannedSteps(pv.stdout);
+            sameSteps(changes, RESEAL_STEPS, "preview of a sealed OpenBao");
+            assert(/VaultInit: sealed: /.test(pv.stdout), "the preview does not say that OpenBao is sealed");
             up = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+            sameSteps(appliedSteps(up.stdout), RESEAL_STEPS, "the up after the reseal");
         }
         const seal2 = await bao(dir, "GET", "sys/seal-status");
         assert(seal2.json.sealed === false, "still sealed after pulumi up");
@@ -406,7 +411,7 @@ async function main() {
         await waitSynced({ after: tUp }, 60000);
         if (MANUAL) return `--manual: unsealed by hand in ${(up.ms / 1000).toFixed(1)}s (preview/up skipped); synced again, data kept`;
         const noop = await P(["preview", "--expect-no-changes", ...cfgArgs(dir)]);
-        return [`preview steps: ${changes.map((s) => `${s.op} ${s.urn.split("::").pop()}`).join(", ")}`, `up ${(up.ms / 1000).toFixed(1)}s; preview afterwards ${noop.code === 0 ? "no changes" : "HAS CHANGES"}`];
+        return [`preview steps = up steps: ${changes.join(", ")}`, `up ${(up.ms / 1000).toFixed(1)}s; preview afterwards ${noop.code === 0 ? "no changes" : "HAS CHANGES"}`];
     });
 
     await check(7, "bad config fails fast with the validation message; state untouched", async () => {
@@ -543,14 +548,10 @@ async function main() {
         const bData = await kvData("team-b/api");
         const aRoleBefore = (await bao(dir, "GET", `auth/kubernetes/role/${ROLE}-team-a`, undefined, await rootToken())).json.data;
         await setTenants([TENANTS[0]]);
-        // What the up changes counts (its preview lists the Vault resources too: the admin policy names
-        // the seeded paths, so the init resource updates and the provider's token is unknown until then).
-        const up2 = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
-        const touched = [...up2.stdout.matchAll(/^\s*[-~+]\s+\S+\s+(\S+)\s+(deleted|updated|created)\b/gm)].map((m) => ({ name: m[1], op: m[2] }));
-        const changes = touched;
-        const notB = touched.filter((t) => !/team-b/.test(t.name) && !(t.op === "updated" && (t.name === "platform-init" || t.name === "platform-provider")));
-        assert(notB.length === 0, `removing team-b also changed: ${notB.map((t) => `${t.op} ${t.name}`).join(", ")}`);
-        assert(touched.some((t) => t.op === "deleted" && /team-b/.test(t.name)), `the up deleted nothing of team-b's: ${JSON.stringify(touched)}`);
+        // Preview = up = team-b's deletes, plus the admin policy losing team-b's kvPrefix (it seeded there).
+        const removal = await previewThenUp({ dir, POk }, [...tenantSteps("delete", "team-b", [{ name: "api", path: "team-b/api", keys: ["token"] }]), "update pulumi-nodejs:dynamic/vault:VaultInit platform-init"], "team-b removed");
+        const changes = removal.planned;
+        const up2 = removal.up;
         eq((await bao(dir, "GET", `auth/kubernetes/role/${ROLE}-team-b`, undefined, await rootToken())).status, 404, "team-b's role after removal");
         eq((await bao(dir, "GET", `sys/policies/acl/${ROLE}-team-b`, undefined, await rootToken())).status, 404, "team-b's policy after removal");
         eq(JSON.stringify(await kvData("team-b/api")), JSON.stringify(bData), "team-b's KV entry after removal (retained)");
@@ -562,7 +563,7 @@ async function main() {
             `up with 2 tenants ${(up1.ms / 1000).toFixed(1)}s: each synced its own secret`,
             `team-a's reader: 200 on its path, 403 on team-b's and the default tenant's; team-b's role refuses it (HTTP ${cross.status})`,
             `rogue ExternalSecret in team-a for team-b/api: Ready=False (${why.slice(0, 120)}), no Secret`,
-            `team-b removed (${changes.length} changes: team-b's, plus the init resource and the Vault provider) in ${(up2.ms / 1000).toFixed(1)}s: role/policy/namespace gone, KV entry kept, team-a and default untouched`,
+            `team-b removed (${changes.length} steps previewed = applied: team-b's deletes and the admin-policy update) in ${(up2.ms / 1000).toFixed(1)}s: role/policy/namespace gone, KV entry kept, team-a and default untouched`,
         ];
     });
 
@@ -576,18 +577,16 @@ async function main() {
         const auditLog = path.join(paths(dir).bao, "audit.log");
         const generated = () => fs.readFileSync(auditLog, "utf8").split("\n").filter((l) => l.includes('"type":"request"') && l.includes('"path":"sys/generate-root/update"')).length;
         const before = generated();
+        // Exactly the token steps: the init resource (its check chose the new token's value, so the
+        // preview knows it) and the Vault provider taking it. No other Vault resource.
         const pv = await POk(["preview", "--json", ...cfgArgs(dir)]);
-        const changes = stepsOf(pv.stdout).filter((s) => s.op !== "same");
-        const init = changes.filter((s) => /::platform-init$/.test(s.urn));
-        assert(init.length === 1 && init[0].op === "update", `expected an update of the init resource, got ${JSON.stringify(changes)}`);
-        // The preview also lists the Vault resources as updates: their provider's token is unknown
-        // until the init update has run (as in the reseal drill, check 6). What `up` changes is what counts.
+        const changes = plannedSteps(pv.stdout);
+        sameSteps(changes, TOKEN_STEPS, "preview after the admin token was revoked");
         const up = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
         ctx.adminToken = undefined;
         const summary = (up.stdout.match(/Resources:[\s\S]*?(?:\n\n|$)/) ?? [""])[0].trim().replace(/\s+/g, " ");
-        const updated = [...new Set([...up.stdout.matchAll(/^\s*~\s+\S+\s+(\S+)\s+updated\b/gm)].map((m) => m[1]))].sort();
-        assert(updated.includes("platform-init"), `the up did not update the init resource: ${JSON.stringify(updated)}`);
-        eq(updated.filter((n) => n !== "platform-init" && n !== "platform-provider"), [], "resources the recovery up updated besides the init resource and the Vault provider");
+        const updated = appliedSteps(up.stdout);
+        sameSteps(updated, TOKEN_STEPS, "the recovery up");
         const next = await adminToken();
         assert(next !== old, "the admin token was not replaced");
         eq((await bao(dir, "GET", "auth/token/lookup-self", undefined, next)).json.data.policies, ["pulumi-admin"], "new admin token policies");
@@ -596,7 +595,26 @@ async function main() {
         eq(await liveRootTokens(root), [own], "live root-policy tokens after recovery (only the test's own)");
         const noop = await POk(["up", "--yes", "--skip-preview", "--expect-no-changes", ...cfgArgs(dir)]);
         await waitSynced({}, 30000);
-        return [`preview: ${changes.length} steps (init update; the Vault resources wait on the unknown token)`, `up ${(up.ms / 1000).toFixed(1)}s updated ${updated.join(", ")} (${summary}); generate-root audited (${generated() - before} key submissions); next up no changes (${(noop.ms / 1000).toFixed(1)}s)`];
+        return [`preview = up: ${changes.join(", ")}`, `up ${(up.ms / 1000).toFixed(1)}s updated ${updated.join(", ")} (${summary}); generate-root audited (${generated() - before} key submissions); next up no changes (${(noop.ms / 1000).toFixed(1)}s)`];
+    });
+
+    // Previews tell the truth for the everyday tenant changes (test/e2e/checks/previews.mjs), and the
+    // tenant Secret guard holds (checks/admission.mjs), on the stack check 9 left (tenant team-a).
+    const TEAM_A = [{ name: "team-a", namespace: "team-a", kvPrefix: "team-a", secrets: [{ name: "db", path: "team-a/db", keys: ["password"] }] }];
+    const hp = { dir, P, POk, needsPulumi, waitSynced: () => waitSynced({}, 60000) };
+    await tenantPreviewCheck(runner, hp, 17, TEAM_A);
+
+    await check(18, "tenantSecretGuard on the API server: ESO's syncs pass; a tenant user's and the admin's hand-made Secrets are denied with the guard's message; system types pass", async () => {
+        needsPulumi("the guard the program declares");
+        assert(ctx.upDone, "depends on check 2");
+        const root = await rootToken();
+        const touch = async () => {
+            const value = randomBytes(12).toString("base64url");
+            const w = await bao(dir, "POST", `${KV}/data/team-a/db`, { data: { password: value } }, root);
+            assert(w.status === 200, `write ${KV}/data/team-a/db: HTTP ${w.status}`);
+            await waitFor("ESO wrote the new value into team-a/db", async () => decodeData((await getObj("/api/v1/namespaces/team-a/secrets/db")).json ?? {}).password === value, { timeoutMs: 60000 });
+        };
+        return secretGuardDrill(kube(), { namespace: "team-a", synced: "db", touch });
     });
 
     await check(11, "pulumi destroy removes what the program created; OpenBao data intact", async () => {
@@ -637,6 +655,9 @@ async function main() {
         }
         return `destroy ${(r.ms / 1000).toFixed(1)}s; 0 resources in state; namespaces, CRDs, RBAC, auth mount, policy gone (declarative audit kept); ${Object.keys(keep).length} KV entries intact, unsealed`;
     });
+
+    // A stack deployed by the program before the Tenant component (fresh OpenBao), previewed with this one.
+    await upgradeCheck(runner, { dir, P, POk, needsPulumi }, 19);
 
     // Day 2 on a fresh OpenBao each: a killed `pulumi up` at each point of the init create, then the
     // migration of a Shamir stack to a transit seal (test/e2e/checks/crash.mjs).

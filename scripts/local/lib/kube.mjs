@@ -25,6 +25,13 @@ export class Kube {
         });
     }
 
+    /** The same API server and CA, authenticated with a bearer token instead (e.g. a service account's). */
+    withToken(token) {
+        const k = Object.create(Kube.prototype);
+        Object.assign(k, this, { bearer: token, agent: new https.Agent({ ca: this.agent.options.ca, keepAlive: false }) });
+        return k;
+    }
+
     request(method, p, body, { contentType = "application/json", timeoutMs = 15000 } = {}) {
         return new Promise((resolve, reject) => {
             const headers = { Accept: "application/json" };

@@ -1,0 +1,162 @@
+// Engine tier: previews tell the truth. For the platform's everyday changes, `pulumi preview`
+// announces exactly the steps (operation, type, name) the change needs, and `pulumi up` does exactly
+// those. Also: a stack deployed by the program before the Tenant component previews no change with
+// the current program (aliases). `h`: the tier's helpers { dir, env, P, POk, needsPulumi, bao, ... }.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { cfgArgs, repoRoot, wipeBao } from "../../../scripts/local/lib.mjs";
+import { assert } from "../lib/assertions.mjs";
+
+const INIT = "pulumi-nodejs:dynamic/vault:VaultInit platform-init";
+const PROVIDER = "pulumi:providers:vault platform-provider";
+
+/** "op type name" of every step a `preview --json` plans, `same` and the stack itself left out; sorted. */
+export function plannedSteps(previewJson) {
+    const j = JSON.parse(previewJson);
+    return (j.steps ?? [])
+        .filter((s) => s.op !== "same")
+        .map((s) => {
+            const [, , , types, name] = s.urn.split("::");
+            return `${s.op} ${types.split("$").pop()} ${name}`;
+        })
+        .filter((s) => !/ pulumi:pulumi:Stack /.test(s))
+        .sort();
+}
+
+/** The same for what a `pulumi up` did, from its progress lines ("+ type name created (1s)"). */
+export function appliedSteps(upStdout) {
+    const op = { created: "create", updated: "update", deleted: "delete", replaced: "replace" };
+    return [...upStdout.matchAll(/^\s*(?:\+-|[-~+])\s+(\S+)\s+(\S+)\s+(created|updated|deleted|replaced)\b/gm)]
+        .map((m) => `${op[m[3]]} ${m[1]} ${m[2]}`)
+        .filter((s) => !/ pulumi:pulumi:Stack /.test(s))
+        .sort();
+}
+
+/** Throws with both lists' differences when they are not the same multiset. */
+export function sameSteps(actual, expected, what) {
+    const missing = expected.filter((s, i) => expected.indexOf(s) === i && actual.filter((x) => x === s).length < expected.filter((x) => x === s).length);
+    const extra = actual.filter((s, i) => actual.indexOf(s) === i && expected.filter((x) => x === s).length < actual.filter((x) => x === s).length);
+    assert(missing.length === 0 && extra.length === 0, `${what}: ${missing.length ? `missing [${missing.join("; ")}]` : ""}${extra.length ? ` unexpected [${extra.join("; ")}]` : ""}`);
+}
+
+/** Preview (exact list asserted), then up (the same list), then a preview with no changes. */
+export async function previewThenUp(h, expected, what) {
+    const pv = await h.POk(["preview", "--json", ...cfgArgs(h.dir)]);
+    const planned = plannedSteps(pv.stdout);
+    sameSteps(planned, expected, `${what}: preview`);
+    const up = await h.POk(["up", "--yes", "--skip-preview", ...cfgArgs(h.dir)]);
+    sameSteps(appliedSteps(up.stdout), expected, `${what}: up`);
+    await h.POk(["preview", "--expect-no-changes", ...cfgArgs(h.dir)]);
+    return { planned, up };
+}
+
+/** The steps of a tenant's resources (creates; deletes when removed), Tenant component included. */
+export function tenantSteps(op, tenant, secrets, { seeded = true } = {}) {
+    const t = `platform-tenant-${tenant}`;
+    const out = [
+        `${op} platform:tenants:Tenant ${t}`,
+        `${op} kubernetes:core/v1:Namespace ${t}-ns`,
+        `${op} kubernetes:core/v1:ServiceAccount ${t}-reader`,
+        `${op} vault:index/policy:Policy ${t}-policy`,
+        `${op} vault:kubernetes/authBackendRole:AuthBackendRole ${t}-role`,
+        `${op} platform:externalSecrets:VaultSecretStore ${t}-store`,
+        `${op} kubernetes:external-secrets.io/v1:SecretStore ${t}-store-store`,
+        `${op} platform:tenants:TenantSecretGuard ${t}-guard`,
+        `${op} kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy ${t}-guard-policy`,
+        `${op} kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding ${t}-guard-binding`,
+    ];
+    return [...out, ...secrets.flatMap((s) => secretSteps(op, tenant, s, { seeded }))];
+}
+
+/** One secret of a tenant: its ExternalSecret, and when seeded its KV entry and generated values. */
+export function secretSteps(op, tenant, s, { seeded = true } = {}) {
+    const id = s.path.replace(/\//g, "-");
+    return [
+        `${op} platform:externalSecrets:ExternalSecret platform-tenant-${tenant}-${s.name}`,
+        `${op} kubernetes:external-secrets.io/v1:ExternalSecret platform-tenant-${tenant}-${s.name}-es`,
+        ...(seeded ? [`${op} vault:kv/secretV2:SecretV2 platform-kv-${id}`, ...s.keys.map((k) => `${op} random:index/randomPassword:RandomPassword platform-kv-${id}-${k}`)] : []),
+    ];
+}
+
+const setTenants = (h, list) => h.POk(["config", "set", ...cfgArgs(h.dir), "vault-eso-platform:tenants", "--", JSON.stringify(list)]);
+
+/**
+ * On the running stack (check 9 left tenant team-a): a tenant added, a secret added to it, the tenant
+ * removed. Each previews exactly its steps, and `up` does exactly those.
+ */
+export const tenantPreviewCheck = (r, h, n, base) =>
+    r.check(n, "previews tell the truth: a tenant added (its resources + one admin-policy step), a secret added (its ExternalSecret, seed, policy), the tenant removed (its deletes + the admin-policy step); up does exactly that", async () => {
+        h.needsPulumi("previews");
+        const db = { name: "db", path: "team-c/db", keys: ["password"] };
+        const api = { name: "api", path: "team-c/api", keys: ["token"] };
+        const teamC = (secrets) => ({ name: "team-c", namespace: "team-c", kvPrefix: "team-c", secrets });
+        const notes = [];
+        await setTenants(h, [...base, teamC([db])]);
+        // The admin token gains write access below team-c's kvPrefix (it seeds there): one update of
+        // the init resource, which rewrites the pulumi-admin policy. Nothing else of Vault's moves.
+        let res = await previewThenUp(h, [...tenantSteps("create", "team-c", [db]), `update ${INIT}`], "tenant added");
+        notes.push(`tenant added: ${res.planned.length} steps previewed = applied (up ${(res.up.ms / 1000).toFixed(1)}s)`);
+        await h.waitSynced();
+        await setTenants(h, [...base, teamC([db, api])]);
+        res = await previewThenUp(h, [...secretSteps("create", "team-c", api), "update vault:index/policy:Policy platform-tenant-team-c-policy"], "secret added");
+        notes.push(`secret added: ${res.planned.join(", ")}`);
+        await h.waitSynced();
+        await setTenants(h, base);
+        // Removed: the seeded KV entries are retained in Vault (retainOnDelete), their state goes.
+        res = await previewThenUp(h, [...tenantSteps("delete", "team-c", [db, api]), `update ${INIT}`], "tenant removed");
+        notes.push(`tenant removed: ${res.planned.length} steps previewed = applied`);
+        return notes;
+    });
+
+/** The exact step lists of a reseal and of a revoked admin token (checks 6 and 10). */
+export const RESEAL_STEPS = [`update ${INIT}`];
+export const TOKEN_STEPS = [`update ${INIT}`, `update ${PROVIDER}`];
+
+/** The program as it was on main before the Tenant component (and before check()-chosen tokens). */
+export const PRE_TENANT_REV = "820707c";
+
+/**
+ * A stack deployed with the program before the Tenant component, then previewed with this one:
+ * nothing changes (the tenants' resources are aliased). The guard is new and creates its resources:
+ * first previewed with tenantSecretGuard false (0 changes), then on (exactly the guards' creates).
+ */
+export const upgradeCheck = (r, h, n) =>
+    r.check(n, `upgrade: a stack deployed by the program at ${PRE_TENANT_REV} (before the Tenant component) previews 0 changes with this program (guard off), exactly the guards' creates with it on`, async () => {
+        h.needsPulumi("an upgrade");
+        const tree = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-pre-tenant-"));
+        try {
+            execFileSync("git", ["worktree", "add", "--detach", tree, PRE_TENANT_REV], { cwd: repoRoot, stdio: "pipe" });
+        } catch (e) {
+            throw new Error(`cannot check out ${PRE_TENANT_REV} (a shallow clone?): ${String(e.stderr || e.message).trim()}`);
+        }
+        try {
+            fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(tree, "node_modules"));
+            await wipeBao(h.dir);
+            const tenants = [{ name: "team-u", namespace: "team-u", kvPrefix: "team-u", secrets: [{ name: "db", path: "team-u/db", keys: ["password"], seed: "none" }] }];
+            await setTenants(h, tenants);
+            await h.POk(["up", "--yes", "--skip-preview", "--cwd", tree, ...cfgArgs(h.dir)]);
+            await h.POk(["config", "set", ...cfgArgs(h.dir), "vault-eso-platform:tenantSecretGuard", "false"]);
+            const off = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)])).stdout);
+            // The Vault provider learns the server's version from the init resource once (so that a
+            // sealed Vault's preview asks it nothing): that one provider update is the only change.
+            sameSteps(off, [`update ${PROVIDER}`], "preview of the old stack with this program, guard off");
+            await h.POk(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenantSecretGuard"]);
+            const on = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)])).stdout);
+            const guard = (t) => [
+                `create platform:tenants:TenantSecretGuard platform-tenant-${t}-guard`,
+                `create kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy platform-tenant-${t}-guard-policy`,
+                `create kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding platform-tenant-${t}-guard-binding`,
+            ];
+            sameSteps(on, [...guard("default"), ...guard("team-u"), `update ${PROVIDER}`], "preview of the old stack with this program, guard on");
+            const up = await h.POk(["up", "--yes", "--skip-preview", ...cfgArgs(h.dir)]);
+            sameSteps(appliedSteps(up.stdout), on, "up of the old stack with this program");
+            await h.POk(["preview", "--expect-no-changes", ...cfgArgs(h.dir)]);
+            await h.POk(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenants"]);
+            await h.POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]);
+            return [`guard off: ${off.join(", ")} (no tenant resource: aliased)`, `guard on: ${on.length} steps, up did the same; then no changes`];
+        } finally {
+            execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: repoRoot, stdio: "pipe" });
+        }
+    });
