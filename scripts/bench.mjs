@@ -24,6 +24,11 @@ import {
 } from "./local/lib.mjs";
 import { wireManually } from "./local/manual.mjs";
 
+// --scale: tenants at scale (scripts/bench/scale.mjs), nothing else.
+if (process.argv.includes("--scale")) {
+    await import("./bench/scale.mjs");
+}
+
 const APP_NS = "demo-external-secrets";
 const NAMES = ["example-password", "database-credentials", "gitlab-registry-secret"];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-bench-"));

@@ -81,3 +81,48 @@ es("gitlab-registry-secret", "gitlab/credentials", ["username", "password"], {
     type: "kubernetes.io/dockerconfigjson", engineVersion: "v2",
     data: { ".dockerconfigjson": `{"auths":{"${c.require("registryServer")}":{"auth":"{{ printf "%s:%s" .username .password | b64enc }}"}}}` },
 });
+
+// `npm run bench -- --scale`: N more tenants of S seeded secrets each, the same objects the program's
+// Tenant component declares (namespace, reader, policy, role, store, secret guard, ExternalSecrets,
+// KV entries with generated values), written flat.
+const tenantCount = c.getNumber("tenants") ?? 0;
+const perTenant = c.getNumber("secretsPerTenant") ?? 10;
+const esoUser = "system:serviceaccount:external-secrets:external-secrets";
+for (let t = 0; t < tenantCount; t++) {
+    const name = `t${t}`;
+    const tns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name } });
+    new k8s.core.v1.ServiceAccount(`${name}-reader`, { metadata: { name: reader, namespace: tns.metadata.name } });
+    const tpaths = Array.from({ length: perTenant }, (_, i) => `${name}/s${i}`);
+    const tpolicy = new vault.Policy(`${name}-policy`, {
+        name: `external-secrets-${name}`,
+        policy: tpaths.flatMap((p) => [`path "kv/data/${p}" { capabilities = ["read"] }`, `path "kv/metadata/${p}" { capabilities = ["read"] }`]).join("\n"),
+    }, v);
+    new vault.kubernetes.AuthBackendRole(`${name}-role`, {
+        backend: backend.path, roleName: `external-secrets-${name}`, boundServiceAccountNames: [reader], boundServiceAccountNamespaces: [name],
+        tokenPolicies: [tpolicy.name], tokenTtl: 900, tokenMaxTtl: 3600, audience: "vault",
+    }, { ...v, dependsOn: [cfg] });
+    const vap = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-guard`, {
+        metadata: { name: `tenant-secret-guard.${name}` },
+        spec: {
+            failurePolicy: "Fail",
+            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"] }] },
+            matchConditions: [{ name: "guarded-types", expression: '!has(object.type) || object.type in ["Opaque", "kubernetes.io/dockerconfigjson"]' }],
+            validations: [{ expression: `request.userInfo.username == "${esoUser}"` }],
+        },
+    });
+    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-guard`, {
+        metadata: { name: `tenant-secret-guard.${name}` },
+        spec: { policyName: vap.metadata.name, validationActions: ["Deny"], matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } } },
+    });
+    const tstore = new k8s.apiextensions.CustomResource(`${name}-store`, {
+        apiVersion, kind: "SecretStore", metadata: { name: "vault", namespace: tns.metadata.name },
+        spec: { provider: { vault: { server: c.require("vaultAddress"), path: mount.path, version: "v2", auth: { kubernetes: { mountPath: backend.path, role: `external-secrets-${name}`, serviceAccountRef: { name: reader, audiences: ["vault"] } } } } } },
+    }, { dependsOn: [eso] });
+    tpaths.forEach((p, i) => {
+        const seed = new vault.kv.SecretV2(`${name}-s${i}`, { mount: mount.path, name: p, dataJson: pulumi.secret(pw(`${name}-s${i}-value`).apply((x) => JSON.stringify({ value: x }))) }, v);
+        new k8s.apiextensions.CustomResource(`${name}-s${i}`, {
+            apiVersion, kind: "ExternalSecret", metadata: { name: `s${i}`, namespace: tns.metadata.name },
+            spec: { refreshInterval: "10s", secretStoreRef: { name: tstore.metadata.name, kind: "SecretStore" }, target: { name: `s${i}`, creationPolicy: "Owner" }, data: [{ secretKey: "value", remoteRef: { key: p, property: "value" } }] },
+        }, { dependsOn: [eso, seed] });
+    });
+}

@@ -2,7 +2,7 @@
 // mode onto a one-node cluster from parts (scripts/local/lib/cluster.mjs), with the program's
 // defaults: the Vault chart's pods, external-secrets with its webhook and cert controller, the demo
 // Deployment pulling from a private registry. Phases, each on a fresh cluster that `--down` removes:
-//   standalone   vault-helm, one pod: checks 1-9, 13, 14; host restored (10)
+//   standalone   vault-helm, one pod: checks 1-9, 13, 14, 28 (the tenant Secret guard); host restored (10)
 //   ha           vault-helm, 3 raft replicas: failover (11); host restored (12)
 //   transit      vault-helm HA with a transit seal server (auto-unseal): up, delete -> Ready with no
 //                pulumi run, rolling restart under sync, no changes after, seal server outage (22-26); host (27)
@@ -92,6 +92,7 @@ try {
         await chart.policyPreview(runner, t, 1);
         await chart.upSealedThenReady(runner, t, 2);
         await chart.esoSyncs(runner, t, 3);
+        await chart.secretGuard(runner, t, 28);
         await webhookDenies(runner, t, 13);
         await caInjected(runner, t, 14);
         await chart.leastPrivilege(runner, t, 4);

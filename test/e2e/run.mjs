@@ -401,7 +401,7 @@ async function main() {
             changes = plannedSteps(pv.stdout);
             sameSteps(changes, RESEAL_STEPS, "preview of a sealed OpenBao");
             assert(/VaultInit: sealed: /.test(pv.stdout), "the preview does not say that OpenBao is sealed");
-            up = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+            up = await POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(dir)]);
             sameSteps(appliedSteps(up.stdout), RESEAL_STEPS, "the up after the reseal");
         }
         const seal2 = await bao(dir, "GET", "sys/seal-status");
@@ -582,9 +582,8 @@ async function main() {
         const pv = await POk(["preview", "--json", ...cfgArgs(dir)]);
         const changes = plannedSteps(pv.stdout);
         sameSteps(changes, TOKEN_STEPS, "preview after the admin token was revoked");
-        const up = await POk(["up", "--yes", "--skip-preview", ...cfgArgs(dir)]);
+        const up = await POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(dir)]);
         ctx.adminToken = undefined;
-        const summary = (up.stdout.match(/Resources:[\s\S]*?(?:\n\n|$)/) ?? [""])[0].trim().replace(/\s+/g, " ");
         const updated = appliedSteps(up.stdout);
         sameSteps(updated, TOKEN_STEPS, "the recovery up");
         const next = await adminToken();
@@ -595,7 +594,7 @@ async function main() {
         eq(await liveRootTokens(root), [own], "live root-policy tokens after recovery (only the test's own)");
         const noop = await POk(["up", "--yes", "--skip-preview", "--expect-no-changes", ...cfgArgs(dir)]);
         await waitSynced({}, 30000);
-        return [`preview = up: ${changes.join(", ")}`, `up ${(up.ms / 1000).toFixed(1)}s updated ${updated.join(", ")} (${summary}); generate-root audited (${generated() - before} key submissions); next up no changes (${(noop.ms / 1000).toFixed(1)}s)`];
+        return [`preview = up: ${changes.join(", ")}`, `up ${(up.ms / 1000).toFixed(1)}s: ${updated.join(", ")}; generate-root audited (${generated() - before} key submissions); next up no changes (${(noop.ms / 1000).toFixed(1)}s)`];
     });
 
     // Previews tell the truth for the everyday tenant changes (test/e2e/checks/previews.mjs), and the

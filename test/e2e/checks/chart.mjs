@@ -4,7 +4,9 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { STACK, cfgArgs, readState, waitFor } from "../../../scripts/local/lib.mjs";
-import { assert, eq, secretsAbsent, stepsOf } from "../lib/assertions.mjs";
+import { secretGuardDrill } from "./admission.mjs";
+import { RESEAL_STEPS, appliedSteps, plannedSteps, sameSteps } from "./previews.mjs";
+import { assert, eq, secretsAbsent } from "../lib/assertions.mjs";
 import { ClusterTest, isReady, isRunning, secs } from "../lib/clusterTest.mjs";
 import { APP_NS, DECLARED, ESO_NS, KV, READER_SA, REFRESH_SECONDS, REGISTRY_SECRET, ROLE, VAULT_NS } from "../lib/stack.mjs";
 
@@ -152,19 +154,33 @@ export const resealDrill = (r, t, n) => {
         const h = await waitFor(`the new ${pod0} answering`, () => t.health().catch(() => undefined), { timeoutMs: 60000 });
         assert(h.sealed === true, `the new ${pod0} is not sealed (sealed=${h.sealed})`);
         assert(!isReady(await t.pod(VAULT_NS, pod0)), `the sealed ${pod0} is Ready`);
+        // Exactly the unseal step, previewed and applied (test/e2e/checks/previews.mjs).
         const pv = await t.POk(["preview", "--json", ...cfgArgs(t.dir)]);
-        const changes = stepsOf(pv.stdout).filter((s) => s.op !== "same");
-        const init = changes.filter((s) => /::platform-init$/.test(s.urn));
-        assert(init.length === 1 && init[0].op === "update", `expected an update of the init resource, got ${JSON.stringify(changes.map((c) => `${c.op} ${c.urn.split("::").pop()}`))}`);
-        const up = await t.POk(["up", "--yes", "--skip-preview", ...cfgArgs(t.dir)]);
+        const changes = plannedSteps(pv.stdout);
+        sameSteps(changes, RESEAL_STEPS, `preview with ${pod0} sealed`);
+        assert(/VaultInit: sealed: /.test(pv.stdout), "the preview does not say that Vault is sealed");
+        const up = await t.POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(t.dir)]);
+        sameSteps(appliedSteps(up.stdout), RESEAL_STEPS, `the up that unseals ${pod0}`);
         await waitFor(`${pod0} Ready`, async () => isReady(await t.pod(VAULT_NS, pod0)), { timeoutMs: 60000 });
         t.timings.resealToReady = Date.now() - t0;
         t.timings.resealUp = up.ms;
         for (const d of DECLARED) eq(await t.kvData(d.path), keep[d.path], `${KV}/${d.path} after the pod came back`);
         await waitFor("every ExternalSecret synced", async () => t.assertSynced().then(() => true, () => false), { timeoutMs: 90000, intervalMs: 1000 });
-        return `preview: ${changes.map((c) => `${c.op} ${c.urn.split("::").pop()}`).join(", ")}; up ${secs(up.ms)}; data kept; Ready again`;
+        return `preview = up: ${changes.join(", ")}; up ${secs(up.ms)}; data kept; Ready again`;
     });
 };
+
+export const secretGuard = (r, t, n) =>
+    r.check(n, `tenantSecretGuard in ${APP_NS} (real pods): ESO's pod keeps syncing; a tenant user's and the admin's hand-made Secrets are denied with the guard's message; system types pass`, async () => {
+        dependsOnUp(t);
+        const d = DECLARED[0];
+        const touch = async () => {
+            const value = randomBytes(12).toString("base64url");
+            await t.kvWrite(d.path, { ...(await t.kvData(d.path)), [d.keys[0]]: value });
+            await waitFor(`ESO wrote the new value into ${APP_NS}/${d.name}`, async () => (await t.secretOf(d.name))[d.keys[0]] === value, { timeoutMs: 60000 });
+        };
+        return secretGuardDrill(t.kube(), { namespace: APP_NS, synced: d.name, touch });
+    });
 
 export const exportClean = (r, t, n) =>
     r.check(n, "pulumi stack export holds no plaintext unseal key, admin token, registry password or seeded value", async () => {

@@ -18,20 +18,36 @@ export function plannedSteps(previewJson) {
     return (j.steps ?? [])
         .filter((s) => s.op !== "same")
         .map((s) => {
-            const [, , , types, name] = s.urn.split("::");
-            return `${s.op} ${types.split("$").pop()} ${name}`;
+            const parts = s.urn.split("::");
+            const name = parts.pop();
+            return `${s.op} ${parts.pop().split("$").pop()} ${name}`;
         })
         .filter((s) => !/ pulumi:pulumi:Stack /.test(s))
         .sort();
 }
 
-/** The same for what a `pulumi up` did, from its progress lines ("+ type name created (1s)"). */
-export function appliedSteps(upStdout) {
-    const op = { created: "create", updated: "update", deleted: "delete", replaced: "replace" };
-    return [...upStdout.matchAll(/^\s*(?:\+-|[-~+])\s+(\S+)\s+(\S+)\s+(created|updated|deleted|replaced)\b/gm)]
-        .map((m) => `${op[m[3]]} ${m[1]} ${m[2]}`)
-        .filter((s) => !/ pulumi:pulumi:Stack /.test(s))
-        .sort();
+/**
+ * The same for what a `pulumi up --json` did: its engine events, one JSON object per line; a step
+ * done is a resOutputsEvent with its operation.
+ */
+export function appliedSteps(upJsonStdout) {
+    const out = [];
+    for (const line of upJsonStdout.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        let e;
+        try {
+            e = JSON.parse(line);
+        } catch {
+            continue;
+        }
+        const m = e.resOutputsEvent?.metadata;
+        if (!m || m.op === "same" || m.op === "refresh" || m.op === "read") continue;
+        const parts = m.urn.split("::");
+        const name = parts.pop();
+        const type = parts.pop().split("$").pop();
+        if (type !== "pulumi:pulumi:Stack") out.push(`${m.op} ${type} ${name}`);
+    }
+    return out.sort();
 }
 
 /** Throws with both lists' differences when they are not the same multiset. */
@@ -46,7 +62,7 @@ export async function previewThenUp(h, expected, what) {
     const pv = await h.POk(["preview", "--json", ...cfgArgs(h.dir)]);
     const planned = plannedSteps(pv.stdout);
     sameSteps(planned, expected, `${what}: preview`);
-    const up = await h.POk(["up", "--yes", "--skip-preview", ...cfgArgs(h.dir)]);
+    const up = await h.POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(h.dir)]);
     sameSteps(appliedSteps(up.stdout), expected, `${what}: up`);
     await h.POk(["preview", "--expect-no-changes", ...cfgArgs(h.dir)]);
     return { planned, up };
@@ -133,6 +149,8 @@ export const upgradeCheck = (r, h, n) =>
         }
         try {
             fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(tree, "node_modules"));
+            // From nothing: whatever an earlier check left is destroyed first (a no-op after check 11).
+            await h.POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]);
             await wipeBao(h.dir);
             const tenants = [{ name: "team-u", namespace: "team-u", kvPrefix: "team-u", secrets: [{ name: "db", path: "team-u/db", keys: ["password"], seed: "none" }] }];
             await setTenants(h, tenants);
@@ -150,7 +168,7 @@ export const upgradeCheck = (r, h, n) =>
                 `create kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding platform-tenant-${t}-guard-binding`,
             ];
             sameSteps(on, [...guard("default"), ...guard("team-u"), `update ${PROVIDER}`], "preview of the old stack with this program, guard on");
-            const up = await h.POk(["up", "--yes", "--skip-preview", ...cfgArgs(h.dir)]);
+            const up = await h.POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(h.dir)]);
             sameSteps(appliedSteps(up.stdout), on, "up of the old stack with this program");
             await h.POk(["preview", "--expect-no-changes", ...cfgArgs(h.dir)]);
             await h.POk(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenants"]);

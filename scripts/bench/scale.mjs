@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// `npm run bench -- --scale [--sizes 1,10,50] [--secrets 10]`: tenants at scale, engine tier. For
+// each size N (tenants of S seeded secrets each, besides the default tenant), on a fresh loopback
+// plane each time, the program (index.ts, stack "local") and the bare program (bench/bare: the same
+// objects written flat, no components, no init provider, no waits) measure:
+//   - first `pulumi up` start -> every ExternalSecret Ready (polled every 500 ms)
+//   - a no-op `pulumi preview` (best of 2)
+//   - one more tenant: its `pulumi preview`, and its `pulumi up` -> its ExternalSecrets Ready
+// and the table prints ours/bare for each, plus "one more tenant at N vs at the first size".
+// Targets (issue 18): every ratio <= 1.3x; adding a tenant at 50 <= 2x adding it at 1.
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+    Kube, allocateState, bao, bringUp, cfgArgs, initStackOutsideCheckout, log, makePki, missingPlugins, paths, prepareEsoChart, pulumiEnv, pulumiOk, repoRoot,
+    startBao, startControlPlane, startEsoSupervisor, stopAll, waitFor,
+} from "../local/lib.mjs";
+
+const arg = (name, dflt) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const SIZES = arg("--sizes", "1,10,50").split(",").map(Number);
+const PER = Number(arg("--secrets", "10"));
+const DEFAULT_ES = 3; // the default tenant's example-password, database-credentials, pull secret
+const s = (ms) => `${(ms / 1000).toFixed(1)}s`;
+
+/** Tenants t0..t(n-1), each with PER seeded secrets below its own prefix. */
+const tenantsConfig = (n) =>
+    Array.from({ length: n }, (_, t) => ({
+        name: `t${t}`,
+        namespace: `t${t}`,
+        kvPrefix: `t${t}`,
+        secrets: Array.from({ length: PER }, (_, i) => ({ name: `s${i}`, path: `t${t}/s${i}`, keys: ["value"] })),
+    }));
+
+/** How many ExternalSecrets are Ready (SecretSynced) across the cluster, and how many exist. */
+async function readyCount(kube) {
+    const r = await kube.get("/apis/external-secrets.io/v1/externalsecrets");
+    const items = r.json?.items ?? [];
+    const ready = items.filter((es) => (es.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True" && c.reason === "SecretSynced"));
+    return { ready: ready.length, total: items.length };
+}
+
+/** Runs `up` and returns when it is done AND `expected` ExternalSecrets are Ready: { up, synced } in ms from its start. */
+async function upUntil(d, args, env, kube, expected) {
+    const t0 = Date.now();
+    const up = await pulumiOk(d, ["up", "--yes", "--skip-preview", ...args], { env, timeoutMs: 60 * 60000 });
+    await waitFor(`${expected} ExternalSecrets Ready`, async () => (await readyCount(kube).catch(() => ({ ready: 0 }))).ready >= expected, { timeoutMs: 15 * 60000, intervalMs: 500 });
+    return { up: up.ms, synced: Date.now() - t0 };
+}
+
+async function measure(d, args, env, kube, n, setTenants) {
+    await setTenants(n);
+    const first = await upUntil(d, args, env, kube, DEFAULT_ES + n * PER);
+    const preview = async () => (await pulumiOk(d, ["preview", "--expect-no-changes", ...args], { env, timeoutMs: 30 * 60000 })).ms;
+    const noop = Math.min(await preview(), await preview());
+    await setTenants(n + 1);
+    const addPreview = (await pulumiOk(d, ["preview", ...args], { env, timeoutMs: 30 * 60000 })).ms;
+    const add = await upUntil(d, args, env, kube, DEFAULT_ES + (n + 1) * PER);
+    return { first: first.synced, noop, addPreview, addUp: add.synced };
+}
+
+async function ours(n) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-scale-"));
+    try {
+        await bringUp(dir, { registryPassword: randomBytes(18).toString("base64url") });
+        const env = pulumiEnv(dir);
+        const set = (k) => pulumiOk(dir, ["config", "set", ...cfgArgs(dir), "vault-eso-platform:tenants", "--", JSON.stringify(tenantsConfig(k))], { env });
+        return await measure(dir, cfgArgs(dir), env, Kube.admin(dir), n, set);
+    } finally {
+        await stopAll(dir);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+async function bare(n) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-scale-bare-"));
+    try {
+        const st = await allocateState(dir);
+        makePki(dir);
+        const { server } = await startControlPlane(dir, st);
+        const addr = await startBao(dir, st);
+        const init = await bao(dir, "PUT", "sys/init", { secret_shares: 1, secret_threshold: 1 });
+        await bao(dir, "PUT", "sys/unseal", { key: init.json.keys_base64[0] });
+        await waitFor("OpenBao active", async () => (await bao(dir, "GET", "sys/health")).status === 200, { timeoutMs: 30000, intervalMs: 200 });
+        const chart = prepareEsoChart(dir);
+        startEsoSupervisor(dir);
+        const env = pulumiEnv(dir);
+        const cfgFile = path.join(dir, "Pulumi.bare.yaml");
+        const args = ["-C", "bench/bare", "--stack", "bare", "--config-file", cfgFile];
+        fs.mkdirSync(paths(dir).state, { recursive: true });
+        await initStackOutsideCheckout(dir, { projectDir: path.join(repoRoot, "bench", "bare"), stack: "bare", cfgFile, env });
+        const set = (k, v, secret = false) => pulumiOk(dir, ["config", "set", ...args, secret ? "--secret" : "--plaintext", k, "--", v], { env });
+        await set("vaultAddress", addr);
+        await set("vaultToken", init.json.root_token, true);
+        await set("kubernetesHost", server);
+        await set("kubernetesCaCert", fs.readFileSync(path.join(paths(dir).certs, "ca.crt"), "utf8"));
+        await set("esoChartPath", chart);
+        await set("registryUsername", "e2e-robot");
+        await set("registryServer", "registry.example.test");
+        await set("registryPassword", randomBytes(18).toString("base64url"), true);
+        await set("kubernetes:kubeconfig", paths(dir).kubeconfig);
+        await set("secretsPerTenant", String(PER));
+        return await measure(dir, args, env, Kube.admin(dir), n, (k) => set("tenants", String(k)));
+    } finally {
+        await stopAll(dir);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+const missing = missingPlugins(pulumiEnv(os.tmpdir()));
+if (missing.length) {
+    console.log(`bench --scale: not run: provider plugins missing (${missing.join(", ")}; tools/README.md)`);
+    process.exit(1);
+}
+const rows = [];
+let failed = false;
+for (const n of SIZES) {
+    try {
+        log(`scale: ${n} tenant(s) x ${PER} secrets: the program ...`);
+        const o = await ours(n);
+        log(`scale: ${n} tenant(s) x ${PER} secrets: bare ...`);
+        const b = await bare(n);
+        rows.push({ n, o, b });
+        console.log(JSON.stringify({ tenants: n, secretsPerTenant: PER, ours: o, bare: b }));
+    } catch (e) {
+        failed = true;
+        console.error(`bench --scale: size ${n} failed: ${e.message}`);
+    }
+}
+
+const r = (a, b) => (a / b).toFixed(2);
+console.log(`\n== bench --scale (engine tier; one run per size, fresh plane each; 2 shared cores; targets: ours/bare <= 1.3x, one more tenant at ${SIZES[SIZES.length - 1]} <= 2x at ${SIZES[0]})`);
+console.log("| tenants x secrets | ExternalSecrets | first up -> all synced (ours / bare / ratio) | no-op preview (ours / bare / ratio) | one more tenant: preview (ours / bare / ratio) | one more tenant: up -> synced (ours / bare / ratio) |");
+console.log("|---|---|---|---|---|---|");
+for (const { n, o, b } of rows) {
+    const cell = (k) => `${s(o[k])} / ${s(b[k])} / **${r(o[k], b[k])}x**`;
+    console.log(`| ${n} x ${PER} | ${DEFAULT_ES + n * PER} | ${cell("first")} | ${cell("noop")} | ${cell("addPreview")} | ${cell("addUp")} |`);
+}
+if (rows.length >= 2) {
+    const [lo, hi] = [rows[0], rows[rows.length - 1]];
+    const cost = (x) => x.addPreview + x.addUp;
+    console.log(`one more tenant (preview + up), ours: ${s(cost(hi.o))} at ${hi.n} tenants vs ${s(cost(lo.o))} at ${lo.n} = ${r(cost(hi.o), cost(lo.o))}x (target <= 2x); bare: ${r(cost(hi.b), cost(lo.b))}x`);
+}
+process.exit(failed ? 1 : 0);
