@@ -115,10 +115,10 @@ const shared = {
     vaultAddress: vaultServer.clusterAddress,
     vaultCaCert: cfg.vault.caCert,
     esoServiceAccount,
-    storeDependsOn: [operator.chart, kv],
+    storeDependsOn: [operator.chart, kv.mount],
     refreshInterval: cfg.eso.refreshInterval,
-    // The seeded KV entries must exist before ESO reads them, or the first sync fails.
-    secretsDependOn: [kv],
+    // A seeded KV entry must exist before ESO reads it, or the first sync fails.
+    seedAt: (path: string) => kv.seedAt(path),
     secretGuard: cfg.tenantSecretGuard,
 };
 // Names from before the Tenant component: aliases keep existing stacks' state (0 changes on upgrade).

@@ -73,8 +73,11 @@ export interface TenantArgs {
     storeDependsOn: pulumi.Input<pulumi.Resource>[];
     /** How often ESO re-reads Vault (Go duration). */
     refreshInterval: string;
-    /** The synced entries must exist first (seeded KV values), or the first sync fails. @default - none */
-    secretsDependOn?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * The resource that writes a path's value, when Pulumi seeds it: that secret's first sync waits
+     * for exactly it (not for every tenant's seeds). @default - nothing to wait for
+     */
+    seedAt?: (path: string) => pulumi.Resource | undefined;
     /**
      * Only ESO may create or change Opaque and dockerconfigjson Secrets in the namespace
      * (TenantSecretGuard, a ValidatingAdmissionPolicy).
@@ -168,17 +171,17 @@ export class Tenant extends pulumi.ComponentResource {
         }
 
         const base = { namespace: ns.metadata.name, storeRef: { name: store.name, kind }, refreshInterval: args.refreshInterval };
-        const secretOpts = (secret: string): pulumi.ComponentResourceOptions => ({
+        const secretOpts = (secret: string, path: string): pulumi.ComponentResourceOptions => ({
             parent: this,
-            dependsOn: args.secretsDependOn ?? [],
+            dependsOn: [args.seedAt?.(path)].filter((r): r is pulumi.Resource => r !== undefined),
             aliases: legacy ? [{ name: `${legacy.secretPrefix}-${secret}`, parent: root }] : [],
         });
-        const synced = args.secrets.map((s) => new ExternalSecret(`${name}-${s.name}`, plainSecretArgs({ ...base, name: s.name }, s.path, s.keys), secretOpts(s.name)));
+        const synced = args.secrets.map((s) => new ExternalSecret(`${name}-${s.name}`, plainSecretArgs({ ...base, name: s.name }, s.path, s.keys), secretOpts(s.name, s.path)));
         if (args.pullSecret) {
             this.pullSecret = new ExternalSecret(
                 `${name}-pull-secret`,
                 dockerConfigSecretArgs({ ...base, name: args.pullSecret.name }, args.pullSecret.path, args.pullSecret.server),
-                secretOpts("pull-secret"),
+                secretOpts("pull-secret", args.pullSecret.path),
             );
             this.pullSecretName = this.pullSecret.secretName;
             synced.push(this.pullSecret);

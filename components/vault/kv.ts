@@ -22,8 +22,11 @@ export interface KvEngineArgs {
 /** `vault secrets enable -version=2 kv` plus the seeded entries. */
 export class KvEngine extends pulumi.ComponentResource {
     public readonly path: pulumi.Output<string>;
+    /** The mount alone (what a SecretStore needs), without the seeded entries. */
+    public readonly mount: vault.Mount;
     /** Seeded entry paths (below the mount). */
     public readonly seededPaths: string[];
+    private readonly seedsByPath = new Map<string, vault.kv.SecretV2>();
 
     constructor(name: string, args: KvEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:vault:KvEngine", name, {}, opts);
@@ -43,7 +46,7 @@ export class KvEngine extends pulumi.ComponentResource {
                     value ??
                     new random.RandomPassword(`${name}-${id}-${key}`, { length: 32, special: false }, { parent: this }).result;
             }
-            new vault.kv.SecretV2(
+            const entry = new vault.kv.SecretV2(
                 `${name}-${id}`,
                 {
                     mount: mount.path,
@@ -53,10 +56,20 @@ export class KvEngine extends pulumi.ComponentResource {
                 // Kept on destroy for the same reason as the mount.
                 { parent: this, retainOnDelete: true },
             );
+            this.seedsByPath.set(seed.path, entry);
         }
 
+        this.mount = mount;
         this.path = mount.path;
         this.seededPaths = args.seeds.map((s) => s.path);
         this.registerOutputs({ path: this.path, seededPaths: this.seededPaths });
+    }
+
+    /**
+     * The seeded entry at `path`, for what must wait for exactly it (an ExternalSecret's first sync):
+     * depending on the whole engine would make every secret wait for every tenant's seeds.
+     */
+    public seedAt(path: string): pulumi.Resource | undefined {
+        return this.seedsByPath.get(path);
     }
 }

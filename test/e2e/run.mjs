@@ -380,7 +380,7 @@ async function main() {
         return `propagation delay ${(delay / 1000).toFixed(2)}s, then ${(delay2 / 1000).toFixed(2)}s back`;
     });
 
-    await check(6, "OpenBao restarted (sealed): preview shows the drift, up unseals, secrets sync again, data kept", async () => {
+    await check(6, "OpenBao restarted (sealed): preview and up are exactly the unseal step (the preview says sealed), secrets sync again, data kept", async () => {
         assert(ctx.upDone, "depends on check 2");
         const before = await kvData("undeclared/extra");
         await restartBao(dir);
@@ -567,7 +567,7 @@ async function main() {
         ];
     });
 
-    await check(10, "admin token revoked: preview shows the init update, up recovers through generate-root (audited), then no changes", async () => {
+    await check(10, "admin token revoked: preview and up are exactly the token steps (init resource, Vault provider); recovered through generate-root (audited), then no changes", async () => {
         needsPulumi("a recovery up");
         assert(ctx.upDone, "depends on check 2");
         const old = await adminToken();
@@ -656,7 +656,7 @@ async function main() {
     });
 
     // A stack deployed by the program before the Tenant component (fresh OpenBao), previewed with this one.
-    await upgradeCheck(runner, { dir, P, POk, needsPulumi }, 19);
+    await upgradeCheck(runner, { dir, P, POk, needsPulumi, generateRoot, stackOutput: stackOutputSecret, bao: (m, p, b, t) => bao(dir, m, p, b, t) }, 19);
 
     // Day 2 on a fresh OpenBao each: a killed `pulumi up` at each point of the init create, then the
     // migration of a Shamir stack to a transit seal (test/e2e/checks/crash.mjs).

@@ -144,5 +144,16 @@ describe("tenants", () => {
         const none = await policyOf([{ name: "db", path: "team-a/db", keys: ["password"], seed: "none" }]);
         expect(none).not.toContain("team-a");
     });
-});
 
+    test("no fan-in: an ExternalSecret waits for its own seeded entry only, a store for the KV mount only (not every tenant's seeds)", async () => {
+        const { resources } = await run([tenant("team-a"), tenant("team-b")]);
+        const seed = (p: string) => resources.find((r) => r.type === "vault:kv/secretV2:SecretV2" && r.inputs.name === p)!.urn;
+        const es = resources.find((r) => r.type === "kubernetes:external-secrets.io/v1:ExternalSecret" && r.inputs.metadata.namespace === "team-a")!;
+        expect(es.dependencies).toContain(seed("team-a/db"));
+        expect(es.dependencies).not.toContain(seed("team-b/db"));
+        const store = resources.find((r) => r.type === "kubernetes:external-secrets.io/v1:SecretStore" && r.inputs.metadata.namespace === "team-a")!;
+        const seeds = resources.filter((r) => r.type === "vault:kv/secretV2:SecretV2").map((r) => r.urn);
+        expect(store.dependencies.filter((d) => seeds.includes(d))).toEqual([]);
+        expect(store.dependencies).toContain(resources.find((r) => r.type === "vault:index/mount:Mount")!.urn);
+    });
+});

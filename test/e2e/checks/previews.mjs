@@ -152,6 +152,15 @@ export const upgradeCheck = (r, h, n) =>
             // From nothing: whatever an earlier check left is destroyed first (a no-op after check 11).
             await h.POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]);
             await wipeBao(h.dir);
+            // A tenant whose value is written in Vault by people (seed none): the old program's admin
+            // policy listed seeded paths one by one, this one grants seeding tenants' prefixes, so a
+            // seeding tenant would (rightly) preview one admin-policy update. First the old program
+            // initialises Vault, then the value is written with a generated root token, then the tenant.
+            await h.POk(["up", "--yes", "--skip-preview", "--cwd", tree, ...cfgArgs(h.dir)]);
+            const root = await h.generateRoot(await h.stackOutput("vaultUnsealKeys"));
+            const w = await h.bao("POST", "kv/data/team-u/db", { data: { password: "written-by-people" } }, root);
+            await h.bao("POST", "auth/token/revoke-self", {}, root);
+            assert(w.status === 200, `write kv/data/team-u/db: HTTP ${w.status}`);
             const tenants = [{ name: "team-u", namespace: "team-u", kvPrefix: "team-u", secrets: [{ name: "db", path: "team-u/db", keys: ["password"], seed: "none" }] }];
             await setTenants(h, tenants);
             await h.POk(["up", "--yes", "--skip-preview", "--cwd", tree, ...cfgArgs(h.dir)]);
