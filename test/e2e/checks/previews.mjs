@@ -139,7 +139,7 @@ export const PRE_TENANT_REV = "820707c";
  * first previewed with tenantSecretGuard false (0 changes), then on (exactly the guards' creates).
  */
 export const upgradeCheck = (r, h, n) =>
-    r.check(n, `upgrade: a stack deployed by the program at ${PRE_TENANT_REV} (before the Tenant component) previews 0 changes with this program (guard off), exactly the guards' creates with it on`, async () => {
+    r.check(n, `upgrade: a stack deployed by the program at ${PRE_TENANT_REV} (before the Tenant component), previewed with this program: no existing resource changes (guard off: only the Vault provider gains its version override, once); guard on: plus exactly the guards' creates; up does the same`, async () => {
         h.needsPulumi("an upgrade");
         const tree = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-pre-tenant-"));
         try {
