@@ -12,10 +12,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-    Kube, allocateState, bao, bringUp, cfgArgs, initStackOutsideCheckout, log, makePki, missingPlugins, paths, prepareEsoChart, pulumiEnv, pulumiOk, repoRoot,
-    startBao, startControlPlane, startEsoSupervisor, stopAll, waitFor,
-} from "../local/lib.mjs";
+import { Kube, bringUp, cfgArgs, log, missingPlugins, pulumiEnv, pulumiOk, stopAll, waitFor } from "../local/lib.mjs";
+import { startBare } from "./bare.mjs";
 
 const arg = (name, dflt) => {
     const i = process.argv.indexOf(name);
@@ -78,32 +76,9 @@ async function ours(n) {
 async function bare(n) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-scale-bare-"));
     try {
-        const st = await allocateState(dir);
-        makePki(dir);
-        const { server } = await startControlPlane(dir, st);
-        const addr = await startBao(dir, st);
-        const init = await bao(dir, "PUT", "sys/init", { secret_shares: 1, secret_threshold: 1 });
-        await bao(dir, "PUT", "sys/unseal", { key: init.json.keys_base64[0] });
-        await waitFor("OpenBao active", async () => (await bao(dir, "GET", "sys/health")).status === 200, { timeoutMs: 30000, intervalMs: 200 });
-        const chart = prepareEsoChart(dir);
-        startEsoSupervisor(dir);
-        const env = pulumiEnv(dir);
-        const cfgFile = path.join(dir, "Pulumi.bare.yaml");
-        const args = ["-C", "bench/bare", "--stack", "bare", "--config-file", cfgFile];
-        fs.mkdirSync(paths(dir).state, { recursive: true });
-        await initStackOutsideCheckout(dir, { projectDir: path.join(repoRoot, "bench", "bare"), stack: "bare", cfgFile, env });
-        const set = (k, v, secret = false) => pulumiOk(dir, ["config", "set", ...args, secret ? "--secret" : "--plaintext", k, "--", v], { env });
-        await set("vaultAddress", addr);
-        await set("vaultToken", init.json.root_token, true);
-        await set("kubernetesHost", server);
-        await set("kubernetesCaCert", fs.readFileSync(path.join(paths(dir).certs, "ca.crt"), "utf8"));
-        await set("esoChartPath", chart);
-        await set("registryUsername", "e2e-robot");
-        await set("registryServer", "registry.example.test");
-        await set("registryPassword", randomBytes(18).toString("base64url"), true);
-        await set("kubernetes:kubeconfig", paths(dir).kubeconfig);
+        const { args, env, kube, set } = await startBare(dir);
         await set("secretsPerTenant", String(PER));
-        return await measure(dir, args, env, Kube.admin(dir), n, (k) => set("tenants", String(k)));
+        return await measure(dir, args, env, kube, n, (k) => set("tenants", String(k)));
     } finally {
         await stopAll(dir);
         fs.rmSync(dir, { recursive: true, force: true });
