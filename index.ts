@@ -2,6 +2,7 @@
 // Everything is validated before any resource is declared; see README.md for the config reference.
 import * as pulumi from "@pulumi/pulumi";
 import { DemoWorkload } from "./components/apps/demoWorkload";
+import { SpokeAccess } from "./components/fleet/spokeAccess";
 import { DEFAULT_TENANT, isAutoUnseal, loadConfig } from "./components/config";
 import { ExternalSecretsOperator } from "./components/externalSecrets/operator";
 import { Tenant } from "./components/tenants/tenant";
@@ -58,6 +59,7 @@ const vaultServer = new VaultServer(prefix, {
     manages: {
         authMounts: [cfg.auth.mountPath],
         kvMounts: [{ path: cfg.kv.path, seedPaths: defaultSeedPaths, seedPrefixes: tenantSeedPrefixes }],
+        spokeTokens: cfg.spokes.length > 0,
     },
     localPort: cfg.vault.localPort,
     audit: cfg.vault.audit,
@@ -146,6 +148,9 @@ const tenants = cfg.tenants.map((t) => {
     return { name: t.name, tenant };
 });
 
+// Hub: per spoke a scope policy, a token role and the spoke's token (README "One Vault, many clusters").
+const spokes = cfg.spokes.map((sp) => ({ name: sp.name, access: new SpokeAccess(`${prefix}-spoke-${sp.name}`, { name: sp.name, kvMount: cfg.kv.path, kvPrefix: sp.kvPrefix }, { providers: [vaultServer.provider], dependsOn: [kv.mount] }) }));
+
 export const environment = cfg.environment;
 export const vaultAddress = vaultServer.clusterAddress;
 export const vaultNamespace = vaultServer.namespace;
@@ -162,3 +167,6 @@ export const vaultAdminToken = vaultServer.adminToken;
 // generate-root and seal migration, they cannot unseal), so they are exported under that name.
 export const vaultUnsealKeys = isAutoUnseal(cfg.vault.seal) ? undefined : vaultServer.unsealKeys;
 export const vaultRecoveryKeys = isAutoUnseal(cfg.vault.seal) ? vaultServer.unsealKeys : undefined;
+// Hub: what each spoke's stack needs (its token is a secret: `pulumi stack output spokeTokens --show-secrets`).
+export const spokeEndpoints = cfg.spokes.length ? pulumi.output(Object.fromEntries(spokes.map((s) => [s.name, { vaultAddress: vaultServer.providerAddress, authMountPath: s.access.authMountPath, kvMount: cfg.kv.path, kvPrefix: s.access.kvPrefix, policyPrefix: `${s.name}-` }]))) : undefined;
+export const spokeTokens = cfg.spokes.length ? pulumi.secret(pulumi.output(Object.fromEntries(spokes.map((s) => [s.name, s.access.token])))) : undefined;

@@ -147,6 +147,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
         apps: { namespace: appNamespace, secrets: appSecrets },
         tenants,
         tenantSecretGuard: r.boolean("tenantSecretGuard", d.tenantSecretGuard),
+        spokes: r.spokes("spokes"),
         registry: {
             enabled: registryEnabled,
             server: r.string("registryServer", d.registryServer, (v) => (/^[a-z0-9.-]+(:\d+)?$/.test(v) ? undefined : `"${v}" must be a registry host like "registry.gitlab.com"`)),
@@ -159,6 +160,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     };
 
     checkTenants(r, result);
+    checkSpokes(r, result);
 
     // Chart mode knows the server from the chart/image; external mode is told (default HashiCorp Vault).
     const v = result.vault;
@@ -201,3 +203,29 @@ function checkTenants(r: ConfigReader, c: PlatformConfig): void {
     });
 }
 
+
+/**
+ * A spoke's token manages policies named `<spoke>-*` and the mount `kubernetes-<spoke>`: no name of
+ * another spoke, of the hub's own policies, or of the scope policies may fall under that pattern, or
+ * a spoke could rewrite what is not its own. KV prefixes are disjoint from everything else's.
+ */
+function checkSpokes(r: ConfigReader, c: PlatformConfig): void {
+    const hubPolicies = [c.auth.roleName, ...c.tenants.map((t) => `${c.auth.roleName}-${t.name}`), "pulumi-admin"];
+    const hubPaths = [...c.apps.secrets.map((s) => s.path), ...(c.registry.enabled ? [c.registry.path] : []), ...c.tenants.map((t) => t.kvPrefix)];
+    c.spokes.forEach((sp, i) => {
+        const at = `spokes[${i}]`;
+        if (!sp.name) return;
+        const other = c.spokes.slice(0, i);
+        if (other.some((o) => o.name === sp.name)) r.problem(`${at}.name`, `"${sp.name}" is declared twice; spoke names must be unique`);
+        if (c.auth.mountPath === `kubernetes-${sp.name}`) r.problem(`${at}.name`, `"${sp.name}" would manage the hub's own auth mount ${c.auth.mountPath}; rename the spoke`);
+        const shadowed = hubPolicies.find((p) => p === sp.name || p.startsWith(`${sp.name}-`));
+        if (shadowed) r.problem(`${at}.name`, `"${sp.name}" would manage policies named ${sp.name}-*, which includes the hub's "${shadowed}"; rename the spoke`);
+        for (const o of c.spokes) {
+            if (o !== sp && o.name.startsWith(`${sp.name}-`)) r.problem(`${at}.name`, `"${sp.name}" would manage policies named ${sp.name}-*, which includes spoke "${o.name}"'s; spoke names must not extend each other with "-"`);
+        }
+        const overlap = other.find((o) => isUnder(sp.kvPrefix, o.kvPrefix) || isUnder(o.kvPrefix, sp.kvPrefix));
+        if (overlap) r.problem(`${at}.kvPrefix`, `"${sp.kvPrefix}" overlaps spoke "${overlap.name}"'s kvPrefix "${overlap.kvPrefix}"; prefixes must be disjoint`);
+        const hub = hubPaths.find((p) => isUnder(p, sp.kvPrefix) || isUnder(sp.kvPrefix, p));
+        if (hub) r.problem(`${at}.kvPrefix`, `"${sp.kvPrefix}" overlaps the hub's own path "${hub}"; give the spoke its own prefix`);
+    });
+}

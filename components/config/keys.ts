@@ -18,6 +18,7 @@ const KEYS_WITHOUT_DEFAULT = [
     "registryUsername",
     "registryPassword",
     "tenants",
+    "spokes",
     "vaultSeal",
 ] as const;
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { closestKey } from "./keys";
 import { parseSeal, SealSpec } from "./seal";
-import { AppSecretSpec, ChartSource, ConfigError, TenantSpec } from "./types";
+import { AppSecretSpec, ChartSource, ConfigError, SpokeSpec, TenantSpec } from "./types";
 import { checkDnsLabel, checkDnsSubdomain, checkExactVersion, checkVaultPath, isUnder } from "./validators";
 
 type Check = (value: string) => string | undefined;
@@ -179,6 +179,34 @@ export class ConfigReader {
                 }
             });
             return { name, namespace, kvPrefix, secrets };
+        });
+    }
+
+    /** Spokes of a hub: [{name, kvPrefix?}]; rules across spokes and against the hub's names in loadConfig. */
+    spokes(key: string): SpokeSpec[] {
+        let raw: unknown;
+        try {
+            raw = this.config.getObject<unknown>(key);
+        } catch {
+            this.problem(key, "is not a list; see README 'One Vault, many clusters'");
+            return [];
+        }
+        if (raw === undefined) return [];
+        if (!Array.isArray(raw)) {
+            this.problem(key, "must be a list of {name, kvPrefix?}; see README 'One Vault, many clusters'");
+            return [];
+        }
+        return raw.map((entry: any, i: number): SpokeSpec => {
+            const at = `${key}[${i}]`;
+            const name = typeof entry?.name === "string" ? entry.name : "";
+            const kvPrefix = typeof entry?.kvPrefix === "string" ? entry.kvPrefix : `spokes/${name}`;
+            const nameReason = name ? checkDnsLabel(name) : "needs a name (a DNS label, e.g. eu-1)";
+            if (nameReason) this.problem(`${at}.name`, nameReason);
+            else if (name.length > 40) this.problem(`${at}.name`, `"${name}" is longer than 40 characters (it names a Vault auth mount and policies)`);
+            const prefixReason = kvPrefix ? checkVaultPath(kvPrefix) : "must not be empty";
+            if (prefixReason) this.problem(`${at}.kvPrefix`, prefixReason);
+            for (const k of Object.keys(entry ?? {})) if (k !== "name" && k !== "kvPrefix") this.problem(`${at}.${k}`, "unknown field; a spoke takes name and kvPrefix");
+            return { name, kvPrefix };
         });
     }
 }

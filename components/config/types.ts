@@ -27,6 +27,17 @@ export interface TenantSpec {
     secrets: AppSecretSpec[];
 }
 
+/**
+ * A spoke of a hub: a workload cluster whose own stack manages, with a token the hub mints for it,
+ * exactly its auth mount `kubernetes-<name>`, policies named `<name>-*`, and KV entries below kvPrefix.
+ */
+export interface SpokeSpec {
+    /** DNS label (at most 40 characters); names its auth mount and its policies. */
+    name: string;
+    /** Its KV entries lie below this prefix. @default - "spokes/<name>" */
+    kvPrefix: string;
+}
+
 /** A Kubernetes Secret synced from one KV v2 path. */
 export interface AppSecretSpec {
     /** Name of the ExternalSecret and of the Kubernetes Secret it writes. */
@@ -102,6 +113,8 @@ export interface PlatformConfig {
      * Opaque and dockerconfigjson Secrets there (Kubernetes >= 1.30).
      */
     tenantSecretGuard: boolean;
+    /** Hub: the spokes it mints scoped tokens for. */
+    spokes: SpokeSpec[];
     registry: {
         enabled: boolean;
         server: string;

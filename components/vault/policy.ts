@@ -39,6 +39,12 @@ export interface AdminScope {
      * "read": it only checks that one is enabled (OpenBao); "none": audit off.
      */
     audit: "api" | "read" | "none";
+    /**
+     * Hub: the admin token mints each spoke's scoped token through a token role `pulumi-spoke-<name>`
+     * (a role lets it hand out the spoke's scope policy, which it does not carry itself), and looks
+     * up and revokes those tokens by accessor. @default - false
+     */
+    spokeTokens?: boolean;
 }
 
 const caps = (...c: string[]) => `[${c.map((x) => `"${x}"`).join(", ")}]`;
@@ -85,6 +91,15 @@ export function renderAdminPolicy(scope: AdminScope): string {
                 prefixes.map((p) => block(`${kv.path}/data/${p.replace(/\/$/, "")}/*`, crud) + block(`${kv.path}/metadata/${p.replace(/\/$/, "")}/*`, crud)).join(""),
         );
     }
+    if (scope.spokeTokens) {
+        out.push(
+            "# Spoke tokens: minted through the token roles pulumi-spoke-*, looked up and revoked by accessor.\n" +
+                block(`auth/token/roles/${SPOKE_PREFIX}*`, crud) +
+                block(`auth/token/create/${SPOKE_PREFIX}*`, caps("create", "update")) +
+                block("auth/token/lookup-accessor", caps("update")) +
+                block("auth/token/revoke-accessor", caps("update")),
+        );
+    }
     if (scope.audit !== "none") {
         out.push(
             `# Audit devices: ${scope.audit === "api" ? "the file device the program enables" : "checked only (declared in the server configuration)"}.\n` +
@@ -99,4 +114,44 @@ export function renderAdminPolicy(scope: AdminScope): string {
         .split(/(?=path ")|(?=# )/)
         .filter((chunk) => !chunk.startsWith("path ") || (!seen.has(chunk.trim()) && seen.add(chunk.trim())))
         .join("");
+}
+
+/** Names of the hub's per-spoke scope policy and token role: `pulumi-spoke-<name>`. */
+export const SPOKE_PREFIX = "pulumi-spoke-";
+
+/** What a spoke's token may manage on the hub's Vault (README "One Vault, many clusters"). */
+export interface SpokeScope {
+    name: string;
+    /** The hub's KV v2 mount. */
+    kvMount: string;
+    /** The spoke's entries lie below this prefix. */
+    kvPrefix: string;
+}
+
+/**
+ * The scope policy of a spoke's token: its own auth mount `kubernetes-<name>` (mount, tune, config,
+ * roles), policies named `<name>-*`, KV entries below its prefix, and itself (lookup/renew). Not the
+ * KV mount, not other mounts, not its own scope policy (named `pulumi-spoke-<name>`).
+ */
+export function renderSpokePolicy(s: SpokeScope): string {
+    if (/[*+]/.test(s.name + s.kvMount + s.kvPrefix)) throw new Error(`refusing a wildcard in spoke ${s.name}`);
+    const crud = caps("create", "read", "update", "delete");
+    const m = `kubernetes-${s.name}`;
+    const prefix = s.kvPrefix.replace(/\/$/, "");
+    return (
+        `# Spoke "${s.name}": minted by the hub; manages only what is named for it.\n` +
+        block("auth/token/lookup-self", caps("read")) +
+        block("auth/token/renew-self", caps("update")) +
+        block("sys/auth", caps("read")) +
+        block(`sys/auth/${m}`, caps("create", "read", "update", "delete", "sudo")) +
+        block(`sys/auth/${m}/tune`, caps("read", "update", "sudo")) +
+        block(`sys/mounts/auth/${m}`, caps("read", "update", "sudo")) +
+        block(`sys/mounts/auth/${m}/tune`, caps("read", "update", "sudo")) +
+        block(`auth/${m}/config`, crud) +
+        block(`auth/${m}/role`, caps("list")) +
+        block(`auth/${m}/role/*`, crud) +
+        block(`sys/policies/acl/${s.name}-*`, crud) +
+        block(`${s.kvMount}/data/${prefix}/*`, crud) +
+        block(`${s.kvMount}/metadata/${prefix}/*`, crud)
+    );
 }

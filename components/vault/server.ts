@@ -170,6 +170,7 @@ export class VaultServer extends pulumi.ComponentResource {
                 adminPolicy: renderAdminPolicy({
                     authMounts: args.manages?.authMounts ?? [],
                     kvMounts: args.manages?.kvMounts ?? [],
+                    spokeTokens: args.manages?.spokeTokens,
                     audit: !audit ? "none" : flavor === "vault" ? "api" : "read",
                 }),
                 adminTokenPeriod: args.adminTokenPeriod,

@@ -1,0 +1,77 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import { SPOKE_PREFIX, renderSpokePolicy } from "../vault/policy";
+
+export interface SpokeAccessArgs {
+    /** The spoke's name: its auth mount is `kubernetes-<name>`, its policies `<name>-*`. */
+    name: string;
+    /** The hub's KV v2 mount. */
+    kvMount: string;
+    /** The spoke's KV entries lie below this prefix. */
+    kvPrefix: string;
+    /**
+     * Period of the spoke's token: renewed by its own stack on every run (the Vault provider's
+     * lookup), it expires after this long unused; the hub's next `up` then mints a new one.
+     * @default - "768h"
+     */
+    tokenPeriod?: string;
+}
+
+/**
+ * On the hub: what one spoke may do on the hub's Vault, and the token its stack does it with. A
+ * scope policy `pulumi-spoke-<name>` (renderSpokePolicy), an orphan token role of the same name that
+ * may hand out only that policy, and a periodic token from it. The token is a secret output; removing
+ * the spoke from the hub deletes the token, which revokes it.
+ */
+export class SpokeAccess extends pulumi.ComponentResource {
+    /** The spoke's token (secret). */
+    public readonly token: pulumi.Output<string>;
+    public readonly authMountPath: string;
+    public readonly policyName: pulumi.Output<string>;
+    public readonly kvPrefix: string;
+
+    constructor(name: string, args: SpokeAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:fleet:SpokeAccess", name, {}, opts);
+        const scope = `${SPOKE_PREFIX}${args.name}`;
+        const policy = new vault.Policy(`${name}-policy`, { name: scope, policy: renderSpokePolicy(args) }, { parent: this });
+        const period = periodSeconds(args.tokenPeriod ?? "768h");
+        const role = new vault.tokenauth.AuthBackendRole(
+            `${name}-role`,
+            {
+                roleName: scope,
+                allowedPolicies: [policy.name],
+                disallowedPolicies: ["root", "default"],
+                orphan: true,
+                renewable: true,
+                tokenPeriod: period,
+                tokenNoDefaultPolicy: true,
+            },
+            { parent: this },
+        );
+        const token = new vault.Token(
+            `${name}-token`,
+            {
+                roleName: role.roleName,
+                policies: [policy.name],
+                noDefaultPolicy: true,
+                noParent: true,
+                renewable: true,
+                period: `${period}s`,
+                displayName: scope,
+                metadata: { "managed-by": "pulumi hub", spoke: args.name },
+            },
+            { parent: this },
+        );
+        this.token = pulumi.secret(token.clientToken);
+        this.authMountPath = `kubernetes-${args.name}`;
+        this.policyName = policy.name;
+        this.kvPrefix = args.kvPrefix;
+        this.registerOutputs({ token: this.token, authMountPath: this.authMountPath, policyName: this.policyName, kvPrefix: this.kvPrefix });
+    }
+}
+
+function periodSeconds(period: string): number {
+    const m = /^(\d+)([smh]?)$/.exec(period);
+    if (!m) throw new pulumi.InputPropertiesError({ message: "invalid SpokeAccess arguments", errors: [{ propertyPath: "tokenPeriod", reason: `"${period}" is not a duration like "768h"` }] });
+    return Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[m[2] || "s"];
+}
