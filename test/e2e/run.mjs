@@ -29,6 +29,7 @@ import { wireManually } from "../../scripts/local/manual.mjs";
 import { assert, canonical, condition, decodeData, eq, secretsAbsent } from "./lib/assertions.mjs";
 import { secretGuardDrill } from "./checks/admission.mjs";
 import { CRASH_POINTS, crashDrill, migrationDrill } from "./checks/crash.mjs";
+import { spokeCheck } from "./checks/spokes.mjs";
 import { RESEAL_STEPS, TOKEN_STEPS, appliedSteps, plannedSteps, previewThenUp, sameSteps, tenantPreviewCheck, tenantSteps, upgradeCheck } from "./checks/previews.mjs";
 import { Runner, Skip } from "./lib/runner.mjs";
 import { APP_NS, DECLARED, ESO_NS, KV, READER_SA, REFRESH_SECONDS, REGISTRY_SECRET, ROLE } from "./lib/stack.mjs";
@@ -615,6 +616,9 @@ async function main() {
         };
         return secretGuardDrill(kube(), { namespace: "team-a", synced: "db", touch });
     });
+
+    // Hub side of hub-and-spokes: spoke tokens scoped on the real OpenBao (checks/spokes.mjs).
+    await spokeCheck(runner, { dir, POk, needsPulumi, bao: (m, p, b, t) => bao(dir, m, p, b, t), rootToken, stackOutput: stackOutputSecret, kube }, 20);
 
     await check(11, "pulumi destroy removes what the program created; OpenBao data intact", async () => {
         needsPulumi("a destroy");
