@@ -15,23 +15,16 @@ const cfg = loadConfig();
 const prefix = "platform";
 
 // The KV entries Pulumi writes: random passwords for `seed: random` secrets, the registry credentials.
-const seeds = [
-    ...cfg.apps.secrets
-        .filter((s) => s.seed === "random")
-        .map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) })),
-    ...(cfg.registry.enabled
-        ? [{ path: cfg.registry.path, values: { username: cfg.registry.username, password: cfg.registry.password } }]
-        : []),
-    ...cfg.tenants.flatMap((t) =>
-        t.secrets
-            .filter((s) => s.seed === "random")
-            .map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) })),
-    ),
+const seedsOf = (secrets: { path: string; keys: string[]; seed: string }[]) =>
+    secrets.filter((s) => s.seed === "random").map((s) => ({ path: s.path, values: Object.fromEntries(s.keys.map((k) => [k, undefined])) }));
+const defaultSeeds = [
+    ...seedsOf(cfg.apps.secrets),
+    ...(cfg.registry.enabled ? [{ path: cfg.registry.path, values: { username: cfg.registry.username, password: cfg.registry.password } }] : []),
 ];
 // The admin token writes the default tenant's seeded entries by path, and below each seeding
 // tenant's kvPrefix: a tenant's new seeded secret leaves the admin policy (and its step) alone.
 const tenantSeedPrefixes = cfg.tenants.filter((t) => t.secrets.some((s) => s.seed === "random")).map((t) => t.kvPrefix);
-const defaultSeedPaths = seeds.map((s) => s.path).filter((p) => !cfg.tenants.some((t) => p === t.kvPrefix || p.startsWith(`${t.kvPrefix.replace(/\/$/, "")}/`)));
+const defaultSeedPaths = defaultSeeds.map((s) => s.path);
 
 const vaultServer = new VaultServer(prefix, {
     mode: cfg.vault.mode,
@@ -71,16 +64,7 @@ const vaultOpts = { provider: vaultServer.provider };
 const reviewer = new TokenReviewer(
     `${prefix}-reviewer`,
     { namespace: vaultServer.namespace, serviceAccountName: vaultServer.serviceAccountName },
-    { dependsOn: [vaultServer] },
-);
-
-const kv = new KvEngine(
-    `${prefix}-kv`,
-    {
-        path: cfg.kv.path,
-        seeds,
-    },
-    vaultOpts,
+    { dependsOn: [vaultServer.serviceAccountReady] },
 );
 
 const operator = new ExternalSecretsOperator(`${prefix}-eso`, {
@@ -103,6 +87,10 @@ const auth = new KubernetesAuth(
     },
     { ...vaultOpts, dependsOn: [reviewer.clusterRoleBinding] },
 );
+
+// The engine starts steps in declaration order: the auth chain and ESO above come first, then the
+// mount and, tenant by tenant, its seeds right before the tenant (KvEngine.addSeeds).
+const kv = new KvEngine(`${prefix}-kv`, { path: cfg.kv.path, seeds: defaultSeeds }, vaultOpts);
 
 // Every tenant, the default one (appNamespace + appSecrets, the registry pull secret) first. Removing
 // a tenant from config removes its resources; its KV entries stay (KvEngine retains them).
@@ -143,6 +131,7 @@ if (defaultTenant.pullSecret && cfg.demo.enabled) {
     new DemoWorkload(`${prefix}-demo`, { namespace: defaultTenant.namespace, image: cfg.demo.image, pullSecretName: defaultTenant.pullSecret.secretName }, { dependsOn: [defaultTenant.pullSecret] });
 }
 const tenants = cfg.tenants.map((t) => {
+    kv.addSeeds(seedsOf(t.secrets));
     const name = `${prefix}-tenant-${t.name}`;
     const tenant = new Tenant(name, { ...shared, namespace: t.namespace, roleName: `${cfg.auth.roleName}-${t.name}`, secrets: t.secrets, legacy: legacy(name, `${name}-store`, name) }, tenantOpts);
     return { name: t.name, tenant };

@@ -107,7 +107,7 @@ for (let t = 0; t < tenantCount; t++) {
             failurePolicy: "Fail",
             matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"] }] },
             matchConditions: [{ name: "guarded-types", expression: '!has(object.type) || object.type in ["Opaque", "kubernetes.io/dockerconfigjson"]' }],
-            validations: [{ expression: `request.userInfo.username == "${esoUser}"` }],
+            validations: [{ expression: `request.userInfo.username in ["${esoUser}", "system:serviceaccount:kube-system:generic-garbage-collector", "system:kube-controller-manager"]` }],
         },
     });
     new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-guard`, {

@@ -5,7 +5,7 @@ import { checkDnsLabel } from "../config";
 import { ExternalSecret, dockerConfigSecretArgs, plainSecretArgs } from "../externalSecrets/externalSecret";
 import { VaultSecretStore } from "../externalSecrets/secretStore";
 import { renderKvReadPolicy } from "../vault/policy";
-import { TenantSecretGuard } from "./secretGuard";
+import { tenantSecretGuard } from "./secretGuard";
 
 /** One Kubernetes Secret synced from one KV v2 entry. */
 export interface TenantSecret {
@@ -80,7 +80,7 @@ export interface TenantArgs {
     seedAt?: (path: string) => pulumi.Resource | undefined;
     /**
      * Only ESO may create or change Opaque and dockerconfigjson Secrets in the namespace
-     * (TenantSecretGuard, a ValidatingAdmissionPolicy).
+     * (tenantSecretGuard: a ValidatingAdmissionPolicy and its binding).
      * @default - true
      */
     secretGuard?: boolean;
@@ -167,7 +167,7 @@ export class Tenant extends pulumi.ComponentResource {
         );
 
         if (args.secretGuard ?? true) {
-            new TenantSecretGuard(`${name}-guard`, { namespace: ns.metadata.name, esoServiceAccount: args.esoServiceAccount }, { parent: this });
+            tenantSecretGuard(`${name}-guard`, { namespace: ns.metadata.name, esoServiceAccount: args.esoServiceAccount }, this);
         }
 
         const base = { namespace: ns.metadata.name, storeRef: { name: store.name, kind }, refreshInterval: args.refreshInterval };

@@ -25,7 +25,8 @@ export class KvEngine extends pulumi.ComponentResource {
     /** The mount alone (what a SecretStore needs), without the seeded entries. */
     public readonly mount: vault.Mount;
     /** Seeded entry paths (below the mount). */
-    public readonly seededPaths: string[];
+    public readonly seededPaths: string[] = [];
+    private readonly componentName: string;
     private readonly seedsByPath = new Map<string, vault.kv.SecretV2>();
 
     constructor(name: string, args: KvEngineArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -38,18 +39,32 @@ export class KvEngine extends pulumi.ComponentResource {
             { parent: this, retainOnDelete: true },
         );
 
-        for (const seed of args.seeds) {
+        this.mount = mount;
+        this.path = mount.path;
+        this.componentName = name;
+        this.addSeeds(args.seeds);
+        this.registerOutputs({ path: this.path });
+    }
+
+    /**
+     * Seeds more entries (children of this engine, as if given to the constructor). The program seeds
+     * each tenant's entries right before declaring the tenant, so that the engine, which starts steps
+     * in the order the program declares them, works on the first tenants' stores and secrets while
+     * the last tenants' seeds are still being written, instead of after every seed.
+     */
+    public addSeeds(seeds: KvSeed[]): void {
+        for (const seed of seeds) {
             const id = seed.path.replace(/\//g, "-");
             const values: Record<string, pulumi.Input<string>> = {};
             for (const [key, value] of Object.entries(seed.values)) {
                 values[key] =
                     value ??
-                    new random.RandomPassword(`${name}-${id}-${key}`, { length: 32, special: false }, { parent: this }).result;
+                    new random.RandomPassword(`${this.componentName}-${id}-${key}`, { length: 32, special: false }, { parent: this }).result;
             }
             const entry = new vault.kv.SecretV2(
-                `${name}-${id}`,
+                `${this.componentName}-${id}`,
                 {
-                    mount: mount.path,
+                    mount: this.mount.path,
                     name: seed.path,
                     dataJson: pulumi.secret(pulumi.output(values).apply((v) => JSON.stringify(v))),
                 },
@@ -57,12 +72,8 @@ export class KvEngine extends pulumi.ComponentResource {
                 { parent: this, retainOnDelete: true },
             );
             this.seedsByPath.set(seed.path, entry);
+            this.seededPaths.push(seed.path);
         }
-
-        this.mount = mount;
-        this.path = mount.path;
-        this.seededPaths = args.seeds.map((s) => s.path);
-        this.registerOutputs({ path: this.path, seededPaths: this.seededPaths });
     }
 
     /**

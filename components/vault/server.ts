@@ -84,6 +84,8 @@ export class VaultServer extends pulumi.ComponentResource {
     public readonly providerAddress: pulumi.Output<string>;
     public readonly namespace: pulumi.Output<string>;
     public readonly serviceAccountName: pulumi.Output<string>;
+    /** What creates Vault's service account (the chart, or the account itself in external mode): the token reviewer waits for it, not for init. */
+    public readonly serviceAccountReady: pulumi.Resource;
     /**
      * The admin token (secret): orphan, periodic, only the `pulumi-admin` policy. No root token is
      * kept: the one from init (or adopted) is revoked once this exists.
@@ -132,6 +134,7 @@ export class VaultServer extends pulumi.ComponentResource {
                 { parent: this },
             );
             initDependsOn = [this.chart];
+            this.serviceAccountReady = this.chart;
             // HA: ESO talks to the active node through the chart's <release>-active Service. Through the
             // main Service a standby answers, and a standby that just restarted may redirect (307) to
             // a leader address that is gone (seen as `no route to host` in a rolling restart). Only
@@ -142,7 +145,7 @@ export class VaultServer extends pulumi.ComponentResource {
             this.providerAddress = pulumi.output(providerAddress(args, scheme, releaseName));
         } else {
             // The chart would create it; an external Vault still needs an identity in the cluster.
-            new k8s.core.v1.ServiceAccount(
+            this.serviceAccountReady = new k8s.core.v1.ServiceAccount(
                 `${name}-sa`,
                 { metadata: { name: args.serviceAccount, namespace: this.namespace }, automountServiceAccountToken: false },
                 { parent: this },

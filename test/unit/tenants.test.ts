@@ -93,11 +93,12 @@ describe("tenants", () => {
         expect(tenants).toEqual(["platform-tenant-default", "platform-tenant-team-a"]);
         const childTypes = (t: string) => resources.filter((r) => r.parent.endsWith(`::${t}`)).map((r) => r.type).sort();
         const expected = [
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
             "kubernetes:core/v1:Namespace",
             "kubernetes:core/v1:ServiceAccount",
             "platform:externalSecrets:ExternalSecret",
             "platform:externalSecrets:VaultSecretStore",
-            "platform:tenants:TenantSecretGuard",
             "vault:index/policy:Policy",
             "vault:kubernetes/authBackendRole:AuthBackendRole",
         ];
@@ -120,7 +121,7 @@ describe("tenants", () => {
             failurePolicy: "Fail",
             matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"] }] },
             matchConditions: [{ name: "guarded-types", expression: '!has(object.type) || object.type in ["Opaque", "kubernetes.io/dockerconfigjson"]' }],
-            validations: [{ expression: 'request.userInfo.username == "system:serviceaccount:external-secrets:external-secrets"', reason: "Forbidden" }],
+            validations: [{ expression: 'request.userInfo.username in ["system:serviceaccount:external-secrets:external-secrets", "system:serviceaccount:kube-system:generic-garbage-collector", "system:kube-controller-manager"]', reason: "Forbidden" }],
         });
         expect(a.inputs.spec.validations[0].messageExpression).toContain("declare an ExternalSecret");
         const b = bindings.find((x) => x.inputs.metadata.name === "tenant-secret-guard.team-a")!;

@@ -79,7 +79,6 @@ export function tenantSteps(op, tenant, secrets, { seeded = true } = {}) {
         `${op} vault:kubernetes/authBackendRole:AuthBackendRole ${t}-role`,
         `${op} platform:externalSecrets:VaultSecretStore ${t}-store`,
         `${op} kubernetes:external-secrets.io/v1:SecretStore ${t}-store-store`,
-        `${op} platform:tenants:TenantSecretGuard ${t}-guard`,
         `${op} kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy ${t}-guard-policy`,
         `${op} kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding ${t}-guard-binding`,
     ];
@@ -172,7 +171,6 @@ export const upgradeCheck = (r, h, n) =>
             await h.POk(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenantSecretGuard"]);
             const on = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)])).stdout);
             const guard = (t) => [
-                `create platform:tenants:TenantSecretGuard platform-tenant-${t}-guard`,
                 `create kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy platform-tenant-${t}-guard-policy`,
                 `create kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding platform-tenant-${t}-guard-binding`,
             ];
