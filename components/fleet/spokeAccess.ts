@@ -56,7 +56,7 @@ export class SpokeAccess extends pulumi.ComponentResource {
                 noDefaultPolicy: true,
                 noParent: true,
                 renewable: true,
-                period: `${period}s`,
+                // The role's token_period makes it periodic: asking for a period here takes sudo.
                 displayName: scope,
                 metadata: { "managed-by": "pulumi hub", spoke: args.name },
             },

@@ -618,7 +618,7 @@ async function main() {
     });
 
     // Hub side of hub-and-spokes: spoke tokens scoped on the real OpenBao (checks/spokes.mjs).
-    await spokeCheck(runner, { dir, POk, needsPulumi, bao: (m, p, b, t) => bao(dir, m, p, b, t), rootToken, stackOutput: stackOutputSecret, kube }, 20);
+    await spokeCheck(runner, { dir, P, POk, needsPulumi, bao: (m, p, b, t) => bao(dir, m, p, b, t), rootToken, stackOutput: stackOutputSecret, kube }, 20);
 
     await check(11, "pulumi destroy removes what the program created; OpenBao data intact", async () => {
         needsPulumi("a destroy");
