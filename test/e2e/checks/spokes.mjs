@@ -48,7 +48,9 @@ export const spokeCheck = (r, h, n) =>
             const [A, B] = [tokens["eu-1"], tokens["us-1"]];
             assert(A && B && A !== B, "spokeTokens does not hold two distinct tokens");
             const lookup = (await h.bao("GET", "auth/token/lookup-self", undefined, A)).json?.data;
-            eq([lookup?.policies, lookup?.orphan, lookup?.renewable, lookup?.period], [["pulumi-spoke-eu-1"], true, true, 768 * 3600], "spoke eu-1's token: policies, orphan, renewable, period");
+            eq([lookup?.policies, lookup?.orphan, lookup?.renewable], [["pulumi-spoke-eu-1"], true, true], "spoke eu-1's token: policies, orphan, renewable");
+            const role = (await h.bao("GET", "auth/token/roles/pulumi-spoke-eu-1", undefined, await h.rootToken())).json?.data;
+            eq([role?.allowed_policies, role?.orphan, role?.token_period], [["pulumi-spoke-eu-1"], true, 768 * 3600], "its token role: allowed policies, orphan, period");
 
             // Spoke us-1 on a second loopback control plane: its own etcd, apiserver, signing key.
             const dirB = path.join(h.dir, "spoke-us-1");
