@@ -52,7 +52,8 @@ const vaultServer = new VaultServer(prefix, {
     manages: {
         authMounts: [cfg.auth.mountPath],
         kvMounts: [{ path: cfg.kv.path, seedPaths: defaultSeedPaths, seedPrefixes: tenantSeedPrefixes }],
-        spokeTokens: cfg.spokes.length > 0,
+        // Declared (even empty): the last spoke's token must still be revocable when it leaves.
+        spokeTokens: cfg.spokes !== undefined,
     },
     localPort: cfg.vault.localPort,
     audit: cfg.vault.audit,
@@ -138,7 +139,7 @@ const tenants = cfg.tenants.map((t) => {
 });
 
 // Hub: per spoke a scope policy, a token role and the spoke's token (README "One Vault, many clusters").
-const spokes = cfg.spokes.map((sp) => ({ name: sp.name, access: new SpokeAccess(`${prefix}-spoke-${sp.name}`, { name: sp.name, kvMount: cfg.kv.path, kvPrefix: sp.kvPrefix }, { providers: [vaultServer.provider], dependsOn: [kv.mount] }) }));
+const spokes = (cfg.spokes ?? []).map((sp) => ({ name: sp.name, access: new SpokeAccess(`${prefix}-spoke-${sp.name}`, { name: sp.name, kvMount: cfg.kv.path, kvPrefix: sp.kvPrefix }, { providers: [vaultServer.provider], dependsOn: [kv.mount] }) }));
 
 export const environment = cfg.environment;
 export const vaultAddress = vaultServer.clusterAddress;
@@ -157,5 +158,5 @@ export const vaultAdminToken = vaultServer.adminToken;
 export const vaultUnsealKeys = isAutoUnseal(cfg.vault.seal) ? undefined : vaultServer.unsealKeys;
 export const vaultRecoveryKeys = isAutoUnseal(cfg.vault.seal) ? vaultServer.unsealKeys : undefined;
 // Hub: what each spoke's stack needs (its token is a secret: `pulumi stack output spokeTokens --show-secrets`).
-export const spokeEndpoints = cfg.spokes.length ? pulumi.output(Object.fromEntries(spokes.map((s) => [s.name, { vaultAddress: vaultServer.providerAddress, authMountPath: s.access.authMountPath, kvMount: cfg.kv.path, kvPrefix: s.access.kvPrefix, policyPrefix: `${s.name}-` }]))) : undefined;
-export const spokeTokens = cfg.spokes.length ? pulumi.secret(pulumi.output(Object.fromEntries(spokes.map((s) => [s.name, s.access.token])))) : undefined;
+export const spokeEndpoints = spokes.length ? pulumi.output(Object.fromEntries(spokes.map((s) => [s.name, { vaultAddress: vaultServer.providerAddress, authMountPath: s.access.authMountPath, kvMount: cfg.kv.path, kvPrefix: s.access.kvPrefix, policyPrefix: `${s.name}-` }]))) : undefined;
+export const spokeTokens = spokes.length ? pulumi.secret(pulumi.output(Object.fromEntries(spokes.map((s) => [s.name, s.access.token])))) : undefined;

@@ -212,15 +212,16 @@ function checkTenants(r: ConfigReader, c: PlatformConfig): void {
 function checkSpokes(r: ConfigReader, c: PlatformConfig): void {
     const hubPolicies = [c.auth.roleName, ...c.tenants.map((t) => `${c.auth.roleName}-${t.name}`), "pulumi-admin"];
     const hubPaths = [...c.apps.secrets.map((s) => s.path), ...(c.registry.enabled ? [c.registry.path] : []), ...c.tenants.map((t) => t.kvPrefix)];
-    c.spokes.forEach((sp, i) => {
+    const spokes = c.spokes ?? [];
+    spokes.forEach((sp, i) => {
         const at = `spokes[${i}]`;
         if (!sp.name) return;
-        const other = c.spokes.slice(0, i);
+        const other = spokes.slice(0, i);
         if (other.some((o) => o.name === sp.name)) r.problem(`${at}.name`, `"${sp.name}" is declared twice; spoke names must be unique`);
         if (c.auth.mountPath === `kubernetes-${sp.name}`) r.problem(`${at}.name`, `"${sp.name}" would manage the hub's own auth mount ${c.auth.mountPath}; rename the spoke`);
         const shadowed = hubPolicies.find((p) => p === sp.name || p.startsWith(`${sp.name}-`));
         if (shadowed) r.problem(`${at}.name`, `"${sp.name}" would manage policies named ${sp.name}-*, which includes the hub's "${shadowed}"; rename the spoke`);
-        for (const o of c.spokes) {
+        for (const o of spokes) {
             if (o !== sp && o.name.startsWith(`${sp.name}-`)) r.problem(`${at}.name`, `"${sp.name}" would manage policies named ${sp.name}-*, which includes spoke "${o.name}"'s; spoke names must not extend each other with "-"`);
         }
         const overlap = other.find((o) => isUnder(sp.kvPrefix, o.kvPrefix) || isUnder(o.kvPrefix, sp.kvPrefix));

@@ -183,7 +183,7 @@ export class ConfigReader {
     }
 
     /** Spokes of a hub: [{name, kvPrefix?}]; rules across spokes and against the hub's names in loadConfig. */
-    spokes(key: string): SpokeSpec[] {
+    spokes(key: string): SpokeSpec[] | undefined {
         let raw: unknown;
         try {
             raw = this.config.getObject<unknown>(key);
@@ -191,7 +191,7 @@ export class ConfigReader {
             this.problem(key, "is not a list; see README 'One Vault, many clusters'");
             return [];
         }
-        if (raw === undefined) return [];
+        if (raw === undefined) return undefined;
         if (!Array.isArray(raw)) {
             this.problem(key, "must be a list of {name, kvPrefix?}; see README 'One Vault, many clusters'");
             return [];

@@ -113,8 +113,12 @@ export interface PlatformConfig {
      * Opaque and dockerconfigjson Secrets there (Kubernetes >= 1.30).
      */
     tenantSecretGuard: boolean;
-    /** Hub: the spokes it mints scoped tokens for. */
-    spokes: SpokeSpec[];
+    /**
+     * Hub: the spokes it mints scoped tokens for. Declared (even empty), the admin token may mint and
+     * revoke spoke tokens; an empty list is how the last spoke leaves (its token is revoked with
+     * that grant), and removing the key afterwards drops the grant.
+     */
+    spokes?: SpokeSpec[];
     registry: {
         enabled: boolean;
         server: string;

@@ -54,6 +54,10 @@ describe("spokes (hub)", () => {
         expect(admin).toContain('path "auth/token/revoke-accessor"');
         const without = await runProgram("dev", {}, secrets);
         expect(String(without.resources.find((r) => r.type === "pulumi-nodejs:dynamic/vault:VaultInit")!.inputs.adminPolicy)).not.toContain("auth/token");
+        // `spokes: []`: no spoke, the grant kept (the last spoke's token is revoked with it).
+        const empty = await run([]);
+        expect(empty.resources.filter((r) => r.type === "vault:index/token:Token")).toEqual([]);
+        expect(String(empty.resources.find((r) => r.type === "pulumi-nodejs:dynamic/vault:VaultInit")!.inputs.adminPolicy)).toContain("auth/token/revoke-accessor");
     });
 
     test("the scope policy: its own mount, <name>-* policies, its KV prefix, itself; nothing else", () => {

@@ -130,11 +130,16 @@ export const spokeCheck = (r, h, n) =>
                 await h.kube().request("DELETE", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/spoke-vault-reviewer");
                 await stopAll(dirB);
             }
+            // The last spoke leaves with `spokes: []`: the admin token keeps the grant that revokes it.
+            await setSpokes([]);
+            sameSteps(appliedSteps((await h.POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(h.dir)])).stdout), spokeSteps("delete", "eu-1"), "up of the last spoke removed");
+            eq((await h.bao("GET", "auth/token/lookup-self", undefined, A)).status, 403, "eu-1's token after its removal");
         } finally {
             // The stack without spokes again, whatever happened (later checks run older programs).
             await h.P(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:spokes"]);
         }
-        const back = [...spokeSteps("delete", "eu-1"), INIT_UPDATE];
-        sameSteps(appliedSteps((await h.POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(h.dir)])).stdout), back, "up without spokes");
+        // Then without the key: the admin policy drops the grant (one init update).
+        sameSteps(appliedSteps((await h.POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(h.dir)])).stdout), [INIT_UPDATE], "up without the spokes key");
+        notes.push("the last spoke removed with spokes: [] (its token revoked), then the key removed: one admin-policy update");
         return notes;
     });
