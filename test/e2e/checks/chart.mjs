@@ -140,7 +140,7 @@ export const noChanges = (r, t, n) =>
 
 export const resealDrill = (r, t, n) => {
     const pod0 = t.podName(0);
-    return r.check(n, `${pod0} deleted: back sealed and NotReady; preview shows the drift; up unseals it; no data lost; every ExternalSecret syncs again`, async () => {
+    return r.check(n, `${pod0} deleted: back sealed and NotReady; preview and up are exactly the unseal step; no data lost; every ExternalSecret syncs again`, async () => {
         dependsOnUp(t);
         const keep = {};
         for (const d of DECLARED) keep[d.path] = await t.kvData(d.path);
