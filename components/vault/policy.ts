@@ -50,6 +50,22 @@ export interface AdminScope {
 const caps = (...c: string[]) => `[${c.map((x) => `"${x}"`).join(", ")}]`;
 const block = (p: string, c: string) => `path "${p}" {\n  capabilities = ${c}\n}\n`;
 
+/** What managing one Kubernetes auth mount takes: the mount (enable, tune), its config and roles. */
+function authMountBlocks(m: string): string {
+    const crud = caps("create", "read", "update", "delete");
+    return (
+        block("sys/auth", caps("read")) +
+        block(`sys/auth/${m}`, caps("create", "read", "update", "delete", "sudo")) +
+        block(`sys/auth/${m}/tune`, caps("read", "update", "sudo")) +
+        // The Vault provider reads (and tunes) auth mounts through sys/mounts/auth/<path>.
+        block(`sys/mounts/auth/${m}`, caps("read", "update", "sudo")) +
+        block(`sys/mounts/auth/${m}/tune`, caps("read", "update", "sudo")) +
+        block(`auth/${m}/config`, crud) +
+        block(`auth/${m}/role`, caps("list")) +
+        block(`auth/${m}/role/*`, crud)
+    );
+}
+
 /**
  * The managed part of the `pulumi-admin` policy: exactly the paths the program's Vault resources
  * call, on plan (reads) and on up (writes). The init/unseal provider adds token self lookup/renew
@@ -61,18 +77,7 @@ export function renderAdminPolicy(scope: AdminScope): string {
     const crud = caps("create", "read", "update", "delete");
     for (const m of scope.authMounts) {
         if (/[*+]/.test(m)) throw new Error(`refusing a wildcard auth mount: ${m}`);
-        out.push(
-            `# Auth mount "${m}": the mount, its config and roles.\n` +
-                block("sys/auth", caps("read")) +
-                block(`sys/auth/${m}`, caps("create", "read", "update", "delete", "sudo")) +
-                block(`sys/auth/${m}/tune`, caps("read", "update", "sudo")) +
-                // The Vault provider reads (and tunes) auth mounts through sys/mounts/auth/<path>.
-                block(`sys/mounts/auth/${m}`, caps("read", "update", "sudo")) +
-                block(`sys/mounts/auth/${m}/tune`, caps("read", "update", "sudo")) +
-                block(`auth/${m}/config`, crud) +
-                block(`auth/${m}/role`, caps("list")) +
-                block(`auth/${m}/role/*`, crud),
-        );
+        out.push(`# Auth mount "${m}": the mount, its config and roles.\n` + authMountBlocks(m));
     }
     out.push("# ACL policies of the roles (pulumi-admin itself is denied).\n" + block("sys/policies/acl", caps("list")) + block("sys/policies/acl/*", crud));
     for (const kv of scope.kvMounts) {
@@ -142,14 +147,7 @@ export function renderSpokePolicy(s: SpokeScope): string {
         `# Spoke "${s.name}": minted by the hub; manages only what is named for it.\n` +
         block("auth/token/lookup-self", caps("read")) +
         block("auth/token/renew-self", caps("update")) +
-        block("sys/auth", caps("read")) +
-        block(`sys/auth/${m}`, caps("create", "read", "update", "delete", "sudo")) +
-        block(`sys/auth/${m}/tune`, caps("read", "update", "sudo")) +
-        block(`sys/mounts/auth/${m}`, caps("read", "update", "sudo")) +
-        block(`sys/mounts/auth/${m}/tune`, caps("read", "update", "sudo")) +
-        block(`auth/${m}/config`, crud) +
-        block(`auth/${m}/role`, caps("list")) +
-        block(`auth/${m}/role/*`, crud) +
+        authMountBlocks(m) +
         block(`sys/policies/acl/${s.name}-*`, crud) +
         block(`${s.kvMount}/data/${prefix}/*`, crud) +
         block(`${s.kvMount}/metadata/${prefix}/*`, crud)
