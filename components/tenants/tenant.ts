@@ -7,9 +7,6 @@ import { VaultSecretStore } from "../externalSecrets/secretStore";
 import { renderKvReadPolicy } from "../vault/policy";
 import { tenantSecretGuard } from "./secretGuard";
 
-/** Every tenant's store is called this (a SecretStore in its namespace, or the ClusterSecretStore). */
-export const STORE_NAME = "vault";
-
 /** One Kubernetes Secret synced from one KV v2 entry. */
 export interface TenantSecret {
     /** Name of the ExternalSecret and of the Secret it writes. */
@@ -156,7 +153,7 @@ export class Tenant extends pulumi.ComponentResource {
             `${name}-store`,
             {
                 kind,
-                name: STORE_NAME,
+                name: "vault",
                 namespace: clusterStore ? undefined : ns.metadata.name,
                 server: args.vaultAddress,
                 kvMount: args.kvMount,
@@ -173,14 +170,10 @@ export class Tenant extends pulumi.ComponentResource {
             tenantSecretGuard(`${name}-guard`, { namespace: ns.metadata.name, esoServiceAccount: args.esoServiceAccount }, this);
         }
 
-        // The store's name as a plain value, not its output: the ExternalSecrets are created alongside
-        // the store instead of after it is Ready (ESO retries a secret whose store is not ready yet),
-        // so a tenant's secrets do not queue behind its store's wait. They still need ESO (CRDs,
-        // webhook) and their own seeded value.
-        const base = { namespace: ns.metadata.name, storeRef: { name: STORE_NAME, kind }, refreshInterval: args.refreshInterval };
+        const base = { namespace: ns.metadata.name, storeRef: { name: store.name, kind }, refreshInterval: args.refreshInterval };
         const secretOpts = (secret: string, path: string): pulumi.ComponentResourceOptions => ({
             parent: this,
-            dependsOn: [...args.storeDependsOn, args.seedAt?.(path)].filter((r): r is pulumi.Input<pulumi.Resource> => r !== undefined),
+            dependsOn: [args.seedAt?.(path)].filter((r): r is pulumi.Resource => r !== undefined),
             aliases: legacy ? [{ name: `${legacy.secretPrefix}-${secret}`, parent: root }] : [],
         });
         const synced = args.secrets.map((s) => new ExternalSecret(`${name}-${s.name}`, plainSecretArgs({ ...base, name: s.name }, s.path, s.keys), secretOpts(s.name, s.path)));
