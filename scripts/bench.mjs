@@ -11,6 +11,7 @@
 //   - the same objects from a bare TypeScript program (bench/bare: same providers, no components,
 //     no init provider, no waits) on a fresh plane: up -> all synced, no-op preview, no-op up; the
 //     ratios ours/bare are the figures that matter (targets: converge <= 2x, no-op preview <= 1.15x)
+//   - --scale: instead of all this, tenants at scale against the bare program (scripts/bench/scale.mjs)
 //   - chart mode on the one-node cluster (scripts/bench-cluster.mjs; --no-cluster skips it): up from
 //     empty -> every ExternalSecret synced; vault-0 deleted -> unsealed and Ready again by `pulumi up`
 import { execFileSync, spawnSync } from "node:child_process";
