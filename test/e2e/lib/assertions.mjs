@@ -25,11 +25,6 @@ export function canonical(v) {
     return JSON.stringify(v);
 }
 
-export function stepsOf(previewJson) {
-    const j = JSON.parse(previewJson);
-    return (j.steps ?? []).map((s) => ({ op: s.op, urn: s.urn }));
-}
-
 export function secretsAbsent(text, secrets, where) {
     for (const [label, value] of secrets) {
         if (!value) throw new Error(`could not obtain ${label} to compare`);
