@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
+import { parseDuration } from "../config";
 import { SPOKE_PREFIX, renderSpokePolicy } from "../vault/policy";
 
 export interface SpokeAccessArgs {
@@ -71,7 +72,7 @@ export class SpokeAccess extends pulumi.ComponentResource {
 }
 
 function periodSeconds(period: string): number {
-    const m = /^(\d+)([smh]?)$/.exec(period);
-    if (!m) throw new pulumi.InputPropertiesError({ message: "invalid SpokeAccess arguments", errors: [{ propertyPath: "tokenPeriod", reason: `"${period}" is not a duration like "768h"` }] });
-    return Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[m[2] || "s"];
+    const seconds = parseDuration(period);
+    if (!seconds) throw new pulumi.InputPropertiesError({ message: "invalid SpokeAccess arguments", errors: [{ propertyPath: "tokenPeriod", reason: `"${period}" is not a duration like "768h"` }] });
+    return seconds;
 }
