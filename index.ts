@@ -2,6 +2,7 @@
 // Everything is validated before any resource is declared; see README.md for the config reference.
 import * as pulumi from "@pulumi/pulumi";
 import { DemoWorkload } from "./components/apps/demoWorkload";
+import { HubConnection } from "./components/fleet/hubConnection";
 import { SpokeAccess } from "./components/fleet/spokeAccess";
 import { DEFAULT_TENANT, isAutoUnseal, loadConfig } from "./components/config";
 import { ExternalSecretsOperator } from "./components/externalSecrets/operator";
@@ -26,47 +27,53 @@ const defaultSeeds = [
 const tenantSeedPrefixes = cfg.tenants.filter((t) => t.secrets.some((s) => s.seed === "random")).map((t) => t.kvPrefix);
 const defaultSeedPaths = defaultSeeds.map((s) => s.path);
 
-const vaultServer = new VaultServer(prefix, {
-    mode: cfg.vault.mode,
-    namespace: cfg.vault.namespace,
-    createNamespace: cfg.vault.createNamespace,
-    chart: cfg.vault.chart,
-    serviceAccount: cfg.vault.serviceAccount,
-    ha: cfg.vault.ha,
-    replicas: cfg.vault.replicas,
-    podAntiAffinity: cfg.vault.podAntiAffinity,
-    ui: cfg.vault.ui,
-    injector: cfg.vault.injector,
-    tlsSecretName: cfg.vault.tlsSecretName,
-    storageSize: cfg.vault.storageSize,
-    image: cfg.vault.image,
-    address: cfg.vault.address,
-    caCertFile: cfg.vault.caCertFile,
-    caCert: cfg.vault.caCert,
-    seal: cfg.vault.seal,
-    secretShares: cfg.vault.secretShares,
-    secretThreshold: cfg.vault.secretThreshold,
-    adoptUnsealKeys: cfg.vault.adoptUnsealKeys,
-    adoptRootToken: cfg.vault.adoptRootToken,
-    // The admin token the Vault provider uses may manage exactly these (README "Who holds what").
-    manages: {
-        authMounts: [cfg.auth.mountPath],
-        kvMounts: [{ path: cfg.kv.path, seedPaths: defaultSeedPaths, seedPrefixes: tenantSeedPrefixes }],
-        // Declared (even empty): the last spoke's token must still be revocable when it leaves.
-        spokeTokens: cfg.spokes !== undefined,
-    },
-    localPort: cfg.vault.localPort,
-    audit: cfg.vault.audit,
-    flavor: cfg.vault.flavor,
-});
-const vaultOpts = { provider: vaultServer.provider };
+// A hub or a single cluster runs (or adopts) its Vault; a spoke uses its hub's with the hub's token for it.
+const hub = cfg.hub
+    ? new HubConnection(`${prefix}-hub`, { spokeName: cfg.hub.spokeName, hubStack: cfg.hub.stack, address: cfg.vault.address, token: cfg.hub.token, kvMount: cfg.kv.path, kvPrefix: cfg.hub.kvPrefix, caCertFile: cfg.vault.caCertFile })
+    : undefined;
+const vaultServer = hub
+    ? undefined
+    : new VaultServer(prefix, {
+        mode: cfg.vault.mode as "chart" | "external",
+        namespace: cfg.vault.namespace,
+        createNamespace: cfg.vault.createNamespace,
+        chart: cfg.vault.chart,
+        serviceAccount: cfg.vault.serviceAccount,
+        ha: cfg.vault.ha,
+        replicas: cfg.vault.replicas,
+        podAntiAffinity: cfg.vault.podAntiAffinity,
+        ui: cfg.vault.ui,
+        injector: cfg.vault.injector,
+        tlsSecretName: cfg.vault.tlsSecretName,
+        storageSize: cfg.vault.storageSize,
+        image: cfg.vault.image,
+        address: cfg.vault.address,
+        caCertFile: cfg.vault.caCertFile,
+        caCert: cfg.vault.caCert,
+        seal: cfg.vault.seal,
+        secretShares: cfg.vault.secretShares,
+        secretThreshold: cfg.vault.secretThreshold,
+        adoptUnsealKeys: cfg.vault.adoptUnsealKeys,
+        adoptRootToken: cfg.vault.adoptRootToken,
+        // The admin token the Vault provider uses may manage exactly these (README "Who holds what").
+        manages: {
+            authMounts: [cfg.auth.mountPath],
+            kvMounts: [{ path: cfg.kv.path, seedPaths: defaultSeedPaths, seedPrefixes: tenantSeedPrefixes }],
+            // Declared (even empty): the last spoke's token must still be revocable when it leaves.
+            spokeTokens: cfg.spokes !== undefined,
+        },
+        localPort: cfg.vault.localPort,
+        audit: cfg.vault.audit,
+        flavor: cfg.vault.flavor,
+      });
+const vaultProvider = hub?.provider ?? vaultServer!.provider;
+const vaultOpts = { provider: vaultProvider };
 
-// Vault's own service account reviews the tokens ESO presents; it exists once the server does.
-const reviewer = new TokenReviewer(
-    `${prefix}-reviewer`,
-    { namespace: vaultServer.namespace, serviceAccountName: vaultServer.serviceAccountName },
-    { dependsOn: [vaultServer.serviceAccountReady] },
-);
+// Vault's own service account reviews the tokens ESO presents; it exists once the server does. A
+// spoke has no Vault in its cluster: an account of its own in kube-system does the reviews.
+const reviewer = vaultServer
+    ? new TokenReviewer(`${prefix}-reviewer`, { namespace: vaultServer.namespace, serviceAccountName: vaultServer.serviceAccountName }, { dependsOn: [vaultServer.serviceAccountReady] })
+    : new TokenReviewer(`${prefix}-reviewer`, { namespace: "kube-system", serviceAccountName: `vault-token-reviewer-${cfg.hub!.spokeName}`, createServiceAccount: true });
 
 const operator = new ExternalSecretsOperator(`${prefix}-eso`, {
     namespace: cfg.eso.namespace,
@@ -91,7 +98,7 @@ const auth = new KubernetesAuth(
 
 // The engine starts steps in declaration order: the auth chain and ESO above come first, then the
 // mount and, tenant by tenant, its seeds right before the tenant (KvEngine.addSeeds).
-const kv = new KvEngine(`${prefix}-kv`, { path: cfg.kv.path, seeds: defaultSeeds }, vaultOpts);
+const kv = new KvEngine(`${prefix}-kv`, { path: cfg.kv.path, seeds: defaultSeeds, manageMount: !hub }, vaultOpts);
 
 // Every tenant, the default one (appNamespace + appSecrets, the registry pull secret) first. Removing
 // a tenant from config removes its resources; its KV entries stay (KvEngine retains them).
@@ -103,10 +110,10 @@ const shared = {
     tokenMaxTtlSeconds: cfg.auth.tokenMaxTtlSeconds,
     audience: cfg.auth.audience,
     kvMount: cfg.kv.path,
-    vaultAddress: vaultServer.clusterAddress,
+    vaultAddress: hub?.address ?? vaultServer!.clusterAddress,
     vaultCaCert: cfg.vault.caCert,
     esoServiceAccount,
-    storeDependsOn: [operator.chart, kv.mount],
+    storeDependsOn: kv.mount ? [operator.chart, kv.mount] : [operator.chart],
     refreshInterval: cfg.eso.refreshInterval,
     // A seeded KV entry must exist before ESO reads it, or the first sync fails.
     seedAt: (path: string) => kv.seedAt(path),
@@ -114,7 +121,7 @@ const shared = {
 };
 // Names from before the Tenant component: aliases keep existing stacks' state (0 changes on upgrade).
 const legacy = (namespaceComponent: string, storeComponent: string, secretPrefix: string) => ({ namespaceComponent, storeComponent, secretPrefix, auth, authName: `${prefix}-auth` });
-const tenantOpts = { providers: [vaultServer.provider] };
+const tenantOpts = { providers: [vaultProvider] };
 const defaultTenant = new Tenant(
     `${prefix}-tenant-${DEFAULT_TENANT}`,
     {
@@ -139,11 +146,12 @@ const tenants = cfg.tenants.map((t) => {
 });
 
 // Hub: per spoke a scope policy, a token role and the spoke's token (README "One Vault, many clusters").
-const spokes = (cfg.spokes ?? []).map((sp) => ({ name: sp.name, access: new SpokeAccess(`${prefix}-spoke-${sp.name}`, { name: sp.name, kvMount: cfg.kv.path, kvPrefix: sp.kvPrefix }, { providers: [vaultServer.provider], dependsOn: [kv.mount] }) }));
+const spokes = (cfg.spokes ?? []).map((sp) => ({ spec: sp, access: new SpokeAccess(`${prefix}-spoke-${sp.name}`, { name: sp.name, kvMount: cfg.kv.path, kvPrefix: sp.kvPrefix }, { providers: [vaultProvider], dependsOn: kv.mount ? [kv.mount] : [] }) }));
 
 export const environment = cfg.environment;
-export const vaultAddress = vaultServer.clusterAddress;
-export const vaultNamespace = vaultServer.namespace;
+export const vaultAddress = hub?.address ?? vaultServer!.clusterAddress;
+export const vaultNamespace = vaultServer?.namespace;
+export const hubSpoke = cfg.hub ? { name: cfg.hub.spokeName, hubStack: cfg.hub.stack, authMountPath: cfg.auth.mountPath, kvPrefix: cfg.hub.kvPrefix } : undefined;
 export const externalSecretsNamespace = operator.namespace;
 export const appNamespace = defaultTenant.namespace;
 export const secretStore = pulumi.interpolate`${defaultTenant.storeKind}/${defaultTenant.storeName}`;
@@ -152,11 +160,14 @@ export const vaultPolicies = pulumi.all([defaultTenant, ...tenants.map((t) => t.
 export const tenantStores = pulumi.all(tenants.map((t) => pulumi.output({ name: t.name, namespace: t.tenant.namespace, role: t.tenant.roleName, secrets: t.tenant.secretNames })));
 // Secrets: shown only with `pulumi stack output --show-secrets`.
 // No root token: Vault is managed with a scoped admin token (README "Who holds what").
-export const vaultAdminToken = vaultServer.adminToken;
+export const vaultAdminToken = vaultServer?.adminToken;
 // Shamir: the unseal keys. Auto-unseal (vaultSeal): the same shares are recovery keys (they authorise
 // generate-root and seal migration, they cannot unseal), so they are exported under that name.
-export const vaultUnsealKeys = isAutoUnseal(cfg.vault.seal) ? undefined : vaultServer.unsealKeys;
-export const vaultRecoveryKeys = isAutoUnseal(cfg.vault.seal) ? vaultServer.unsealKeys : undefined;
+export const vaultUnsealKeys = isAutoUnseal(cfg.vault.seal) ? undefined : vaultServer?.unsealKeys;
+export const vaultRecoveryKeys = isAutoUnseal(cfg.vault.seal) ? vaultServer?.unsealKeys : undefined;
 // Hub: what each spoke's stack needs (its token is a secret: `pulumi stack output spokeTokens --show-secrets`).
-export const spokeEndpoints = spokes.length ? pulumi.output(Object.fromEntries(spokes.map((s) => [s.name, { vaultAddress: vaultServer.providerAddress, authMountPath: s.access.authMountPath, kvMount: cfg.kv.path, kvPrefix: s.access.kvPrefix, policyPrefix: `${s.name}-` }]))) : undefined;
-export const spokeTokens = spokes.length ? pulumi.secret(pulumi.output(Object.fromEntries(spokes.map((s) => [s.name, s.access.token])))) : undefined;
+// `stack`: the fleet runner destroys a spoke's stack when the spoke leaves the fleet file.
+export const spokeEndpoints = spokes.length
+    ? pulumi.output(Object.fromEntries(spokes.map((s) => [s.spec.name, { vaultAddress: vaultServer!.providerAddress, authMountPath: s.access.authMountPath, kvMount: cfg.kv.path, kvPrefix: s.access.kvPrefix, policyPrefix: `${s.spec.name}-`, stack: s.spec.stack }])))
+    : undefined;
+export const spokeTokens = spokes.length ? pulumi.secret(pulumi.output(Object.fromEntries(spokes.map((s) => [s.spec.name, s.access.token])))) : undefined;

@@ -5,7 +5,7 @@ import type { AppSecretSpec } from "./types";
  * test/unit/config.test.ts keeps the two in step.
  */
 export const DEFAULTS = {
-    vaultMode: "chart" as "chart" | "external",
+    vaultMode: "chart" as "chart" | "external" | "spoke",
     vaultNamespace: "vault",
     vaultCreateNamespace: true,
     vaultServiceAccount: "vault",

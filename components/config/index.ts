@@ -23,7 +23,8 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     for (const u of unknownKeyProblems(config.name, Object.keys(pulumi.runtime.allConfig()))) r.problem(u.key, u.reason);
 
     const environment = r.string("environment", pulumi.getStack(), checkDnsLabel);
-    const vaultMode = r.oneOf("vaultMode", d.vaultMode, ["chart", "external"] as const);
+    const vaultMode = r.oneOf("vaultMode", d.vaultMode, ["chart", "external", "spoke"] as const);
+    const hub = readHub(r, config, vaultMode);
     const vaultNamespace = r.string("vaultNamespace", d.vaultNamespace, checkDnsLabel);
     const ha = r.boolean("vaultHa", d.vaultHa);
     const replicas = r.integer("vaultReplicas", d.vaultReplicas, 1, 9);
@@ -44,7 +45,8 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
 
     const address = r.optionalString("vaultAddress", (v) => checkUrl(v, ["http", "https"]));
     if (vaultMode === "external" && !address) r.problem("vaultAddress", `required when vaultMode is "external": set it with \`pulumi config set vaultAddress https://vault.example.com:8200\``);
-    if (vaultMode === "chart" && address) r.problem("vaultAddress", `only used when vaultMode is "external"; remove it or set vaultMode to "external"`);
+    if (vaultMode === "chart" && address) r.problem("vaultAddress", `only used when vaultMode is "external" or "spoke"; remove it or set vaultMode to "external"`);
+    if (hub && !hub.stack && !address) r.problem("vaultAddress", `a spoke needs its hub: set hubStack (org/project/stack of the hub) or vaultAddress and hubToken (a hub outside Pulumi)`);
 
     // A registry host may carry a port ("registry.example.com:5000/openbao/openbao:2.7.2"); the tag is after the last colon.
     const image = r.optionalString("vaultImage", (v) => (/^[^\s@]+:[A-Za-z0-9_.-]+$/.test(v) ? undefined : `"${v}" must be "repository:tag" with an explicit tag`));
@@ -76,6 +78,9 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     if (ttlSeconds > maxTtlSeconds && maxTtlSeconds > 0) r.problem("esoTokenTtl", `${tokenTtl} is longer than esoTokenMaxTtl ${tokenMaxTtl}; lower the TTL or raise the max`);
 
     const kubernetesHost = r.string("kubernetesHost", d.kubernetesHost, (v) => checkUrl(v, ["https", "http"]));
+    if (hub && !userSet(config, "kubernetesHost")) {
+        r.problem("kubernetesHost", "required on a spoke: this cluster's API server URL as the hub's Vault reaches it (TokenReview), e.g. https://api.eu-1.example.com:6443");
+    }
     const esoNamespace = r.string("esoNamespace", d.esoNamespace, checkDnsLabel);
     const appNamespace = r.string("appNamespace", d.appNamespace, checkDnsLabel);
     const registryEnabled = r.boolean("registryPullSecret", d.registryPullSecret);
@@ -84,9 +89,11 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     if (registryEnabled && !registryUsername) r.problem("registryUsername", "required when registryPullSecret is true: `pulumi config set registryUsername <user>` (or set registryPullSecret false)");
     if (registryEnabled && !registryPassword) r.problem("registryPassword", "required when registryPullSecret is true: `pulumi config set --secret registryPassword <token>`");
 
-    const appSecrets = r.appSecrets("appSecrets", d.appSecrets);
-    const tenants = r.tenants("tenants");
-    const registryPath = r.string("registryPath", d.registryPath, checkVaultPath);
+    // A spoke's defaults live below its own KV prefix, as everything it writes must.
+    const underSpoke = (p: string) => (hub ? `${hub.kvPrefix}/${p}` : p);
+    const appSecrets = r.appSecrets("appSecrets", d.appSecrets.map((s) => ({ ...s, path: underSpoke(s.path) })));
+    const tenants = r.tenants("tenants", hub?.kvPrefix);
+    const registryPath = hub && !userSet(config, "registryPath") ? underSpoke(d.registryPath) : r.string("registryPath", d.registryPath, checkVaultPath);
     const registrySecretName = r.string("registrySecretName", d.registrySecretName, checkDnsSubdomain);
     const demo = r.boolean("demoWorkload", d.demoWorkload);
     if (demo && !registryEnabled) r.problem("demoWorkload", "the demo pulls its image through the synced pull secret: set registryPullSecret true or demoWorkload false");
@@ -124,11 +131,11 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
             adoptRootToken: adoptToken,
         },
         auth: {
-            mountPath: r.string("authMountPath", d.authMountPath, checkVaultPath),
+            mountPath: hub && !userSet(config, "authMountPath") ? `kubernetes-${hub.spokeName}` : r.string("authMountPath", d.authMountPath, checkVaultPath),
             kubernetesHost,
             kubernetesCaCert: r.optionalString("kubernetesCaCert", (v) => (v.includes("-----BEGIN CERTIFICATE-----") ? undefined : "must be a PEM certificate")),
             issuer: r.optionalString("kubernetesIssuer"),
-            roleName: r.string("esoRoleName", d.esoRoleName, checkDnsSubdomain),
+            roleName: hub && !userSet(config, "esoRoleName") ? `${hub.spokeName}-${d.esoRoleName}` : r.string("esoRoleName", d.esoRoleName, checkDnsSubdomain),
             tokenTtlSeconds: ttlSeconds,
             tokenMaxTtlSeconds: maxTtlSeconds,
             audience: r.string("esoAudience", d.esoAudience),
@@ -148,6 +155,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
         tenants,
         tenantSecretGuard: r.boolean("tenantSecretGuard", d.tenantSecretGuard),
         spokes: r.spokes("spokes"),
+        hub,
         registry: {
             enabled: registryEnabled,
             server: r.string("registryServer", d.registryServer, (v) => (/^[a-z0-9.-]+(:\d+)?$/.test(v) ? undefined : `"${v}" must be a registry host like "registry.gitlab.com"`)),
@@ -161,6 +169,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
 
     checkTenants(r, result);
     checkSpokes(r, result);
+    if (hub) checkSpokeScope(r, result, hub);
 
     // Chart mode knows the server from the chart/image; external mode is told (default HashiCorp Vault).
     const v = result.vault;
@@ -172,6 +181,56 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
 
     r.throwIfProblems();
     return result;
+}
+
+/** Settings of a Vault server: a spoke runs none (its hub does), so setting one is a mistake. */
+const SERVER_KEYS = [
+    "vaultHa", "vaultReplicas", "vaultPodAntiAffinity", "vaultSecretShares", "vaultSecretThreshold", "vaultImage", "vaultFlavor",
+    "vaultAdoptUnsealKeys", "vaultAdoptRootToken", "vaultTlsSecret", "vaultAudit", "vaultStorageSize", "vaultUi", "vaultInjector",
+    "vaultChartName", "vaultChartRepo", "vaultChartVersion", "vaultChartPath", "vaultLocalPort", "vaultNamespace", "vaultServiceAccount", "vaultCreateNamespace", "spokes",
+];
+const SPOKE_KEYS = ["spokeName", "hubStack", "hubToken", "spokeKvPrefix"];
+
+/**
+ * Whether the stack sets `key` to something else than its default: Pulumi.yaml's declared defaults
+ * reach the program as if set, so "set to the default" counts as not set.
+ */
+function userSet(config: pulumi.Config, key: string): boolean {
+    const value = config.get(key);
+    return value !== undefined && value !== String((DEFAULTS as Record<string, unknown>)[key]);
+}
+
+/** Spoke mode's keys: this cluster's name on the hub and how to reach the hub. */
+function readHub(r: ConfigReader, config: pulumi.Config, mode: string): PlatformConfig["hub"] {
+    if (mode !== "spoke") {
+        for (const k of SPOKE_KEYS) if (config.get(k) !== undefined) r.problem(k, `only used when vaultMode is "spoke"; remove it or set vaultMode to "spoke"`);
+        return undefined;
+    }
+    for (const k of SERVER_KEYS) {
+        if (userSet(config, k)) r.problem(k, `a spoke runs no Vault server (its hub does)${k === "spokes" ? " and cannot have spokes of its own" : ""}; remove ${k}`);
+    }
+    const spokeName = r.string("spokeName", "", (v) => checkDnsLabel(v) ?? (v.length > 40 ? "is longer than 40 characters" : undefined));
+    if (!spokeName) r.problem("spokeName", "required on a spoke: its name in the hub's spokes list (`pulumi config set spokeName eu-1`)");
+    const stack = r.optionalString("hubStack", (v) => (/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+){0,2}$/.test(v) ? undefined : `"${v}" is not a stack name like org/vault-eso-platform/hub`));
+    const token = r.optionalSecret("hubToken");
+    if (stack && token) r.problem("hubToken", "the token comes from hubStack's spokeTokens output; remove hubToken (or hubStack, for a hub outside Pulumi)");
+    if (!stack && !token) r.problem("hubToken", "a spoke without hubStack needs the token its hub minted for it: `pulumi config set --secret hubToken <token>`");
+    const kvPrefix = r.string("spokeKvPrefix", `spokes/${spokeName}`, checkVaultPath).replace(/\/$/, "");
+    return { spokeName, stack, token, kvPrefix };
+}
+
+/** What a spoke's token may touch (README "One Vault, many clusters"): everything it declares must lie there. */
+function checkSpokeScope(r: ConfigReader, c: PlatformConfig, hub: NonNullable<PlatformConfig["hub"]>): void {
+    if (!hub.spokeName) return; // reported as missing; the rules below need it
+    const mount = `kubernetes-${hub.spokeName}`;
+    if (c.auth.mountPath !== mount) r.problem("authMountPath", `a spoke's token manages only the auth mount ${mount}; remove authMountPath`);
+    if (!c.auth.roleName.startsWith(`${hub.spokeName}-`)) r.problem("esoRoleName", `names a Vault policy, and a spoke's token manages only policies named ${hub.spokeName}-*; use "${hub.spokeName}-${c.auth.roleName}"`);
+    const outside = (key: string, p: string) => {
+        if (p && !isUnder(p, hub.kvPrefix)) r.problem(key, `"${p}" is outside the spoke's KV prefix "${hub.kvPrefix}" (its token writes and its readers read only there); use "${hub.kvPrefix}/${p}"`);
+    };
+    c.apps.secrets.forEach((s, i) => outside(`appSecrets[${i}].path`, s.path));
+    if (c.registry.enabled) outside("registryPath", c.registry.path);
+    c.tenants.forEach((t, i) => outside(`tenants[${i}].kvPrefix`, t.kvPrefix));
 }
 
 /** The default tenant's name (appNamespace + appSecrets): tenant zero of the Tenant components. */

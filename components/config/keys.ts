@@ -19,6 +19,10 @@ const KEYS_WITHOUT_DEFAULT = [
     "registryPassword",
     "tenants",
     "spokes",
+    "spokeName",
+    "hubStack",
+    "hubToken",
+    "spokeKvPrefix",
     "vaultSeal",
 ] as const;
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { closestKey } from "./keys";
-import { parseSeal, SealSpec } from "./seal";
+import { parseSeal, SealSpec, SHAMIR } from "./seal";
 import { AppSecretSpec, ChartSource, ConfigError, SpokeSpec, TenantSpec } from "./types";
 import { checkDnsLabel, checkDnsSubdomain, checkExactVersion, checkVaultPath, isUnder } from "./validators";
 
@@ -87,7 +87,11 @@ export class ConfigReader {
     }
 
     /** `vaultSeal`: a seal type name or an object (components/config/seal.ts). */
-    seal(key: string, mode: "chart" | "external"): SealSpec {
+    seal(key: string, mode: "chart" | "external" | "spoke"): SealSpec {
+        if (mode === "spoke") {
+            if (this.config.get(key) !== undefined) this.problem(key, "a spoke runs no Vault server (the hub does); remove vaultSeal");
+            return SHAMIR;
+        }
         let raw: unknown;
         try {
             raw = this.config.getObject<unknown>(key);
@@ -144,7 +148,7 @@ export class ConfigReader {
      * Tenants: [{name, namespace, kvPrefix?, secrets: [...]}]. Shape and per-tenant rules here;
      * rules across tenants (and against the default tenant) in loadConfig.
      */
-    tenants(key: string): TenantSpec[] {
+    tenants(key: string, prefixBase?: string): TenantSpec[] {
         let raw: unknown;
         try {
             raw = this.config.getObject<unknown>(key);
@@ -161,7 +165,8 @@ export class ConfigReader {
             const at = `${key}[${i}]`;
             const name = typeof entry?.name === "string" ? entry.name : "";
             const namespace = typeof entry?.namespace === "string" ? entry.namespace : name;
-            const kvPrefix = typeof entry?.kvPrefix === "string" ? entry.kvPrefix : name;
+            // A spoke's tenants live below the spoke's own prefix by default.
+            const kvPrefix = typeof entry?.kvPrefix === "string" ? entry.kvPrefix : prefixBase && name ? `${prefixBase}/${name}` : name;
             const nameReason = name ? checkDnsLabel(name) : "needs a name (a DNS label, e.g. team-a)";
             if (nameReason) this.problem(`${at}.name`, nameReason);
             const nsReason = namespace ? checkDnsLabel(namespace) : undefined;
@@ -193,7 +198,7 @@ export class ConfigReader {
         }
         if (raw === undefined) return undefined;
         if (!Array.isArray(raw)) {
-            this.problem(key, "must be a list of {name, kvPrefix?}; see README 'One Vault, many clusters'");
+            this.problem(key, "must be a list of {name, kvPrefix?, stack?}; see README 'One Vault, many clusters'");
             return [];
         }
         return raw.map((entry: any, i: number): SpokeSpec => {
@@ -205,8 +210,10 @@ export class ConfigReader {
             else if (name.length > 40) this.problem(`${at}.name`, `"${name}" is longer than 40 characters (it names a Vault auth mount and policies)`);
             const prefixReason = kvPrefix ? checkVaultPath(kvPrefix) : "must not be empty";
             if (prefixReason) this.problem(`${at}.kvPrefix`, prefixReason);
-            for (const k of Object.keys(entry ?? {})) if (k !== "name" && k !== "kvPrefix") this.problem(`${at}.${k}`, "unknown field; a spoke takes name and kvPrefix");
-            return { name, kvPrefix };
+            const stack = typeof entry?.stack === "string" ? entry.stack : name;
+            if (!/^[A-Za-z0-9._/-]+$/.test(stack)) this.problem(`${at}.stack`, `"${stack}" is not a stack name`);
+            for (const k of Object.keys(entry ?? {})) if (!["name", "kvPrefix", "stack"].includes(k)) this.problem(`${at}.${k}`, "unknown field; a spoke takes name, kvPrefix and stack");
+            return { name, kvPrefix, stack };
         });
     }
 }

@@ -36,6 +36,23 @@ export interface SpokeSpec {
     name: string;
     /** Its KV entries lie below this prefix. @default - "spokes/<name>" */
     kvPrefix: string;
+    /** The spoke's Pulumi stack (the fleet runner destroys it when the spoke leaves the fleet file). @default - the spoke name */
+    stack: string;
+}
+
+/**
+ * A spoke's view of its hub: the hub's address and this spoke's token come from the hub stack's
+ * outputs (`stack`, a StackReference) or, for a hub outside Pulumi, from `vaultAddress` and `token`.
+ */
+export interface HubSpec {
+    /** This cluster's name on the hub: its auth mount is `kubernetes-<spokeName>`, its policies `<spokeName>-*`. */
+    spokeName: string;
+    /** The hub's stack (`org/project/stack`): outputs spokeEndpoints and spokeTokens. */
+    stack?: string;
+    /** The spoke's token, for a hub outside Pulumi (secret). */
+    token?: pulumi.Output<string>;
+    /** Every KV path of this spoke lies below this prefix. @default - "spokes/<spokeName>" */
+    kvPrefix: string;
 }
 
 /** A Kubernetes Secret synced from one KV v2 path. */
@@ -53,8 +70,11 @@ export interface AppSecretSpec {
 export interface PlatformConfig {
     environment: string;
     vault: {
-        /** "chart": deploy the Vault chart into the cluster; "external": use a Vault reached at `address`. */
-        mode: "chart" | "external";
+        /**
+         * "chart": deploy the Vault chart into the cluster; "external": use a Vault reached at `address`;
+         * "spoke": this cluster is a spoke of a hub's Vault (see `hub`), managed with the hub's scoped token.
+         */
+        mode: "chart" | "external" | "spoke";
         namespace: string;
         createNamespace: boolean;
         serviceAccount: string;
@@ -119,6 +139,8 @@ export interface PlatformConfig {
      * that grant), and removing the key afterwards drops the grant.
      */
     spokes?: SpokeSpec[];
+    /** Spoke mode: the hub whose Vault this cluster uses, and this cluster's name there. */
+    hub?: HubSpec;
     registry: {
         enabled: boolean;
         server: string;

@@ -17,13 +17,19 @@ export interface KvEngineArgs {
     path?: string;
     /** Entries Pulumi writes once; their values stay secret in state. */
     seeds: KvSeed[];
+    /**
+     * Manage the mount: false when it belongs to someone else (a spoke seeds below its prefix of its
+     * hub's mount, and may not touch the mount itself).
+     * @default - true
+     */
+    manageMount?: boolean;
 }
 
 /** `vault secrets enable -version=2 kv` plus the seeded entries. */
 export class KvEngine extends pulumi.ComponentResource {
     public readonly path: pulumi.Output<string>;
-    /** The mount alone (what a SecretStore needs), without the seeded entries. */
-    public readonly mount: vault.Mount;
+    /** The mount alone (what a SecretStore needs), without the seeded entries; none when not managed. */
+    public readonly mount: vault.Mount | undefined;
     /** Seeded entry paths (below the mount). */
     public readonly seededPaths: string[] = [];
     private readonly componentName: string;
@@ -33,14 +39,17 @@ export class KvEngine extends pulumi.ComponentResource {
         super("platform:vault:KvEngine", name, {}, opts);
 
         // Kept on destroy: unmounting a KV engine deletes every secret stored in it.
-        const mount = new vault.Mount(
-            `${name}-mount`,
-            { path: args.path ?? "kv", type: "kv", options: { version: "2" }, description: "KV v2 secrets synced by external-secrets" },
-            { parent: this, retainOnDelete: true },
-        );
+        const mount =
+            args.manageMount === false
+                ? undefined
+                : new vault.Mount(
+                      `${name}-mount`,
+                      { path: args.path ?? "kv", type: "kv", options: { version: "2" }, description: "KV v2 secrets synced by external-secrets" },
+                      { parent: this, retainOnDelete: true },
+                  );
 
         this.mount = mount;
-        this.path = mount.path;
+        this.path = mount?.path ?? pulumi.output(args.path ?? "kv");
         this.componentName = name;
         this.addSeeds(args.seeds);
         this.registerOutputs({ path: this.path });
@@ -64,7 +73,7 @@ export class KvEngine extends pulumi.ComponentResource {
             const entry = new vault.kv.SecretV2(
                 `${this.componentName}-${id}`,
                 {
-                    mount: this.mount.path,
+                    mount: this.path,
                     name: seed.path,
                     dataJson: pulumi.secret(pulumi.output(values).apply((v) => JSON.stringify(v))),
                 },

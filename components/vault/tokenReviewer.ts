@@ -6,6 +6,11 @@ export interface TokenReviewerArgs {
     namespace: pulumi.Input<string>;
     /** The service account (Vault's own, created by the chart). */
     serviceAccountName: pulumi.Input<string>;
+    /**
+     * Create the service account too: a spoke runs no Vault, so the reviewer is an account of its own.
+     * @default - false (the account exists: Vault's, from the chart or the program)
+     */
+    createServiceAccount?: boolean;
 }
 
 /**
@@ -24,6 +29,9 @@ export class TokenReviewer extends pulumi.ComponentResource {
     constructor(name: string, args: TokenReviewerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:vault:TokenReviewer", name, {}, opts);
 
+        const account = args.createServiceAccount
+            ? new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata: { name: args.serviceAccountName, namespace: args.namespace } }, { parent: this })
+            : undefined;
         // The provider waits until the token controller has filled data.token for this Secret type.
         const secret = new k8s.core.v1.Secret(
             `${name}-token`,
@@ -35,7 +43,7 @@ export class TokenReviewer extends pulumi.ComponentResource {
                 },
                 type: "kubernetes.io/service-account-token",
             },
-            { parent: this },
+            { parent: this, dependsOn: account ? [account] : [] },
         );
         this.clusterRoleBinding = new k8s.rbac.v1.ClusterRoleBinding(
             `${name}-auth-delegator`,

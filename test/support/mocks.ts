@@ -44,6 +44,16 @@ function mockedState(type: string, name: string, inputs: any): Record<string, un
             return inputs.type === "kubernetes.io/service-account-token"
                 ? { ...inputs, data: { token: Buffer.from("reviewer-jwt").toString("base64"), "ca.crt": Buffer.from("-----BEGIN CERTIFICATE-----\nMOCK").toString("base64") } }
                 : inputs;
+        case "pulumi:pulumi:StackReference":
+            // A hub stack with spokes eu-1 and us-1 (test/unit/spokes.test.ts).
+            return {
+                ...inputs,
+                outputs: {
+                    spokeEndpoints: Object.fromEntries(["eu-1", "us-1"].map((s) => [s, { vaultAddress: "https://hub.example.test:8200", authMountPath: `kubernetes-${s}`, kvMount: "kv", kvPrefix: `spokes/${s}`, policyPrefix: `${s}-`, stack: s }])),
+                    spokeTokens: { "eu-1": "hvs.mock-spoke-eu-1", "us-1": "hvs.mock-spoke-us-1" },
+                },
+                secretOutputNames: ["spokeTokens"],
+            };
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: `generated-${name}` };
         default:

@@ -28,7 +28,7 @@ describe("spokes (hub)", () => {
         expect(msg).toContain(`${P}:spokes[4].name: "pulumi" would manage policies named pulumi-*, which includes the hub's "pulumi-admin"; rename the spoke`);
         expect(msg).toContain(`${P}:spokes[4].kvPrefix: "gitlab" overlaps the hub's own path "gitlab/credentials"; give the spoke its own prefix`);
         expect(msg).toContain(`${P}:spokes[5].name:`);
-        expect(msg).toContain(`${P}:spokes[5].color: unknown field; a spoke takes name and kvPrefix`);
+        expect(msg).toContain(`${P}:spokes[5].color: unknown field; a spoke takes name, kvPrefix and stack`);
     });
 
     test("per spoke: a scope policy pulumi-spoke-<name>, an orphan token role that hands out only it, and a periodic token; the token is a secret output", async () => {
@@ -78,5 +78,79 @@ describe("spokes (hub)", () => {
             "sys/policies/acl/eu-1-*",
         ]);
         expect(() => renderSpokePolicy({ name: "eu-*", kvMount: "kv", kvPrefix: "x" })).toThrow(/wildcard/);
+    });
+});
+
+describe("spoke stack (vaultMode: spoke)", () => {
+    const spoke = (extra: Record<string, string | undefined> = {}) => runProgram("dev-eu-1", extra, secrets);
+
+    test("against the hub's Vault with the hub's token for it: no server, no init, no mount; its own reviewer, mount, <spoke>-* policies and KV prefix", async () => {
+        const { resources, outputs } = await spoke();
+        const types = resources.map((r) => r.type);
+        expect(types).not.toContain("pulumi-nodejs:dynamic/vault:VaultInit");
+        expect(types).not.toContain("vault:index/mount:Mount");
+        expect(types).not.toContain("kubernetes:helm.sh/v3:Release:vault");
+        expect(resources.filter((r) => r.type.startsWith("kubernetes:") && /vault/.test(String(r.inputs?.chart ?? "")))).toEqual([]);
+        const ref = resources.find((r) => r.type === "pulumi:pulumi:StackReference")!;
+        expect(ref.inputs.name).toBe("organization/vault-eso-platform/dev");
+        const provider = resources.find((r) => r.type === "pulumi:providers:vault")!;
+        expect(provider.inputs).toMatchObject({ address: "https://hub.example.test:8200", token: "hvs.mock-spoke-eu-1", skipChildToken: "true" });
+        expect(provider.secretInputs).toContain("token");
+        // Every Vault resource goes through that provider, and stays inside the spoke's scope.
+        const vaultResources = resources.filter((r) => r.custom && r.type.startsWith("vault:"));
+        expect(vaultResources.length).toBeGreaterThan(0);
+        for (const r of vaultResources) expect(r.provider.startsWith(provider.urn)).toBe(true);
+        expect(resources.find((r) => r.type === "vault:index/authBackend:AuthBackend")!.inputs.path).toBe("kubernetes-eu-1");
+        for (const p of resources.filter((r) => r.type === "vault:index/policy:Policy")) expect(p.inputs.name).toMatch(/^eu-1-/);
+        for (const s of resources.filter((r) => r.type === "vault:kv/secretV2:SecretV2")) {
+            expect(s.inputs.mount).toBe("kv");
+            expect(s.inputs.name).toMatch(/^spokes\/eu-1\//);
+        }
+        const role = resources.find((r) => r.type === "vault:kubernetes/authBackendRole:AuthBackendRole")!;
+        expect(role.inputs).toMatchObject({ backend: "kubernetes-eu-1", roleName: "eu-1-external-secrets" });
+        // The reviewer: an account of the spoke's own (no Vault in this cluster).
+        const sa = resources.find((r) => r.type === "kubernetes:core/v1:ServiceAccount" && r.inputs.metadata?.name === "vault-token-reviewer-eu-1")!;
+        expect(sa.inputs.metadata.namespace).toBe("kube-system");
+        const store = resources.find((r) => r.type === "kubernetes:external-secrets.io/v1:SecretStore")!;
+        expect(store.inputs.spec.provider.vault).toMatchObject({ server: "https://hub.example.test:8200", path: "kv", auth: { kubernetes: { mountPath: "kubernetes-eu-1", role: "eu-1-external-secrets" } } });
+        expect(outputs.vaultAdminToken).toBeUndefined();
+        expect(outputs.vaultUnsealKeys).toBeUndefined();
+        expect(outputs.hubSpoke).toMatchObject({ name: "eu-1", authMountPath: "kubernetes-eu-1", kvPrefix: "spokes/eu-1" });
+    });
+
+    test("a hub outside Pulumi: vaultAddress and hubToken (secret) instead of hubStack", async () => {
+        const { resources } = await runProgram("dev-eu-1", { hubStack: undefined, vaultAddress: "https://vault.corp.example:8200" }, { ...secrets, hubToken: "hvs.given" });
+        expect(resources.find((r) => r.type === "pulumi:pulumi:StackReference")).toBeUndefined();
+        const provider = resources.find((r) => r.type === "pulumi:providers:vault")!;
+        expect(provider.inputs).toMatchObject({ address: "https://vault.corp.example:8200", token: "hvs.given" });
+        expect(provider.secretInputs).toContain("token");
+    });
+
+    test("config: every problem at once, with the key and the fix; nothing registered", async () => {
+        const p = runProgram(
+            "dev-eu-1",
+            { hubStack: "not a stack!", kubernetesHost: undefined, vaultHa: "true", spokes: "[]", authMountPath: "kubernetes", esoRoleName: "reader", registryPath: "other/credentials", appSecrets: JSON.stringify([{ name: "a", path: "elsewhere/a", keys: ["k"] }]), tenants: JSON.stringify([{ name: "team-a", secrets: [{ name: "x", path: "spokes/eu-1/team-a/x", keys: ["k"] }] }]) },
+            secrets,
+        );
+        const err = await p.then(() => undefined, (e: Error & { resources?: unknown[] }) => e);
+        expect(err).toBeDefined();
+        const msg = err!.message;
+        expect(msg).toContain(`${P}:hubStack: "not a stack!" is not a stack name`);
+        expect(msg).toContain(`${P}:kubernetesHost: required on a spoke`);
+        expect(msg).toContain(`${P}:vaultHa: a spoke runs no Vault server (its hub does); remove vaultHa`);
+        expect(msg).toContain(`${P}:spokes: a spoke runs no Vault server (its hub does) and cannot have spokes of its own; remove spokes`);
+        expect(msg).toContain(`${P}:esoRoleName: names a Vault policy`);
+        expect(msg).toContain(`${P}:appSecrets[0].path: "elsewhere/a" is outside the spoke's KV prefix`);
+        expect(msg).toContain(`${P}:registryPath: "other/credentials" is outside the spoke's KV prefix`);
+        expect(err!.resources).toEqual([]);
+        expect(await errorOf(runProgram("dev-eu-1", { spokeName: undefined }, secrets))).toContain(`${P}:spokeName: required on a spoke`);
+    });
+
+    test("a tenant's kvPrefix defaults below the spoke's; the spoke keys are refused on a hub", async () => {
+        const { resources } = await spoke({ tenants: JSON.stringify([{ name: "team-a", secrets: [{ name: "db", path: "spokes/eu-1/team-a/db", keys: ["password"] }] }]) });
+        expect(resources.find((r) => r.type === "vault:index/policy:Policy" && r.inputs.name === "eu-1-external-secrets-team-a")!.inputs.policy).toContain('"kv/data/spokes/eu-1/team-a/db"');
+        const msg = await errorOf(runProgram("dev", { spokeName: "eu-1", hubStack: "org/p/hub" }, secrets));
+        expect(msg).toContain(`${P}:spokeName: only used when vaultMode is "spoke"`);
+        expect(msg).toContain(`${P}:hubStack: only used when vaultMode is "spoke"`);
     });
 });
