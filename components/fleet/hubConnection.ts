@@ -52,16 +52,28 @@ export class HubConnection extends pulumi.ComponentResource {
         if (args.hubStack) {
             const hub = new pulumi.StackReference(`${name}-hub`, { name: args.hubStack }, { parent: this });
             const hubStack = args.hubStack;
-            const endpoint = hub.getOutput("spokeEndpoints").apply((all: Record<string, SpokeEndpoint> | undefined) => {
+            // A spoke the hub has not minted yet (a pull request adding it): a preview shows its
+            // resources with the address and token unknown; an up needs the hub's up first.
+            const pending = pulumi.runtime.isDryRun();
+            const endpoint = hub.getOutput("spokeEndpoints").apply((all: Record<string, SpokeEndpoint> | undefined): SpokeEndpoint => {
                 const e = all?.[spoke];
-                if (!e) throw new Error(`hub stack ${hubStack} declares no spoke "${spoke}" (its spokes: ${Object.keys(all ?? {}).join(", ") || "none"}); add {name: ${spoke}} to the hub's spokes and run the hub's up first`);
+                const missing = `hub stack ${hubStack} declares no spoke "${spoke}" yet (its spokes: ${Object.keys(all ?? {}).join(", ") || "none"})`;
+                if (!e && pending) {
+                    void pulumi.log.info(`${missing}: the hub's address and this spoke's token are unknown until the hub's up mints it (npm run fleet runs the hub first)`, this);
+                    return pulumi.unknown as unknown as SpokeEndpoint;
+                }
+                if (!e) throw new Error(`${missing}; add {name: ${spoke}} to the hub's spokes and run the hub's up first`);
                 if (e.kvMount !== args.kvMount || e.kvPrefix.replace(/\/$/, "") !== args.kvPrefix) {
                     throw new Error(`hub stack ${hubStack} gives spoke "${spoke}" ${e.kvMount}/${e.kvPrefix}, this stack says ${args.kvMount}/${args.kvPrefix}; set kvPath and spokeKvPrefix to the hub's`);
                 }
                 return e;
             });
-            address = args.address ? pulumi.output(args.address) : endpoint.vaultAddress;
-            token = pulumi.secret(hub.getOutput("spokeTokens").apply((t: Record<string, string> | undefined) => t?.[spoke] ?? ""));
+            address = args.address ? pulumi.output(args.address) : endpoint.apply((e) => (pulumi.isUnknown(e) ? (pulumi.unknown as unknown as string) : e.vaultAddress));
+            token = pulumi.secret(
+                pulumi.all([endpoint, hub.getOutput("spokeTokens")]).apply(([e, t]: [SpokeEndpoint, Record<string, string> | undefined]) =>
+                    pulumi.isUnknown(e) ? (pulumi.unknown as unknown as string) : (t?.[spoke] ?? ""),
+                ),
+            );
         } else {
             address = pulumi.output(args.address!);
             token = pulumi.secret(pulumi.output(args.token!));

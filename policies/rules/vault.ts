@@ -26,7 +26,17 @@ function where(rule: PathRule): string {
     return rule.line > 0 ? ` (line ${rule.line})` : "";
 }
 
-function checkPath(rule: PathRule, isEso: boolean, cfg: LeastPrivilegeConfig): Array<[string, string]> {
+/**
+ * A hub's scope policy for spoke `<n>` (`pulumi-spoke-<n>`) manages a whole area by design: policies
+ * `<n>-*`, the roles of `auth/kubernetes-<n>`, and a KV prefix. Exactly those globs may write.
+ */
+function spokeScopeGlob(policyName: string, path: string): boolean {
+    const n = /^pulumi-spoke-([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.exec(policyName)?.[1];
+    if (!n) return false;
+    return path === `sys/policies/acl/${n}-*` || path === `auth/kubernetes-${n}/role/*` || /^[^*+/]+\/(data|metadata)\/[^*+]+\/\*$/.test(path);
+}
+
+function checkPath(rule: PathRule, isEso: boolean, cfg: LeastPrivilegeConfig, policyName = ""): Array<[string, string]> {
     const out: Array<[string, string]> = [];
     const caps = JSON.stringify(rule.capabilities);
     const firstSegment = rule.path.replace(/^\//, "").split("/")[0];
@@ -44,7 +54,7 @@ function checkPath(rule: PathRule, isEso: boolean, cfg: LeastPrivilegeConfig): A
         ]);
     }
     const broad = rule.capabilities.filter((c) => cfg.broadCapabilities.includes(c));
-    if (/[*+]/.test(rule.path) && broad.length > 0) {
+    if (/[*+]/.test(rule.path) && broad.length > 0 && !spokeScopeGlob(policyName, rule.path)) {
         out.push([
             `glob path "${rule.path}"${where(rule)} grants ${JSON.stringify(broad)}`,
             `list the exact paths that need ${broad.join("/")}, or reduce the glob to ["read"]`,
@@ -65,7 +75,8 @@ function checkPath(rule: PathRule, isEso: boolean, cfg: LeastPrivilegeConfig): A
 export const vaultPolicyLeastPrivilege: ResourceValidationPolicy = {
     name: "vault-policy-least-privilege",
     description:
-        'Vault policies name exact paths: no bare path "*", no wildcard mounts, no write/delete/sudo on globs, ' +
+        'Vault policies name exact paths: no bare path "*", no wildcard mounts, no write/delete/sudo on globs ' +
+        "(a hub's spoke scope policy pulumi-spoke-<n> only on its own <n>-* policies, auth/kubernetes-<n> roles and KV prefix), " +
         "and the external-secrets policy is read-only on exact paths (no globs).",
     configSchema: {
         properties: {
@@ -116,7 +127,7 @@ export const vaultPolicyLeastPrivilege: ResourceValidationPolicy = {
         // The Vault-side name decides; the resource name only stands in when `name` is unset.
         const isEso = new RegExp(cfg.esoPolicyPattern).test(policyName);
         for (const rule of rules) {
-            for (const [problem, fix] of checkPath(rule, isEso, cfg)) {
+            for (const [problem, fix] of checkPath(rule, isEso, cfg, policyName)) {
                 reportViolation(message(args.type, args.name, `policy "${policyName}": ${problem}`, fix));
             }
         }

@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import { allocateState } from "./lib/base.mjs";
 import { startControlPlane } from "./lib/controlPlane.mjs";
 import { prepareEsoChart, startEsoSupervisor } from "./lib/eso.mjs";
+import { stopSpokes } from "./lib/fleet.mjs";
 import { startBao } from "./lib/openbao.mjs";
 import { makePki } from "./lib/pki.mjs";
 import { stopAll } from "./lib/process.mjs";
@@ -21,6 +22,7 @@ export * from "./lib/base.mjs";
 export * from "./lib/cluster.mjs";
 export * from "./lib/controlPlane.mjs";
 export * from "./lib/eso.mjs";
+export * from "./lib/fleet.mjs";
 export * from "./lib/hostState.mjs";
 export * from "./lib/kube.mjs";
 export * from "./lib/network.mjs";
@@ -46,6 +48,7 @@ export async function bringUp(dir, { registryPassword, extraConfig } = {}) {
 }
 
 export async function tearDown(dir) {
+    await stopSpokes(dir);
     await stopAll(dir);
     fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -10,18 +10,40 @@
 //                                        kube-proxy, CoreDNS, registry) and the stack in chart mode (Vault and ESO
 //                                        chart pods); --ha: 3 raft replicas; --openbao: the openbao chart with an
 //                                        OpenBao image instead of vault-helm. --down restores the host as recorded.
+//   --fleet [--spokes eu-1,us-1,ap-1]    the local fleet: this stack as the hub plus one loopback control plane (etcd,
+//                                        apiserver, controller manager, ESO) per spoke, then `npm run fleet -- up`
+//                                        with <dir>/fleet.yaml (default dir ${XDG_CACHE_HOME:-~/.cache}/vault-eso-platform/fleet)
 // Running it again while the processes are alive only re-runs `pulumi up`.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CLUSTER_DAEMONS, DAEMONS, Kube, STACK, alive, bringUp, bringUpCluster, cfgArgs, defaultDataDir, ensurePlugins, log, paths, pidOf, pulumi, pulumiEnv, readState, tearDown, tearDownCluster, waitFor } from "./lib.mjs";
+import { spawn } from "node:child_process";
+import { CLUSTER_DAEMONS, DAEMONS, FLEET_SPOKES, Kube, STACK, alive, bringUp, bringUpCluster, bringUpSpoke, cfgArgs, defaultDataDir, ensurePlugins, fleetFile, log, paths, pidOf, pulumi, pulumiEnv, readState, repoRoot, tearDown, tearDownCluster, waitFor, writeFleetFile } from "./lib.mjs";
 
 const argv = process.argv.slice(2);
 const dirIdx = argv.indexOf("--dir");
-const dir = path.resolve(dirIdx >= 0 ? argv[dirIdx + 1] : defaultDataDir());
+const fleet = argv.includes("--fleet");
+const dir = path.resolve(dirIdx >= 0 ? argv[dirIdx + 1] : fleet ? path.join(path.dirname(defaultDataDir()), "fleet") : defaultDataDir());
+
+/** `npm run fleet -- <op> --file <dir>/fleet.yaml` with the local backend's environment; resolves its exit code. */
+const runFleet = (op) =>
+    new Promise((resolve) => {
+        const child = spawn(process.execPath, [path.join(repoRoot, "scripts", "fleet.mjs"), op, "--file", fleetFile(dir), "--parallel", "3"], { cwd: repoRoot, env: pulumiEnv(dir), stdio: "inherit" });
+        child.on("close", (code) => resolve(code));
+    });
 
 const isCluster = (d) => fs.existsSync(paths(d).stateJson) && readState(d).mode === "cluster";
 
+if (argv.includes("--down") && fs.existsSync(fleetFile(dir)) && !argv.includes("--force")) {
+    // A fleet: every spoke stack, then the hub, through the fleet runner.
+    if (alive(pidOf(dir, "kube-apiserver")) && (await runFleet("destroy")) !== 0) {
+        log("fleet destroy failed; processes and data left as they are. Fix and run --down again, or --down --force to wipe without destroying.");
+        process.exit(1);
+    }
+    await tearDown(dir);
+    log(`stopped the fleet's processes; removed ${dir}`);
+    process.exit(0);
+}
 if (argv.includes("--down")) {
     const clusterRun = isCluster(dir) || fs.existsSync(path.join(dir, "host-before.json"));
     const running = (clusterRun ? CLUSTER_DAEMONS : DAEMONS).filter((n) => alive(pidOf(dir, n)));
@@ -74,7 +96,7 @@ objects wired without the providers).`);
 const cluster = argv.includes("--cluster");
 const p = paths(dir);
 const core = cluster ? CLUSTER_DAEMONS.filter((n) => n !== "seal-server") : ["etcd", "kube-apiserver", "kube-controller-manager", "bao", "eso-supervisor"];
-const running = fs.existsSync(p.stateJson) && isCluster(dir) === cluster && core.every((n) => alive(pidOf(dir, n)));
+const running = fs.existsSync(p.stateJson) && (!fleet || fs.existsSync(fleetFile(dir))) && isCluster(dir) === cluster && core.every((n) => alive(pidOf(dir, n)));
 if (running) {
     log(`reusing the running local stack in ${dir}`);
 } else {
@@ -93,6 +115,13 @@ if (running) {
     } else {
         log("starting etcd, kube-apiserver, kube-controller-manager, OpenBao; creating stack 'local'");
         await bringUp(dir, { registryPassword });
+    }
+    if (fleet) {
+        const spokesIdx = argv.indexOf("--spokes");
+        const names = spokesIdx >= 0 ? argv[spokesIdx + 1].split(",").filter(Boolean) : FLEET_SPOKES;
+        log(`starting a control plane (etcd, kube-apiserver, kube-controller-manager, ESO) per spoke: ${names.join(", ")}`);
+        for (const name of names) await bringUpSpoke(dir, name);
+        log(`fleet file ${writeFleetFile(dir, names)}`);
     }
     log(`infrastructure ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 }
@@ -135,6 +164,18 @@ if (infraOnly || manual) {
 stop and wipe:  npm run local -- --down${dir === defaultDataDir() ? "" : ` --dir ${dir}`}
 `);
     process.exit(0);
+}
+if (fleet) {
+    const code = await runFleet("up");
+    console.log(`
+== local fleet ${code === 0 ? "is up" : "failed (see the summary above)"}: hub stack ${STACK} (OpenBao http://127.0.0.1:${st.baoPort}), spokes under ${path.join(dir, "spokes")}
+the fleet from the repo root:
+  eval "$(node tools/run.mjs --env)"
+  export PULUMI_CONFIG_PASSPHRASE=${"$"}(node -p 'require("./scripts/local/passphrase.cjs")')
+  npm run fleet -- preview --file ${fleetFile(dir)}
+stop and wipe:  npm run local -- --fleet --down${dirIdx >= 0 ? ` --dir ${dir}` : ""}
+`);
+    process.exit(code === 0 ? 0 : 1);
 }
 log(`pulumi up --yes --skip-preview ${cfgArgs(dir).join(" ")}`);
 const up = await pulumi(dir, ["up", "--yes", "--skip-preview", ...cfgArgs(dir)], { env, echo: true });

@@ -1,4 +1,5 @@
 import { kubernetesAuthRoleBound, vaultPolicyLeastPrivilege } from "../../policies/rules/vault";
+import { renderSpokePolicy } from "../../components/vault/policy";
 import { authRole, vaultPolicy } from "./fixtures";
 import { UNKNOWN_VALUE, change, validateResource } from "./harness";
 
@@ -89,6 +90,24 @@ describe("vault-policy-least-privilege", () => {
         expect(v.violations).toEqual([
             'vault:index/policy:Policy "platform-auth-external-secrets-policy": policy "external-secrets" cannot be parsed: ' +
                 "capabilities must be a list of strings. Fix: write valid Vault policy HCL.",
+        ]);
+    });
+
+    it("accepts a hub's spoke scope policy as the program renders it (globs on the spoke's own area only)", async () => {
+        const hcl = renderSpokePolicy({ name: "eu-1", kvMount: "kv", kvPrefix: "spokes/eu-1" });
+        expect((await validateResource(vaultPolicyLeastPrivilege, change(withHcl(hcl), "name", "pulumi-spoke-eu-1"))).violations).toEqual([]);
+    });
+
+    it.each([
+        ["sys/policies/acl/*", "pulumi-spoke-eu-1"],
+        ["sys/policies/acl/us-1-*", "pulumi-spoke-eu-1"],
+        ["auth/kubernetes-us-1/role/*", "pulumi-spoke-eu-1"],
+        ["kv/data/*", "pulumi-spoke-eu-1"],
+        ["sys/policies/acl/eu-1-*", "eu-1-writer"],
+    ])("flags the write glob %s in policy %s (not that spoke's own area)", async (path, name) => {
+        const v = await validateResource(vaultPolicyLeastPrivilege, change(withHcl(`path "${path}" { capabilities = ["read", "update"] }`), "name", name));
+        expect(v.violations).toEqual([
+            `vault:index/policy:Policy "platform-auth-external-secrets-policy": policy "${name}": glob path "${path}" (line 1) grants ["update"]. Fix: list the exact paths that need update, or reduce the glob to ["read"].`,
         ]);
     });
 

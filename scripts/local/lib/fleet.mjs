@@ -1,0 +1,85 @@
+// The local fleet: the local stack's OpenBao and control plane as the hub, plus one loopback control
+// plane per spoke (its own etcd, kube-apiserver, kube-controller-manager and ESO controller on free
+// ports, under <dir>/spokes/<name>/). All stacks share the hub's file backend; a fleet file
+// (<dir>/fleet.yaml) lists them for `npm run fleet`.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import yaml from "js-yaml";
+import { STACK, allocateState, paths, repoRoot } from "./base.mjs";
+import { startControlPlane } from "./controlPlane.mjs";
+import { prepareEsoChart, startEsoSupervisor } from "./eso.mjs";
+import { makePki } from "./pki.mjs";
+import { stopAll } from "./process.mjs";
+import { initStackOutsideCheckout, pulumiEnv } from "./pulumi.mjs";
+
+export const FLEET_SPOKES = ["eu-1", "us-1", "ap-1"];
+export const spokeDir = (dir, name) => path.join(dir, "spokes", name);
+export const spokeStack = (name) => `spoke-${name}`;
+export const fleetFile = (dir) => path.join(dir, "fleet.yaml");
+const NS = "vault-eso-platform";
+
+/** What a local spoke stack declares: its default tenant and one more, below its own prefix. */
+export function spokeConfig(dir, name, st) {
+    const d = spokeDir(dir, name);
+    return {
+        [`${NS}:environment`]: `local-${name}`,
+        [`${NS}:vaultMode`]: "spoke",
+        [`${NS}:spokeName`]: name,
+        [`${NS}:hubStack`]: `organization/${NS}/${STACK}`,
+        [`${NS}:kubernetesHost`]: `https://127.0.0.1:${st.apiPort}`,
+        [`${NS}:kubernetesCaCert`]: fs.readFileSync(path.join(paths(d).certs, "ca.crt"), "utf8"),
+        [`${NS}:esoChartPath`]: paths(d).esoChart,
+        "kubernetes:kubeconfig": paths(d).kubeconfig,
+        // As the local stack (Pulumi.local.yaml): ESO runs on the host, short refresh for the checks.
+        [`${NS}:esoWebhook`]: false,
+        [`${NS}:esoCertController`]: false,
+        [`${NS}:esoSkipAwait`]: true,
+        [`${NS}:refreshInterval`]: "10s",
+        [`${NS}:esoTokenTtl`]: "15m",
+        [`${NS}:esoTokenMaxTtl`]: "1h",
+        [`${NS}:registryPullSecret`]: false,
+        [`${NS}:appSecrets`]: [{ name: "app-password", path: `spokes/${name}/app`, keys: ["password"] }],
+        [`${NS}:tenants`]: [{ name: "team-a", secrets: [{ name: "team-a-db", path: `spokes/${name}/team-a/db`, keys: ["username", "password"] }] }],
+    };
+}
+
+/** A spoke's plane (etcd, apiserver, controller manager, ESO supervisor) and its stack's config file. */
+export async function bringUpSpoke(dir, name) {
+    const d = spokeDir(dir, name);
+    fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+    const st = await allocateState(d);
+    makePki(d);
+    await startControlPlane(d, st);
+    prepareEsoChart(d);
+    const cfgFile = path.join(dir, `Pulumi.${spokeStack(name)}.yaml`);
+    await initStackOutsideCheckout(dir, { stack: spokeStack(name), cfgFile, env: pulumiEnv(dir) });
+    const salt = fs.readFileSync(cfgFile, "utf8").match(/^encryptionsalt:.*$/m)[0];
+    fs.writeFileSync(cfgFile, `# Local spoke ${name} (scripts/local/lib/fleet.mjs)\n${salt}\n${yaml.dump({ config: spokeConfig(dir, name, st) }, { lineWidth: -1 })}`);
+    startEsoSupervisor(d);
+    return { dir: d, st, stack: spokeStack(name), cfgFile };
+}
+
+/** The fleet file of the local fleet: hub stack "local", one spoke stack per plane. */
+export function writeFleetFile(dir, names) {
+    const file = fleetFile(dir);
+    const policyConfig = path.join(repoRoot, "policies", "config", `${STACK}.json`);
+    const doc = {
+        backend: `file://${paths(dir).state}`,
+        project: repoRoot,
+        configDir: dir,
+        hub: { stack: STACK },
+        spokes: names.map((name) => ({ name, stack: spokeStack(name), policyConfig })),
+    };
+    fs.writeFileSync(file, `# The local fleet (npm run local -- --fleet): the hub is the local stack.\n${yaml.dump(doc, { lineWidth: -1 })}`);
+    return file;
+}
+
+/** Spoke planes found under the data dir (for --down). */
+export function spokeDirs(dir) {
+    const root = path.join(dir, "spokes");
+    return fs.existsSync(root) ? fs.readdirSync(root).map((n) => path.join(root, n)) : [];
+}
+
+export async function stopSpokes(dir) {
+    for (const d of spokeDirs(dir)) await stopAll(d);
+}
