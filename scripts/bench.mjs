@@ -12,6 +12,8 @@
 //     no init provider, no waits) on a fresh plane: up -> all synced, no-op preview, no-op up; the
 //     ratios ours/bare are the figures that matter (targets: converge <= 2x, no-op preview <= 1.15x)
 //   - --scale: instead of all this, tenants at scale against the bare program (scripts/bench/scale.mjs)
+//   - a fleet up with 1 and with 3 spokes, their ratio, a no-op fleet preview (scripts/bench/fleet.mjs;
+//     --fleet: only that; --no-fleet skips it)
 //   - chart mode on the one-node cluster (scripts/bench-cluster.mjs; --no-cluster skips it): up from
 //     empty -> every ExternalSecret synced; vault-0 deleted -> unsealed and Ready again by `pulumi up`
 import { execFileSync, spawnSync } from "node:child_process";
@@ -25,9 +27,12 @@ import {
 import { wireManually } from "./local/manual.mjs";
 import { startBare } from "./bench/bare.mjs";
 
-// --scale: tenants at scale (scripts/bench/scale.mjs), nothing else.
+// --scale: tenants at scale (scripts/bench/scale.mjs), nothing else. --fleet: the fleet bench only.
 if (process.argv.includes("--scale")) {
     await import("./bench/scale.mjs");
+}
+if (process.argv.includes("--fleet")) {
+    await import("./bench/fleet.mjs");
 }
 
 const APP_NS = "demo-external-secrets";
@@ -237,6 +242,15 @@ if (fig.bareUpToAllSynced !== undefined) {
 }
 if (fig.blocked) console.log(`NOT MEASURED: ${fig.blocked}`);
 console.log(JSON.stringify(fig));
+
+// The fleet: 1 vs 3 spokes (scripts/bench/fleet.mjs).
+if (!process.argv.includes("--no-fleet")) {
+    const { fleetBench } = await import("./bench/fleet.mjs");
+    await fleetBench().catch((e) => {
+        console.error(`fleet bench failed: ${e.message}`);
+        process.exitCode = 1;
+    });
+}
 
 // Chart mode on the one-node cluster (scripts/bench-cluster.mjs), or the reason it is not measured.
 if (!process.argv.includes("--no-cluster")) {

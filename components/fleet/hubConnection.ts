@@ -27,6 +27,8 @@ export interface HubConnectionArgs {
 
 interface SpokeEndpoint {
     vaultAddress: string;
+    /** The hub's server version at its last up. */
+    vaultVersion?: string;
     authMountPath: string;
     kvMount: string;
     kvPrefix: string;
@@ -49,6 +51,7 @@ export class HubConnection extends pulumi.ComponentResource {
         const spoke = args.spokeName;
         let token: pulumi.Output<string>;
         let address: pulumi.Output<string>;
+        let version: pulumi.Output<string | undefined> | undefined;
         if (args.hubStack) {
             const hub = new pulumi.StackReference(`${name}-hub`, { name: args.hubStack }, { parent: this });
             const hubStack = args.hubStack;
@@ -69,6 +72,7 @@ export class HubConnection extends pulumi.ComponentResource {
                 return e;
             });
             address = args.address ? pulumi.output(args.address) : endpoint.apply((e) => (pulumi.isUnknown(e) ? (pulumi.unknown as unknown as string) : e.vaultAddress));
+            version = endpoint.apply((e) => (pulumi.isUnknown(e) ? (pulumi.unknown as unknown as string) : e.vaultVersion));
             token = pulumi.secret(
                 pulumi.all([endpoint, hub.getOutput("spokeTokens")]).apply(([e, t]: [SpokeEndpoint, Record<string, string> | undefined]) =>
                     pulumi.isUnknown(e) ? (pulumi.unknown as unknown as string) : (t?.[spoke] ?? ""),
@@ -86,6 +90,9 @@ export class HubConnection extends pulumi.ComponentResource {
                 token,
                 // The spoke's policy has no auth/token/create: the provider uses the token as it is.
                 skipChildToken: true,
+                // The hub's version as its state knows it: a preview while the hub is sealed asks the
+                // hub nothing (without it, the kubernetes auth config's diff needs the server's version).
+                vaultVersionOverride: version as pulumi.Output<string> | undefined,
                 caCertFile: args.caCertFile,
             },
             { parent: this },

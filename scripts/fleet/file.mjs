@@ -67,7 +67,7 @@ export function loadFleet(file) {
     };
 
     if (!raw.hub || typeof raw.hub !== "object") problems.push("hub: required, e.g. `hub: {stack: dev}`");
-    const hub = { role: "hub", ...stackOf("hub", raw.hub ?? {}, undefined) };
+    const hub = { role: "hub", ...(raw.hub && typeof raw.hub === "object" ? stackOf("hub", raw.hub, undefined) : { stack: "" }) };
     for (const k of Object.keys(raw.hub ?? {})) if (!["stack", "policyConfig"].includes(k)) problems.push(`hub.${k}: unknown key; the hub takes stack and policyConfig`);
 
     const list = raw.spokes ?? [];

@@ -25,7 +25,7 @@ export function progressPrinter({ write = (l) => process.stdout.write(`${l}\n`),
             const planning = /preview/.test(r?.what ?? "");
             // A preview announces steps (resourcePreEvent); an up reports them done (resOutputsEvent).
             const m = (planning ? e.resourcePreEvent : e.resOutputsEvent)?.metadata;
-            if (m && m.op !== "same") {
+            if (m && m.op !== "same" && m.op !== "read") {
                 if (r) r.steps++;
                 line(s, `  ${planning ? m.op : (PAST[m.op] ?? m.op)} ${m.type} ${nameOf(m.urn)}`);
             }
@@ -53,7 +53,7 @@ export function summaryTable(rows, op) {
     const header = ["stack", "role", "operation", "create", "update", "delete", "replace", "same", "duration", "result"];
     const body = rows.map((r) => [r.stack, r.role, r.op, n(r, "create"), n(r, "update"), n(r, "delete"), n(r, "replace"), n(r, "same"), r.ms ? `${(r.ms / 1000).toFixed(1)}s` : "-", r.result]);
     const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-    const fmt = (cells) => cells.map((c, i) => (i >= 3 && i <= 7 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
+    const fmt = (cells) => cells.map((c, i) => (i >= 3 && i <= 7 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
     const failed = rows.filter((r) => r.result !== "ok");
     return [
         `fleet ${op}: ${rows.length - failed.length} of ${rows.length} stacks ok`,

@@ -13,10 +13,14 @@ const NS = "vault-eso-platform";
 
 /** One row of the summary: what a stack did. */
 function row(s, op) {
-    return { stack: s.stack, role: s.role, op, changes: {}, ms: 0, result: "pending", detail: "" };
+    return { stack: s.stack, role: s.role, op, changes: {}, steps: [], ms: 0, result: "pending", detail: "" };
 }
 
-export async function runFleet(fleet, op, { parallel = 4, progress, signal } = {}) {
+/**
+ * `only`: run just this stack of the fleet (a CI matrix job per stack); the hub still gets `spokes`
+ * from the fleet file, and a removed spoke is still recognised by the hub's state.
+ */
+export async function runFleet(fleet, op, { parallel = 4, progress, signal, only } = {}) {
     const envVars = fleet.backend ? { PULUMI_BACKEND_URL: fleet.backend } : {};
     const open = async (stack) => Stack.select(stack, await LocalWorkspace.create({ workDir: fleet.projectDir, envVars }));
     const rows = [];
@@ -30,12 +34,19 @@ export async function runFleet(fleet, op, { parallel = 4, progress, signal } = {
         .map(([name, e]) => ({ role: "removed spoke", name, stack: e.stack ?? name, configFile: configFileOf(fleet, e.stack ?? name) }));
 
     const run = async (s, what, fn) => {
+        if (only && s.stack !== only) return { result: "ok" };
         const r = row(s, what);
         rows.push(r);
         const t0 = Date.now();
         progress?.start(s, what);
         try {
-            const res = await fn(await open(s.stack), (e) => progress?.event(s, e, r));
+            const planning = /preview/.test(what);
+            const res = await fn(await open(s.stack), (e) => {
+                // The steps that change something: announced (preview) or done (up, destroy).
+                const m = (planning ? e.resourcePreEvent : e.resOutputsEvent)?.metadata;
+                if (m && !["same", "read"].includes(m.op) && !m.type.startsWith("pulumi:providers:")) r.steps.push(`${m.op} ${m.type} ${String(m.urn).split("::").pop()}`);
+                progress?.event(s, e, r);
+            });
             r.changes = res.changes;
             r.result = "ok";
         } catch (e) {
@@ -47,6 +58,7 @@ export async function runFleet(fleet, op, { parallel = 4, progress, signal } = {
         return r;
     };
     const skip = (s, what, why) => {
+        if (only && s.stack !== only) return;
         const r = { ...row(s, what), result: "skipped", detail: why };
         rows.push(r);
         progress?.end(s, r);
@@ -75,7 +87,7 @@ export async function runFleet(fleet, op, { parallel = 4, progress, signal } = {
     //    the checkout is unchanged; an up writes the file, which then records what runs.
     const spokesCfg = [...hubSpokesConfig(fleet), ...keep];
     const hubCfg = op === "up" ? fleet.hub.configFile : copyConfig(fleet.hub.configFile);
-    const changed = await setHubSpokes(fleet, hubCfg, spokesCfg, envVars);
+    const changed = !only || only === fleet.hub.stack ? await setHubSpokes(fleet, hubCfg, spokesCfg, envVars) : false;
     if (changed) progress?.note(fleet.hub, `${op === "up" ? fleet.hub.configFile : "a copy of the hub's config"}: ${NS}:spokes = [${spokesCfg.map((s) => s.name).join(", ")}] (from the fleet file)`);
     const hubRow = await run(fleet.hub, op, (st, onEvent) => (op === "up" ? up(st, { ...checked(fleet.hub), configFile: hubCfg }, onEvent) : preview(st, { ...checked(fleet.hub), configFile: hubCfg }, onEvent)));
     if (hubCfg !== fleet.hub.configFile) fs.rmSync(path.dirname(hubCfg), { recursive: true, force: true });

@@ -17,22 +17,15 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { spawn } from "node:child_process";
-import { CLUSTER_DAEMONS, DAEMONS, FLEET_SPOKES, Kube, STACK, alive, bringUp, bringUpCluster, bringUpSpoke, cfgArgs, defaultDataDir, ensurePlugins, fleetFile, log, paths, pidOf, pulumi, pulumiEnv, readState, repoRoot, tearDown, tearDownCluster, waitFor, writeFleetFile } from "./lib.mjs";
+import { CLUSTER_DAEMONS, DAEMONS, FLEET_SPOKES, Kube, STACK, alive, bringUp, bringUpCluster, bringUpSpoke, cfgArgs, defaultDataDir, ensurePlugins, fleetCli, fleetFile, log, paths, pidOf, pulumi, pulumiEnv, readState, tearDown, tearDownCluster, waitFor, writeFleetFile } from "./lib.mjs";
 
 const argv = process.argv.slice(2);
 const dirIdx = argv.indexOf("--dir");
 const fleet = argv.includes("--fleet");
 const dir = path.resolve(dirIdx >= 0 ? argv[dirIdx + 1] : fleet ? path.join(path.dirname(defaultDataDir()), "fleet") : defaultDataDir());
 
-/** `npm run fleet -- <op> --file <dir>/fleet.yaml` with the local backend's environment; resolves its exit code. */
-const runFleet = (op) =>
-    new Promise((resolve) => {
-        const child = spawn(process.execPath, [path.join(repoRoot, "scripts", "fleet.mjs"), op, "--file", fleetFile(dir), "--parallel", "3"], { cwd: repoRoot, env: pulumiEnv(dir), stdio: "inherit" });
-        child.on("close", (code) => resolve(code));
-    });
-
-const isCluster = (d) => fs.existsSync(paths(d).stateJson) && readState(d).mode === "cluster";
+/** `npm run fleet -- <op>` on the local fleet file; resolves its exit code. */
+const runFleet = async (op) => (await fleetCli(dir, op)).code;
 
 if (argv.includes("--down") && fs.existsSync(fleetFile(dir)) && !argv.includes("--force")) {
     // A fleet: every spoke stack, then the hub, through the fleet runner.

@@ -9,6 +9,8 @@
 //   KEEP=1 node test/e2e/run.mjs       keep the data dir and processes for inspection
 //   E2E_ONLY=1,2,3 ...                 run only these checks (later checks depend on earlier ones)
 //   --manual-if-no-plugins (E2E_MANUAL=auto)  the real engine if the plugins exist, else --manual
+//   --fleet                            the fleet tier instead (test/e2e/fleet.mjs): an OpenBao hub and 3 spoke
+//                                      control planes driven by `npm run fleet`
 //   --cluster                          the cluster tier instead (test/e2e/cluster.mjs); --cluster-if-present: the
 //                                      same, or "tier cluster: not run" with the reason (exit 0) without its tools
 //   --manual (or E2E_MANUAL=1)         without the Pulumi provider plugins: scripts/local/manual.mjs wires the
@@ -39,6 +41,8 @@ const REGISTRY = { ...REGISTRY_SECRET, server: "registry.example.test" };
 
 // The cluster tier has its own checks (chart mode, pods): test/e2e/cluster.mjs, which exits itself.
 if (process.argv.includes("--cluster") || process.argv.includes("--cluster-if-present")) await import("./cluster.mjs");
+// The fleet tier (a hub and 3 spoke control planes, npm run fleet): test/e2e/fleet.mjs, which exits itself.
+if (process.argv.includes("--fleet")) await import("./fleet.mjs");
 
 const dir = fs.mkdtempSync(path.join(process.env.E2E_TMPDIR || os.tmpdir(), "vault-eso-e2e-"));
 const ctx = { registryPassword: randomBytes(18).toString("base64url"), timings: {} };

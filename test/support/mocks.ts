@@ -49,7 +49,7 @@ function mockedState(type: string, name: string, inputs: any): Record<string, un
             return {
                 ...inputs,
                 outputs: {
-                    spokeEndpoints: Object.fromEntries(["eu-1", "us-1"].map((s) => [s, { vaultAddress: "https://hub.example.test:8200", authMountPath: `kubernetes-${s}`, kvMount: "kv", kvPrefix: `spokes/${s}`, policyPrefix: `${s}-`, stack: s }])),
+                    spokeEndpoints: Object.fromEntries(["eu-1", "us-1"].map((s) => [s, { vaultAddress: "https://hub.example.test:8200", vaultVersion: "2.7.2", authMountPath: `kubernetes-${s}`, kvMount: "kv", kvPrefix: `spokes/${s}`, policyPrefix: `${s}-`, stack: s }])),
                     spokeTokens: { "eu-1": "hvs.mock-spoke-eu-1", "us-1": "hvs.mock-spoke-us-1" },
                 },
                 secretOutputNames: ["spokeTokens"],

@@ -94,7 +94,7 @@ describe("spoke stack (vaultMode: spoke)", () => {
         const ref = resources.find((r) => r.type === "pulumi:pulumi:StackReference")!;
         expect(ref.inputs.name).toBe("organization/vault-eso-platform/dev");
         const provider = resources.find((r) => r.type === "pulumi:providers:vault")!;
-        expect(provider.inputs).toMatchObject({ address: "https://hub.example.test:8200", token: "hvs.mock-spoke-eu-1", skipChildToken: "true" });
+        expect(provider.inputs).toMatchObject({ address: "https://hub.example.test:8200", token: "hvs.mock-spoke-eu-1", skipChildToken: "true", vaultVersionOverride: "2.7.2" });
         expect(provider.secretInputs).toContain("token");
         // Every Vault resource goes through that provider, and stays inside the spoke's scope.
         const vaultResources = resources.filter((r) => r.custom && r.type.startsWith("vault:"));

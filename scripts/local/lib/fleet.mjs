@@ -2,6 +2,7 @@
 // plane per spoke (its own etcd, kube-apiserver, kube-controller-manager and ESO controller on free
 // ports, under <dir>/spokes/<name>/). All stacks share the hub's file backend; a fleet file
 // (<dir>/fleet.yaml) lists them for `npm run fleet`.
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import yaml from "js-yaml";
@@ -82,4 +83,28 @@ export function spokeDirs(dir) {
 
 export async function stopSpokes(dir) {
     for (const d of spokeDirs(dir)) await stopAll(d);
+}
+
+/**
+ * `npm run fleet -- <op> --file <dir>/fleet.yaml --json <report>` as a user runs it, with the local
+ * backend's environment. Resolves { code, stdout, report } (report: the runner's --json, if written).
+ */
+export function fleetCli(dir, op, { parallel = 3, echo = true, extra = [] } = {}) {
+    const reportFile = path.join(dir, `fleet-${op}-${Date.now()}.json`);
+    return new Promise((resolve) => {
+        let stdout = "";
+        const args = [path.join(repoRoot, "scripts", "fleet.mjs"), op, "--file", fleetFile(dir), "--parallel", String(parallel), "--json", reportFile, ...extra];
+        const child = spawn(process.execPath, args, { cwd: repoRoot, env: pulumiEnv(dir) });
+        const take = (d) => {
+            stdout += d;
+            if (echo) process.stdout.write(d);
+        };
+        child.stdout.on("data", take);
+        child.stderr.on("data", take);
+        child.on("close", (code) => {
+            const report = fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, "utf8")) : undefined;
+            fs.rmSync(reportFile, { force: true });
+            resolve({ code, stdout, report });
+        });
+    });
 }

@@ -1,0 +1,94 @@
+// The fleet runner's pure parts: the fleet file (every problem at once, paths, defaults), the hub's
+// spokes config it derives, the worker pool, the summary table (scripts/fleet/).
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+import { FleetFileError, hubSpokesConfig, loadFleet, repoRoot } from "../../scripts/fleet/file.mjs";
+import { summaryTable } from "../../scripts/fleet/report.mjs";
+import { pool } from "../../scripts/fleet/run.mjs";
+
+function fleetDir(doc, stacks = ["hub", "eu-1", "us-1"]) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-test-"));
+    for (const s of stacks) fs.writeFileSync(path.join(dir, `Pulumi.${s}.yaml`), "config: {}\n");
+    fs.writeFileSync(path.join(dir, "fleet.yaml"), doc);
+    return dir;
+}
+
+test("a valid fleet file: paths resolved against the file, stack defaults, policy config found", () => {
+    const dir = fleetDir(`project: ${repoRoot}\nconfigDir: .\nhub: {stack: hub}\nspokes:\n  - name: eu-1\n  - {name: us-1, stack: us-1, kvPrefix: us}\n`);
+    const f = loadFleet(path.join(dir, "fleet.yaml"));
+    assert.equal(f.projectDir, repoRoot);
+    assert.equal(f.hub.configFile, path.join(dir, "Pulumi.hub.yaml"));
+    assert.deepEqual(f.spokes.map((s) => [s.name, s.stack, s.role]), [["eu-1", "eu-1", "spoke"], ["us-1", "us-1", "spoke"]]);
+    assert.equal(f.policyPack, path.join(repoRoot, "policies"));
+    assert.deepEqual(hubSpokesConfig(f), [{ name: "eu-1", stack: "eu-1" }, { name: "us-1", kvPrefix: "us", stack: "us-1" }]);
+});
+
+test("every problem of a fleet file at once, each with its key", () => {
+    const dir = fleetDir(`project: ${repoRoot}\nconfigDir: .\ncolor: red\nbackend: nowhere\nhub: {stack: hub}\nspokes:\n  - {name: Bad_Name}\n  - {name: eu-1, region: x}\n  - {name: eu-1, stack: hub}\n  - {name: eu-2}\n`);
+    assert.throws(
+        () => loadFleet(path.join(dir, "fleet.yaml")),
+        (e) => {
+            assert.ok(e instanceof FleetFileError);
+            const text = e.problems.join("\n");
+            for (const expected of [
+                "color: unknown key",
+                'backend: "nowhere" is not a backend URL',
+                'spokes[0].name: "Bad_Name" must be a DNS label',
+                "spokes[1].region: unknown key",
+                'spokes[2].name: "eu-1" is also spokes[1]',
+                "spokes[2].stack: hub is already used in this fleet",
+                `spokes[3].stack: eu-2 has no config file ${path.join(dir, "Pulumi.eu-2.yaml")}`,
+            ]) assert.ok(text.includes(expected), `missing problem: ${expected}\n${text}`);
+            assert.match(e.message, /no stack was touched/);
+            return true;
+        },
+    );
+});
+
+test("a fleet file without a hub says so", () => {
+    const dir = fleetDir(`project: ${repoRoot}\nspokes: []\n`);
+    assert.throws(() => loadFleet(path.join(dir, "fleet.yaml")), (e) => e.problems.length === 1 && e.problems[0] === "hub: required, e.g. `hub: {stack: dev}`");
+});
+
+test("a missing fleet file says how to pass one", () => {
+    assert.throws(() => loadFleet("/nonexistent/fleet.yaml"), /no such file; pass --file <fleet file>/);
+});
+
+test("pool runs at most n at once and keeps the order of results", async () => {
+    let running = 0;
+    let peak = 0;
+    const out = await pool([5, 1, 4, 2, 3], 2, async (x) => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, x * 5));
+        running--;
+        return x * 10;
+    });
+    assert.deepEqual(out, [50, 10, 40, 20, 30]);
+    assert.equal(peak, 2);
+});
+
+test("the summary table: a row per stack with its changes, time and result; failures listed", () => {
+    const text = summaryTable(
+        [
+            { stack: "hub", role: "hub", op: "up", changes: { create: 4, same: 70 }, ms: 12000, result: "ok" },
+            { stack: "eu-1", role: "spoke", op: "up", changes: {}, ms: 3000, result: "failed", detail: "error: boom" },
+            { stack: "us-1", role: "spoke", op: "up", changes: {}, ms: 0, result: "skipped", detail: "the hub failed" },
+        ],
+        "up",
+    );
+    const lines = text.split("\n");
+    assert.equal(lines[0], "fleet up: 1 of 3 stacks ok");
+    assert.match(lines[1], /^stack\s+role\s+operation\s+create\s+update\s+delete\s+replace\s+same\s+duration\s+result$/);
+    assert.match(lines[3], /^hub\s+hub\s+up\s+4\s+0\s+0\s+0\s+70\s+12\.0s\s+ok$/);
+    assert.match(lines[5], /^us-1\s+spoke\s+up(\s+0){5}\s+-\s+skipped$/);
+    assert.ok(lines.includes("eu-1: failed: error: boom"));
+});
+
+test("the committed dev fleet file is valid", () => {
+    const f = loadFleet(path.join(repoRoot, "fleets", "dev.yaml"));
+    assert.deepEqual([f.hub.stack, ...f.spokes.map((s) => s.stack)], ["dev", "dev-eu-1"]);
+});
