@@ -3,13 +3,14 @@
 // kube-controller-manager, the ESO controller; scripts/local/lib/fleet.mjs), driven by
 // `npm run fleet` with the fleet file the local fleet writes. Checks (test/e2e/checks/fleet.mjs):
 //   1 fleet up, everything synced   2 no-op preview and up   3 isolation (403s)
-//   4 a spoke removed from the file   5 resealed hub: only its unseal   6 fleet destroy
+//   4 a spoke removed from the file   5 resealed hub: only its unseal   6 a failing spoke: exit 1,
+//   the others run   7 fleet destroy
 // Without the provider plugins the tier says "not run" and why (exit 0). KEEP=1 keeps the data dir.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FLEET_SPOKES, Kube, bao, bringUp, bringUpSpoke, fleetCli, log, missingPlugins, paths, pulumi, pulumiEnv, restartBao, spokeDir, spokeStack, tearDown, writeFleetFile } from "../../scripts/local/lib.mjs";
-import { fleetDestroy, fleetIsolation, fleetNoop, fleetRemoval, fleetReseal, fleetUp } from "./checks/fleet.mjs";
+import { fleetDestroy, fleetFailure, fleetIsolation, fleetNoop, fleetRemoval, fleetReseal, fleetUp } from "./checks/fleet.mjs";
 import { Runner } from "./lib/runner.mjs";
 
 const env0 = pulumiEnv(os.tmpdir());
@@ -51,6 +52,8 @@ const f = {
     },
     adminToken: () => f.hubOutput("vaultAdminToken"),
     restartHub: () => restartBao(dir),
+    configFileOf: (name) => path.join(dir, `Pulumi.${spokeStack(name)}.yaml`),
+    fleetCli: (op) => fleetCli(dir, op),
     /** `npm run fleet -- <op>` as a user runs it; its report (--json) and output. Throws on exit != 0. */
     async fleet(op) {
         const { code, stdout, report } = await fleetCli(dir, op);
@@ -72,7 +75,8 @@ try {
     await fleetIsolation(runner, f, 3);
     await fleetRemoval(runner, f, 4, spokes[spokes.length - 1]);
     await fleetReseal(runner, f, 5);
-    await fleetDestroy(runner, f, 6);
+    await fleetFailure(runner, f, 6, spokes[0]);
+    await fleetDestroy(runner, f, 7);
 } catch (e) {
     runner.fail(0, "fleet setup", e);
 } finally {

@@ -142,6 +142,25 @@ export const fleetReseal = (r, f, n) =>
         return `preview: ${summaryOf(plan.report)}`;
     });
 
+export const fleetFailure = (r, f, n, broken) =>
+    r.check(n, `a failing spoke (${broken}: invalid config): npm run fleet exits 1, the summary says which and why, the other stacks still run and pass`, async () => {
+        const file = f.configFileOf(broken);
+        const saved = fs.readFileSync(file, "utf8");
+        try {
+            // A server setting on a spoke: its program refuses it before declaring anything.
+            fs.writeFileSync(file, saved.replace(/^config:\n/m, 'config:\n  vault-eso-platform:vaultHa: "true"\n'));
+            const { code, report, stdout } = await f.fleetCli("preview");
+            eq(code, 1, "the runner's exit code");
+            eq(report.stacks.map((s) => [s.stack, s.result]), [["local", "ok"], ...f.spokes.map((s) => [f.stackOf(s), s === broken ? "failed" : "ok"])], "stacks and results");
+            const row = rowOf(report, f.stackOf(broken));
+            assert(/vaultHa: a spoke runs no Vault server/.test(row.detail), `the failed row does not say why: ${row.detail}`);
+            assert(new RegExp(`${f.stackOf(broken)}: failed: .*vaultHa`).test(stdout), "the summary does not list the failure with its reason");
+            return `exit 1; ${summaryOf(report)}; ${f.stackOf(broken)}: ${row.detail.slice(0, 120)}`;
+        } finally {
+            fs.writeFileSync(file, saved);
+        }
+    });
+
 export const fleetDestroy = (r, f, n) =>
     r.check(n, "npm run fleet -- destroy: the spokes first, then the hub; every stack empty", async () => {
         const { report } = await f.fleet("destroy");
