@@ -75,7 +75,7 @@ export class HubConnection extends pulumi.ComponentResource {
             version = endpoint.apply((e) => (pulumi.isUnknown(e) ? (pulumi.unknown as unknown as string) : e.vaultVersion));
             token = pulumi.secret(
                 pulumi.all([endpoint, hub.getOutput("spokeTokens")]).apply(([e, t]: [SpokeEndpoint, Record<string, string> | undefined]) =>
-                    pulumi.isUnknown(e) ? (pulumi.unknown as unknown as string) : (t?.[spoke] ?? ""),
+                    pulumi.isUnknown(e) ? (pulumi.unknown as unknown as string) : tokenOf(t, spoke, hubStack),
                 ),
             );
         } else {
@@ -104,6 +104,12 @@ export class HubConnection extends pulumi.ComponentResource {
         }
         this.registerOutputs({ address: this.address });
     }
+}
+
+function tokenOf(tokens: Record<string, string> | undefined, spoke: string, hubStack: string): string {
+    const t = tokens?.[spoke];
+    if (!t) throw new Error(`hub stack ${hubStack} has no token for spoke "${spoke}" in its spokeTokens output; run the hub's up`);
+    return t;
 }
 
 function validate(args: HubConnectionArgs): void {
