@@ -166,13 +166,21 @@ export async function pool(items, n, fn) {
     return out;
 }
 
-/** The useful part of an Automation API error: the engine's own error lines, not the command line. */
-function failureOf(e) {
+/**
+ * The useful part of an Automation API error: the engine's own error lines (with the "- ..." lines
+ * that follow one, e.g. each problem of an invalid configuration), not the command line.
+ */
+export function failureOf(e) {
     const out = e?.commandResult ? `${e.commandResult.stdout}\n${e.commandResult.stderr}` : String(e?.message ?? e);
-    const lines = out
-        .split("\n")
-        .map((l) => l.trim())
-        .filter((l) => /^error:|^\[mandatory\]|violation|^Error:/i.test(l) && !/Command failed with exit code/.test(l));
-    const unique = [...new Set(lines)];
-    return (unique.slice(0, 4).join(" | ") || out.trim().split("\n").slice(-2).join(" | ")).slice(0, 800);
+    const picked = [];
+    let inError = false;
+    for (const line of out.split("\n").map((l) => l.trim())) {
+        if (/^error:|^\[mandatory\]|violation|^Error:/i.test(line) && !/Command failed with exit code/.test(line)) {
+            picked.push(line);
+            inError = true;
+        } else if (inError && line.startsWith("- ")) picked.push(line);
+        else inError = false;
+    }
+    const unique = [...new Set(picked)];
+    return (unique.slice(0, 6).join(" | ") || out.trim().split("\n").slice(-2).join(" | ")).slice(0, 800);
 }

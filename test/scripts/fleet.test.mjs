@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { FleetFileError, hubSpokesConfig, loadFleet, repoRoot } from "../../scripts/fleet/file.mjs";
 import { summaryTable } from "../../scripts/fleet/report.mjs";
-import { pool } from "../../scripts/fleet/run.mjs";
+import { failureOf, pool } from "../../scripts/fleet/run.mjs";
 
 function fleetDir(doc, stacks = ["hub", "eu-1", "us-1"]) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-test-"));
@@ -91,4 +91,16 @@ test("the summary table: a row per stack with its changes, time and result; fail
 test("the committed dev fleet file is valid", () => {
     const f = loadFleet(path.join(repoRoot, "fleets", "dev.yaml"));
     assert.deepEqual([f.hub.stack, ...f.spokes.map((s) => s.stack)], ["dev", "dev-eu-1"]);
+});
+
+test("a failed stack's detail: the engine's error lines and the problems listed under them", () => {
+    const commandResult = {
+        stdout:
+            "Previewing update (spoke-eu-1)\n\nDiagnostics:\n  pulumi:pulumi:Stack (vault-eso-platform-spoke-eu-1):\n    error: Invalid stack configuration (1 problem); nothing was changed:\n" +
+            "      - vault-eso-platform:vaultHa: a spoke runs no Vault server (its hub does); remove vaultHa\n\nResources:\n",
+        stderr: "error: Command failed with exit code 255: pulumi preview --stack spoke-eu-1\n",
+    };
+    const detail = failureOf({ commandResult });
+    assert.match(detail, /Invalid stack configuration \(1 problem\); nothing was changed: \| - vault-eso-platform:vaultHa: a spoke runs no Vault server/);
+    assert.doesNotMatch(detail, /Command failed/);
 });
