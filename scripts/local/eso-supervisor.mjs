@@ -1,6 +1,6 @@
 // Runs the external-secrets controller ON THE HOST as the chart's own ServiceAccount, so the chart's
 // RBAC is what gets exercised. The SA (and the CRDs) only exist once `pulumi up` has installed the
-// chart, so this loops: wait for the SA -> TokenRequest -> kubeconfig -> run the controller; restart
+// chart, so this loops: wait for the SA and the CRDs -> TokenRequest -> kubeconfig -> run the controller; restart
 // it when it exits or when the SA is recreated (a token is bound to the SA's uid).
 //
 // Usage: node scripts/local/eso-supervisor.mjs <data dir>   (started detached by lib.mjs)
@@ -48,6 +48,22 @@ current-context: local
     fs.writeFileSync(p.esoKubeconfig, kc, { mode: 0o600 });
 }
 
+/**
+ * True once every external-secrets CRD the chart installed is Established and their number held
+ * still since the last poll. A controller started earlier (the chart's ServiceAccount can exist
+ * before its CRDs are served) logs "if kind is a CRD, it should be installed before calling Start"
+ * and never watches that kind: its SecretStores stay unreconciled until `up` times out.
+ */
+let lastCrdCount = -1;
+async function crdsEstablished(admin) {
+    const r = await admin.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
+    const crds = (r.json?.items ?? []).filter((c) => c.metadata.name.endsWith("external-secrets.io"));
+    const established = crds.filter((c) => (c.status?.conditions ?? []).some((x) => x.type === "Established" && x.status === "True"));
+    const stable = crds.length > 0 && crds.length === lastCrdCount;
+    lastCrdCount = crds.length;
+    return stable && established.length === crds.length;
+}
+
 async function saUid(admin) {
     const r = await admin.get(`/api/v1/namespaces/${NS}/serviceaccounts/${SA}`);
     return r.status === 200 ? r.json.metadata.uid : undefined;
@@ -63,7 +79,7 @@ while (!stopping) {
     } catch (e) {
         log(`supervisor: apiserver not reachable: ${e.message}`);
     }
-    if (!uid) {
+    if (!uid || !(await crdsEstablished(admin).catch(() => false))) {
         await sleep(1000);
         continue;
     }
