@@ -3,6 +3,18 @@
 const PAST = { create: "created", update: "updated", delete: "deleted", replace: "replaced", "create-replacement": "created (replacement)", "delete-replaced": "deleted (replaced)", read: "read", refresh: "refreshed" };
 const nameOf = (urn) => String(urn ?? "").split("::").pop();
 
+/**
+ * The step an engine event reports, when it changes something: announced by a preview
+ * (resourcePreEvent) or done by an up or destroy (resOutputsEvent). Unchanged resources, reads and
+ * the providers' own steps are not changes of the stack. The one rule for the live lines and the
+ * summary's step lists.
+ */
+export function changingStep(e, planning) {
+    const m = (planning ? e.resourcePreEvent : e.resOutputsEvent)?.metadata;
+    if (!m || m.op === "same" || m.op === "read" || String(m.type).startsWith("pulumi:providers:")) return undefined;
+    return { op: m.op, type: m.type, name: nameOf(m.urn) };
+}
+
 export function progressPrinter({ write = (l) => process.stdout.write(`${l}\n`), heartbeatMs = 20000, width = 14 } = {}) {
     const running = new Map();
     const stamp = () => new Date().toISOString().slice(11, 19);
@@ -23,11 +35,10 @@ export function progressPrinter({ write = (l) => process.stdout.write(`${l}\n`),
         event(s, e) {
             const r = running.get(s.stack);
             const planning = /preview/.test(r?.what ?? "");
-            // A preview announces steps (resourcePreEvent); an up reports them done (resOutputsEvent).
-            const m = (planning ? e.resourcePreEvent : e.resOutputsEvent)?.metadata;
-            if (m && m.op !== "same" && m.op !== "read") {
+            const step = changingStep(e, planning);
+            if (step) {
                 if (r) r.steps++;
-                line(s, `  ${planning ? m.op : (PAST[m.op] ?? m.op)} ${m.type} ${nameOf(m.urn)}`);
+                line(s, `  ${planning ? step.op : (PAST[step.op] ?? step.op)} ${step.type} ${step.name}`);
             }
             // Errors and warnings, less two that every run prints (an undefined stack output of
             // another mode; a CR awaited without conditions under esoSkipAwait).

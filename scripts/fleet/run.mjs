@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation/index.js";
 import { configFileOf, hubSpokesConfig } from "./file.mjs";
+import { changingStep } from "./report.mjs";
 
 const NS = "vault-eso-platform";
 
@@ -42,9 +43,8 @@ export async function runFleet(fleet, op, { parallel = 4, progress, signal, only
         try {
             const planning = /preview/.test(what);
             const res = await fn(await open(s.stack), (e) => {
-                // The steps that change something: announced (preview) or done (up, destroy).
-                const m = (planning ? e.resourcePreEvent : e.resOutputsEvent)?.metadata;
-                if (m && !["same", "read"].includes(m.op) && !m.type.startsWith("pulumi:providers:")) r.steps.push(`${m.op} ${m.type} ${String(m.urn).split("::").pop()}`);
+                const step = changingStep(e, planning);
+                if (step) r.steps.push(`${step.op} ${step.type} ${step.name}`);
                 progress?.event(s, e, r);
             });
             r.changes = res.changes;

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { FleetFileError, hubSpokesConfig, loadFleet, repoRoot } from "../../scripts/fleet/file.mjs";
-import { summaryTable } from "../../scripts/fleet/report.mjs";
+import { changingStep, summaryTable } from "../../scripts/fleet/report.mjs";
 import { failureOf, pool } from "../../scripts/fleet/run.mjs";
 
 function fleetDir(doc, stacks = ["hub", "eu-1", "us-1"]) {
@@ -103,4 +103,17 @@ test("a failed stack's detail: the engine's error lines and the problems listed 
     const detail = failureOf({ commandResult });
     assert.match(detail, /Invalid stack configuration \(1 problem\); nothing was changed: \| - vault-eso-platform:vaultHa: a spoke runs no Vault server/);
     assert.doesNotMatch(detail, /Command failed/);
+});
+
+test("the steps that count: a preview's announced and an up's done changes; no same, read or provider steps", () => {
+    const ev = (kind, op, type, name) => ({ [kind]: { metadata: { op, type, urn: `urn:pulumi:dev::p::${type}::${name}` } } });
+    assert.deepEqual(changingStep(ev("resourcePreEvent", "create", "vault:index/policy:Policy", "p1"), true), { op: "create", type: "vault:index/policy:Policy", name: "p1" });
+    assert.deepEqual(changingStep(ev("resOutputsEvent", "update", "pulumi-nodejs:dynamic/vault:VaultInit", "init"), false), { op: "update", type: "pulumi-nodejs:dynamic/vault:VaultInit", name: "init" });
+    // A preview counts what it announces, an up what it did: the other event kind is not a step.
+    assert.equal(changingStep(ev("resOutputsEvent", "create", "vault:index/policy:Policy", "p1"), true), undefined);
+    assert.equal(changingStep(ev("resourcePreEvent", "create", "vault:index/policy:Policy", "p1"), false), undefined);
+    for (const [op, type] of [["same", "vault:index/policy:Policy"], ["read", "kubernetes:core/v1:Secret"], ["delete", "pulumi:providers:kubernetes"]]) {
+        assert.equal(changingStep(ev("resourcePreEvent", op, type, "x"), true), undefined, `${op} ${type}`);
+    }
+    assert.equal(changingStep({ diagnosticEvent: { message: "m", severity: "info" } }, true), undefined);
 });
