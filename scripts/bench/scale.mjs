@@ -6,13 +6,14 @@
 //   - first `pulumi up` start -> every ExternalSecret Ready (polled every 500 ms)
 //   - a no-op `pulumi preview` (best of 2)
 //   - one more tenant: its `pulumi preview`, and its `pulumi up` -> its ExternalSecrets Ready
-// and the table prints ours/bare for each, plus "one more tenant at N vs at the first size".
+// and the table prints ours/bare for each, plus "one more tenant at N vs at the first size", and the
+// state each first up left (size, resources, components): README "Scale" explains why they matter.
 // Targets (issue 18): every ratio <= 1.3x; adding a tenant at 50 <= 2x adding it at 1.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Kube, bringUp, cfgArgs, log, missingPlugins, pulumiEnv, pulumiOk, stopAll, waitFor } from "../local/lib.mjs";
+import { Kube, bringUp, cfgArgs, log, missingPlugins, paths, pulumiEnv, pulumiOk, stopAll, waitFor } from "../local/lib.mjs";
 import { startBare } from "./bare.mjs";
 
 const arg = (name, dflt) => {
@@ -41,6 +42,24 @@ async function readyCount(kube) {
     return { ready: ready.length, total: items.length };
 }
 
+/**
+ * The stack's state after an `up`: its size and resource count. The engine rewrites the whole file
+ * twice per step (a create's begin and end; a component also on registerOutputs), so an up's cost
+ * grows with steps x size: the figures that explain the timings.
+ */
+function stateStats(dir) {
+    const stacks = path.join(paths(dir).state, ".pulumi", "stacks");
+    for (const project of fs.readdirSync(stacks)) {
+        for (const f of fs.readdirSync(path.join(stacks, project))) {
+            if (!f.endsWith(".json")) continue;
+            const text = fs.readFileSync(path.join(stacks, project, f), "utf8");
+            const resources = JSON.parse(text).checkpoint?.latest?.resources ?? [];
+            return { stateMB: text.length / 1e6, resources: resources.length, components: resources.filter((r) => !r.custom).length };
+        }
+    }
+    return { stateMB: NaN, resources: NaN, components: NaN };
+}
+
 /** Runs `up` and returns when it is done AND `expected` ExternalSecrets are Ready: { up, synced } in ms from its start. */
 async function upUntil(d, args, env, kube, expected) {
     const t0 = Date.now();
@@ -52,12 +71,13 @@ async function upUntil(d, args, env, kube, expected) {
 async function measure(d, args, env, kube, n, setTenants) {
     await setTenants(n);
     const first = await upUntil(d, args, env, kube, DEFAULT_ES + n * PER);
+    const stats = stateStats(d);
     const preview = async () => (await pulumiOk(d, ["preview", "--expect-no-changes", ...args], { env, timeoutMs: 30 * 60000 })).ms;
     const noop = Math.min(await preview(), await preview());
     await setTenants(n + 1);
     const addPreview = (await pulumiOk(d, ["preview", ...args], { env, timeoutMs: 30 * 60000 })).ms;
     const add = await upUntil(d, args, env, kube, DEFAULT_ES + (n + 1) * PER);
-    return { first: first.synced, noop, addPreview, addUp: add.synced };
+    return { first: first.synced, noop, addPreview, addUp: add.synced, ...stats };
 }
 
 async function ours(n) {
@@ -114,6 +134,7 @@ for (const { n, o, b } of rows) {
     const cell = (k) => `${s(o[k])} / ${s(b[k])} / **${r(o[k], b[k])}x**`;
     console.log(`| ${n} x ${PER} | ${DEFAULT_ES + n * PER} | ${cell("first")} | ${cell("noop")} | ${cell("addPreview")} | ${cell("addUp")} |`);
 }
+console.log("state after the first up (ours / bare): " + rows.map(({ n, o, b }) => `${n} x ${PER}: ${o.resources} / ${b.resources} resources (${o.components} / ${b.components} components), ${o.stateMB.toFixed(2)} / ${b.stateMB.toFixed(2)} MB`).join("; "));
 if (rows.length >= 2) {
     const [lo, hi] = [rows[0], rows[rows.length - 1]];
     const cost = (x) => x.addPreview + x.addUp;
