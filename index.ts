@@ -168,6 +168,6 @@ export const vaultRecoveryKeys = isAutoUnseal(cfg.vault.seal) ? vaultServer?.uns
 // Hub: what each spoke's stack needs (its token is a secret: `pulumi stack output spokeTokens --show-secrets`).
 // `stack`: the fleet runner destroys a spoke's stack when the spoke leaves the fleet file.
 export const spokeEndpoints = spokes.length
-    ? pulumi.output(Object.fromEntries(spokes.map((s) => [s.spec.name, { vaultAddress: vaultServer!.providerAddress, vaultVersion: pulumi.unsecret(vaultServer!.init.vaultVersion), authMountPath: s.access.authMountPath, kvMount: cfg.kv.path, kvPrefix: s.access.kvPrefix, policyPrefix: `${s.spec.name}-`, stack: s.spec.stack }])))
+    ? pulumi.output(Object.fromEntries(spokes.map((s) => [s.spec.name, { vaultAddress: cfg.spokesVaultAddress ?? vaultServer!.providerAddress, vaultVersion: pulumi.unsecret(vaultServer!.init.vaultVersion), authMountPath: s.access.authMountPath, kvMount: cfg.kv.path, kvPrefix: s.access.kvPrefix, policyPrefix: `${s.spec.name}-`, stack: s.spec.stack }])))
     : undefined;
 export const spokeTokens = spokes.length ? pulumi.secret(pulumi.output(Object.fromEntries(spokes.map((s) => [s.spec.name, s.access.token])))) : undefined;

@@ -155,6 +155,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
         tenants,
         tenantSecretGuard: r.boolean("tenantSecretGuard", d.tenantSecretGuard),
         spokes: r.spokes("spokes"),
+        spokesVaultAddress: r.optionalString("spokesVaultAddress", (v) => checkUrl(v, ["http", "https"])),
         hub,
         registry: {
             enabled: registryEnabled,
@@ -188,6 +189,7 @@ const SERVER_KEYS = [
     "vaultHa", "vaultReplicas", "vaultPodAntiAffinity", "vaultSecretShares", "vaultSecretThreshold", "vaultImage", "vaultFlavor",
     "vaultAdoptUnsealKeys", "vaultAdoptRootToken", "vaultTlsSecret", "vaultAudit", "vaultStorageSize", "vaultUi", "vaultInjector",
     "vaultChartName", "vaultChartRepo", "vaultChartVersion", "vaultChartPath", "vaultLocalPort", "vaultNamespace", "vaultServiceAccount", "vaultCreateNamespace", "spokes",
+    "spokesVaultAddress",
 ];
 const SPOKE_KEYS = ["spokeName", "hubStack", "hubToken", "spokeKvPrefix"];
 
@@ -272,6 +274,9 @@ function checkSpokes(r: ConfigReader, c: PlatformConfig): void {
     const hubPolicies = [c.auth.roleName, ...c.tenants.map((t) => `${c.auth.roleName}-${t.name}`), "pulumi-admin"];
     const hubPaths = [...c.apps.secrets.map((s) => s.path), ...(c.registry.enabled ? [c.registry.path] : []), ...c.tenants.map((t) => t.kvPrefix)];
     const spokes = c.spokes ?? [];
+    if (c.spokesVaultAddress && c.spokes === undefined && !c.hub) {
+        r.problem("spokesVaultAddress", "only used by a hub (the address its spokes reach it at): set spokes too, or remove it");
+    }
     spokes.forEach((sp, i) => {
         const at = `spokes[${i}]`;
         if (!sp.name) return;

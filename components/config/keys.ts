@@ -19,6 +19,7 @@ const KEYS_WITHOUT_DEFAULT = [
     "registryPassword",
     "tenants",
     "spokes",
+    "spokesVaultAddress",
     "spokeName",
     "hubStack",
     "hubToken",

@@ -139,6 +139,12 @@ export interface PlatformConfig {
      * that grant), and removing the key afterwards drops the grant.
      */
     spokes?: SpokeSpec[];
+    /**
+     * Hub: the Vault URL its spokes reach it at, exported in `spokeEndpoints` (spokes with `hubStack`
+     * read it from there). @default - the address this stack's own Vault provider uses (in chart
+     * mode a loopback tunnel: set this for real spokes)
+     */
+    spokesVaultAddress?: string;
     /** Spoke mode: the hub whose Vault this cluster uses, and this cluster's name there. */
     hub?: HubSpec;
     registry: {

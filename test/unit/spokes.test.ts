@@ -60,6 +60,23 @@ describe("spokes (hub)", () => {
         expect(String(empty.resources.find((r) => r.type === "pulumi-nodejs:dynamic/vault:VaultInit")!.inputs.adminPolicy)).toContain("auth/token/revoke-accessor");
     });
 
+    test("spokesVaultAddress: what spokeEndpoints tells the spokes (default: the hub provider's own address); only on a hub", async () => {
+        const endpoint = async (extra: Record<string, string>) => {
+            const { outputs } = await run([{ name: "eu-1" }], extra);
+            return ((outputs.spokeEndpoints as { value: Record<string, { vaultAddress: string }> }).value)["eu-1"].vaultAddress;
+        };
+        // The dev stack runs Vault in chart mode: its provider reaches it through a loopback tunnel.
+        expect(await endpoint({})).toMatch(/^https?:\/\/127\.0\.0\.1:/);
+        expect(await endpoint({ spokesVaultAddress: "https://vault.hub.example.com:8200" })).toBe("https://vault.hub.example.com:8200");
+        expect(await errorOf(run([{ name: "eu-1" }], { spokesVaultAddress: "vault.hub:8200" }))).toContain(`${P}:spokesVaultAddress:`);
+        expect(await errorOf(runProgram("dev", { spokesVaultAddress: "https://vault.hub.example.com:8200" }, secrets))).toContain(
+            `${P}:spokesVaultAddress: only used by a hub (the address its spokes reach it at): set spokes too, or remove it`,
+        );
+        expect(await errorOf(runProgram("dev-eu-1", { spokesVaultAddress: "https://vault.hub.example.com:8200" }, secrets))).toContain(
+            `${P}:spokesVaultAddress: a spoke runs no Vault server (its hub does); remove spokesVaultAddress`,
+        );
+    });
+
     test("the scope policy: its own mount, <name>-* policies, its KV prefix, itself; nothing else", () => {
         const rules = parseVaultPolicy(renderSpokePolicy({ name: "eu-1", kvMount: "kv", kvPrefix: "spokes/eu-1" }));
         expect(rules.map((r) => r.path).sort()).toEqual([
