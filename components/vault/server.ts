@@ -4,6 +4,7 @@ import * as vault from "@pulumi/vault";
 import type { ChartSource } from "../config";
 import { checkDnsLabel, checkExactVersion } from "../config";
 import { chartSource } from "../helm";
+import { underMocks } from "../runtimeMode";
 import { VaultInit } from "./init";
 import { AdminScope, renderAdminPolicy } from "./policy";
 import { VaultInitEscrowCleanup } from "./init/escrowCleanup";
@@ -300,12 +301,6 @@ export function serverFlavor(args: Pick<VaultServerArgs, "flavor" | "mode" | "im
  */
 export function activeServiceSelectsServer(chartName: string | undefined, flavor: "vault" | "openbao"): boolean {
     return chartName === "openbao" ? flavor === "openbao" : flavor === "vault";
-}
-
-/** Unit tests run the program under Pulumi's mocks, where no tunnel must be opened. */
-function underMocks(): boolean {
-    const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
-    return pulumi.runtime.getMonitor() instanceof MockMonitor;
 }
 
 function validate(args: VaultServerArgs): void {
