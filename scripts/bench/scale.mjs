@@ -52,9 +52,9 @@ function stateStats(dir) {
     for (const project of fs.readdirSync(stacks)) {
         for (const f of fs.readdirSync(path.join(stacks, project))) {
             if (!f.endsWith(".json")) continue;
-            const text = fs.readFileSync(path.join(stacks, project, f), "utf8");
-            const resources = JSON.parse(text).checkpoint?.latest?.resources ?? [];
-            return { stateMB: text.length / 1e6, resources: resources.length, components: resources.filter((r) => !r.custom).length };
+            const file = path.join(stacks, project, f);
+            const resources = JSON.parse(fs.readFileSync(file, "utf8")).checkpoint?.latest?.resources ?? [];
+            return { stateMB: fs.statSync(file).size / 1e6, resources: resources.length, components: resources.filter((r) => !r.custom).length };
         }
     }
     return { stateMB: NaN, resources: NaN, components: NaN };

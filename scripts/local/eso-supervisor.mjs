@@ -1,7 +1,7 @@
 // Runs the external-secrets controller ON THE HOST as the chart's own ServiceAccount, so the chart's
 // RBAC is what gets exercised. The SA (and the CRDs) only exist once `pulumi up` has installed the
-// chart, so this loops: wait for the SA and the CRDs -> TokenRequest -> kubeconfig -> run the controller; restart
-// it when it exits or when the SA is recreated (a token is bound to the SA's uid).
+// chart, so this loops: wait for the SA and the CRDs -> TokenRequest -> kubeconfig -> run the
+// controller; restart it when it exits or when the SA is recreated (a token is bound to the SA's uid).
 //
 // Usage: node scripts/local/eso-supervisor.mjs <data dir>   (started detached by lib.mjs)
 import { spawn } from "node:child_process";
