@@ -26,6 +26,8 @@ const dir = path.resolve(dirIdx >= 0 ? argv[dirIdx + 1] : fleet ? path.join(path
 
 /** `npm run fleet -- <op>` on the local fleet file; resolves its exit code. */
 const runFleet = async (op) => (await fleetCli(dir, op)).code;
+/** Whether the data dir holds the cluster tier (chart mode on the one-node cluster). */
+const isCluster = (d) => fs.existsSync(paths(d).stateJson) && readState(d).mode === "cluster";
 
 if (argv.includes("--down") && fs.existsSync(fleetFile(dir)) && !argv.includes("--force")) {
     // A fleet: every spoke stack, then the hub, through the fleet runner.
