@@ -155,7 +155,8 @@ export async function verifyToken(t: Target, token: string, deadline: number, se
  * The node for authenticated requests. Under HA a standby answers them with a 307 to the active
  * node's own address, which is not reachable through a port-forward; after a failover the active
  * node is not the first pod. sys/leader (unauthenticated) names it: `is_self`, or `ha_enabled: false`
- * for a single node. Waits up to a minute for an election, then falls back to the first target.
+ * for a single node. Polls every 250 ms (an election is over in about a second with Raft's production
+ * timing) for up to a minute, then falls back to the first target.
  */
 export async function activeTarget(targets: Target[], deadline: number, secrets: string[]): Promise<Target> {
     // One server too: a single raft node unsealed a moment ago is a standby (307 on token calls)
@@ -171,6 +172,6 @@ export async function activeTarget(targets: Target[], deadline: number, secrets:
         if (Date.now() > until) {
             return targets[0];
         }
-        await new Promise((res) => setTimeout(res, 1000));
+        await new Promise((res) => setTimeout(res, 250));
     }
 }

@@ -38,7 +38,7 @@ export async function startSealServer(dir, { host = "127.0.0.1" } = {}) {
     const address = `http://${st.host}:${st.port}`;
     fs.writeFileSync(
         path.join(d, "config.hcl"),
-        `storage "raft" {\n  path = "${path.join(d, "data")}"\n  node_id = "seal"\n}\n` +
+        `storage "raft" {\n  path = "${path.join(d, "data")}"\n  node_id = "seal"\n  performance_multiplier = 1\n}\n` +
             `listener "tcp" {\n  address = "${st.host}:${st.port}"\n  cluster_address = "127.0.0.1:${st.clusterPort}"\n  tls_disable = true\n}\n` +
             `api_addr = "${address}"\ncluster_addr = "http://127.0.0.1:${st.clusterPort}"\nui = false\n`,
     );
