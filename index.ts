@@ -75,7 +75,15 @@ const reviewer = vaultServer
     ? new TokenReviewer(`${prefix}-reviewer`, { namespace: vaultServer.namespace, serviceAccountName: vaultServer.serviceAccountName }, { dependsOn: [vaultServer.serviceAccountReady] })
     : new TokenReviewer(`${prefix}-reviewer`, { namespace: "kube-system", serviceAccountName: `vault-token-reviewer-${cfg.hub!.spokeName}`, createServiceAccount: true });
 
+// External Vault or a spoke: Vault serves before the program starts, so the Vault side (mount, auth,
+// every tenant's seeds) is ready to go at once. ESO's chart puts ~2.2 MB of CRDs into the state, and
+// the DIY backend rewrites the whole state file at every step: ESO after the Vault side makes those
+// steps cheap (README "Scale"). In chart mode ESO's pod starts while Vault's pod does.
+let vaultSideDeclared!: (side: pulumi.Resource[]) => void;
+const vaultSide = new Promise<pulumi.Resource[]>((resolve) => (vaultSideDeclared = resolve));
+const esoAfterVault = cfg.vault.mode !== "chart";
 const operator = new ExternalSecretsOperator(`${prefix}-eso`, {
+    after: esoAfterVault ? vaultSide : undefined,
     namespace: cfg.eso.namespace,
     chart: cfg.eso.chart,
     serviceAccountName: cfg.eso.serviceAccount,
@@ -144,6 +152,9 @@ const tenants = cfg.tenants.map((t) => {
     const tenant = new Tenant(name, { ...shared, namespace: t.namespace, roleName: `${cfg.auth.roleName}-${t.name}`, secrets: t.secrets, legacy: legacy(name, `${name}-store`, name) }, tenantOpts);
     return { name: t.name, tenant };
 });
+
+// Every seed is declared now (a component in dependsOn stands for the children it has when it resolves).
+vaultSideDeclared([auth, kv]);
 
 // Hub: per spoke a scope policy, a token role and the spoke's token (README "One Vault, many clusters").
 const spokes = (cfg.spokes ?? []).map((sp) => ({ spec: sp, access: new SpokeAccess(`${prefix}-spoke-${sp.name}`, { name: sp.name, kvMount: cfg.kv.path, kvPrefix: sp.kvPrefix }, { providers: [vaultProvider], dependsOn: kv.mount ? [kv.mount] : [] }) }));

@@ -15,6 +15,11 @@ export interface ExternalSecretsOperatorArgs {
     /** Install the cert controller that feeds the webhook. @default - true */
     certController?: boolean;
     /**
+     * Resources to create before the operator (its namespace, hence the chart and its CRDs).
+     * @default - none: created as soon as the engine gets to it
+     */
+    after?: pulumi.Input<pulumi.Resource[]>;
+    /**
      * Don't wait for the chart's workloads to become ready. Only for clusters that cannot run pods
      * (the local end-to-end stack runs the controller on the host instead).
      * @default - false
@@ -36,7 +41,7 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
         const ns = new k8s.core.v1.Namespace(
             `${name}-ns`,
             { metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": "secrets-platform" } } },
-            { parent: this },
+            { parent: this, dependsOn: args.after },
         );
         this.chart = new k8s.helm.v4.Chart(
             `${name}-chart`,

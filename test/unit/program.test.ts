@@ -306,6 +306,20 @@ describe("variants", () => {
         expect(one(run.resources, T.vaultProvider).inputs.token).toBe("s.mockadmintoken");
     });
 
+    test("external Vault: ESO (namespace, chart, CRDs) comes after the Vault side; in chart mode it does not wait", async () => {
+        const external = await runProgram("dev", { vaultMode: "external", vaultAddress: "https://vault.example.com:8200", kubernetesHost: "https://10.0.0.1:6443", tenants: JSON.stringify([{ name: "team-a", namespace: "team-a", secrets: [{ name: "db", path: "team-a/db", keys: ["password"] }] }]) }, secrets);
+        const esoNs = one(external.resources, T.ns, "platform-eso-ns");
+        const vaultSide = [T.authBackend, T.authConfig, T.mount, T.kvSecret].flatMap((t) => byType(external.resources, t));
+        expect(vaultSide.map((v) => v.name)).toEqual(expect.arrayContaining(["platform-auth-config", "platform-kv-mount", "platform-kv-team-a-db"]));
+        for (const v of vaultSide) expect(esoNs.dependencies).toContain(v.urn);
+        // The tenants' stores still wait for the chart (their CRDs).
+        for (const store of byType(external.resources, T.store)) expect(store.dependencies).toContain(one(external.resources, T.chart, "platform-eso-chart").urn);
+
+        const chartMode = await runProgram("dev", {}, secrets);
+        const vaultUrns = [T.authConfig, T.mount, T.kvSecret].flatMap((t) => byType(chartMode.resources, t)).map((v) => v.urn);
+        expect(one(chartMode.resources, T.ns, "platform-eso-ns").dependencies.filter((d: string) => vaultUrns.includes(d))).toEqual([]);
+    });
+
     test("OpenBao: the admin policy only reads sys/audit (the device is declared in the server HCL)", async () => {
         const run = await runProgram("dev", { vaultChartName: "openbao", vaultChartRepo: "https://openbao.github.io/openbao-helm", vaultChartVersion: "0.16.0" }, secrets);
         const policy = String(one(run.resources, T.init).inputs.adminPolicy);
