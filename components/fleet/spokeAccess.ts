@@ -11,8 +11,9 @@ export interface SpokeAccessArgs {
     /** The spoke's KV entries lie below this prefix. */
     kvPrefix: string;
     /**
-     * Period of the spoke's token: renewed by its own stack on every run (the Vault provider's
-     * lookup), it expires after this long unused; the hub's next `up` then mints a new one.
+     * Period of the spoke's token: renewed by its own stack on every run (renew-self), it expires
+     * after this long unused; the hub's state still holds it then: `pulumi up --refresh` on the hub,
+     * or remove and re-add the spoke (README "One Vault, many clusters").
      * @default - "768h"
      */
     tokenPeriod?: string;
