@@ -25,7 +25,46 @@ export interface ExternalSecretArgs {
     template?: { type: string; data: Record<string, string> };
 }
 
-/** An ExternalSecret; `up` waits until ESO reports it Ready (SecretSynced). */
+/**
+ * The ExternalSecret custom resource, named `<name>-es`; `up` waits until ESO reports it Ready
+ * (SecretSynced). A tenant declares it as its own child, or through the ExternalSecret component.
+ */
+export function externalSecretResource(name: string, args: ExternalSecretArgs, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
+    if (args.data.length === 0) {
+        throw new pulumi.InputPropertiesError({
+            message: "invalid ExternalSecret arguments",
+            errors: [{ propertyPath: "data", reason: "map at least one key" }],
+        });
+    }
+    return new k8s.apiextensions.CustomResource(
+        `${name}-es`,
+        {
+            apiVersion: ESO_API_VERSION,
+            kind: "ExternalSecret",
+            metadata: { name: args.name, namespace: args.namespace, annotations: { "pulumi.com/waitFor": "condition=Ready" } },
+            spec: {
+                refreshInterval: args.refreshInterval ?? "1h",
+                secretStoreRef: args.storeRef,
+                target: {
+                    name: args.name,
+                    // Owner: ESO owns (and labels) the Secret, and deleting this resource deletes it.
+                    creationPolicy: "Owner",
+                    template: args.template ? { type: args.template.type, engineVersion: "v2", data: args.template.data } : undefined,
+                },
+                data: args.data.map((d) => ({ secretKey: d.secretKey, remoteRef: { key: d.path, property: d.property } })),
+            },
+        },
+        opts,
+    );
+}
+
+/** KV entry paths an ExternalSecret reads: the only paths its store's policy must grant. */
+export const externalSecretPaths = (args: Pick<ExternalSecretArgs, "data">): string[] => [...new Set(args.data.map((d) => d.path))];
+
+/**
+ * An ExternalSecret wrapped in a component of its own: the layout of tenants deployed before the
+ * flat one (components/tenants/layout.ts), kept so their state stays as it is.
+ */
 export class ExternalSecret extends pulumi.ComponentResource {
     /** Name of the synced Kubernetes Secret. */
     public readonly secretName: pulumi.Output<string>;
@@ -35,34 +74,9 @@ export class ExternalSecret extends pulumi.ComponentResource {
 
     constructor(name: string, args: ExternalSecretArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:externalSecrets:ExternalSecret", name, {}, opts);
-        if (args.data.length === 0) {
-            throw new pulumi.InputPropertiesError({
-                message: "invalid ExternalSecret arguments",
-                errors: [{ propertyPath: "data", reason: "map at least one key" }],
-            });
-        }
-        this.paths = [...new Set(args.data.map((d) => d.path))];
-        this.resource = new k8s.apiextensions.CustomResource(
-            `${name}-es`,
-            {
-                apiVersion: ESO_API_VERSION,
-                kind: "ExternalSecret",
-                metadata: { name: args.name, namespace: args.namespace, annotations: { "pulumi.com/waitFor": "condition=Ready" } },
-                spec: {
-                    refreshInterval: args.refreshInterval ?? "1h",
-                    secretStoreRef: args.storeRef,
-                    target: {
-                        name: args.name,
-                        // Owner: ESO owns (and labels) the Secret, and deleting this resource deletes it.
-                        creationPolicy: "Owner",
-                        template: args.template ? { type: args.template.type, engineVersion: "v2", data: args.template.data } : undefined,
-                    },
-                    data: args.data.map((d) => ({ secretKey: d.secretKey, remoteRef: { key: d.path, property: d.property } })),
-                },
-            },
-            // A component's dependsOn does not reach its children by itself.
-            { parent: this, dependsOn: opts?.dependsOn },
-        );
+        this.paths = externalSecretPaths(args);
+        // A component's dependsOn does not reach its children by itself.
+        this.resource = externalSecretResource(name, args, { parent: this, dependsOn: opts?.dependsOn });
         this.secretName = this.resource.metadata.name;
         this.registerOutputs({ secretName: this.secretName, paths: this.paths });
     }

@@ -33,7 +33,65 @@ export interface VaultSecretStoreArgs {
     caCert?: pulumi.Input<string>;
 }
 
-/** A SecretStore/ClusterSecretStore backed by Vault with kubernetes auth; `up` waits until it is Ready. */
+/**
+ * The SecretStore/ClusterSecretStore custom resource, named `<name>-store`, backed by Vault with
+ * kubernetes auth; `up` waits until it is Ready. A tenant declares it as its own child, or through
+ * the VaultSecretStore component.
+ */
+export function secretStoreResource(name: string, args: VaultSecretStoreArgs, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
+    const kind = args.kind ?? "SecretStore";
+    if (kind === "SecretStore" && args.namespace === undefined) {
+        throw new pulumi.InputPropertiesError({
+            message: "invalid VaultSecretStore arguments",
+            errors: [{ propertyPath: "namespace", reason: "a SecretStore needs a namespace (or use kind ClusterSecretStore)" }],
+        });
+    }
+    return new k8s.apiextensions.CustomResource(
+        `${name}-store`,
+        {
+            apiVersion: ESO_API_VERSION,
+            kind,
+            metadata: {
+                name: args.name,
+                namespace: kind === "SecretStore" ? args.namespace : undefined,
+                // Fail `up` loudly when ESO cannot log in to Vault, instead of a silent broken store.
+                annotations: { "pulumi.com/waitFor": "condition=Ready" },
+            },
+            spec: {
+                // Vault restarts, failovers and rolling upgrades make its API unreachable for a few
+                // seconds (a leader election, endpoints catching up): ESO's Vault client retries
+                // each request over ~10 s instead of reporting SecretSyncedError at once
+                // (its default without retrySettings is 2 quick retries).
+                retrySettings: STORE_RETRY,
+                provider: {
+                    vault: {
+                        server: args.server,
+                        path: args.kvMount,
+                        version: "v2",
+                        caBundle: args.caCert ? pulumi.output(args.caCert).apply((c) => Buffer.from(c).toString("base64")) : undefined,
+                        auth: {
+                            kubernetes: {
+                                mountPath: args.authMountPath,
+                                role: args.role,
+                                serviceAccountRef: {
+                                    name: args.serviceAccount.name,
+                                    namespace: kind === "ClusterSecretStore" ? args.serviceAccount.namespace : undefined,
+                                    audiences: [args.audience],
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        opts,
+    );
+}
+
+/**
+ * A store wrapped in a component of its own: the layout of tenants deployed before the flat one
+ * (components/tenants/layout.ts), kept so their state stays as it is.
+ */
 export class VaultSecretStore extends pulumi.ComponentResource {
     public readonly name: pulumi.Output<string>;
     public readonly kind: "SecretStore" | "ClusterSecretStore";
@@ -42,54 +100,8 @@ export class VaultSecretStore extends pulumi.ComponentResource {
     constructor(name: string, args: VaultSecretStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:externalSecrets:VaultSecretStore", name, {}, opts);
         this.kind = args.kind ?? "SecretStore";
-        if (this.kind === "SecretStore" && args.namespace === undefined) {
-            throw new pulumi.InputPropertiesError({
-                message: "invalid VaultSecretStore arguments",
-                errors: [{ propertyPath: "namespace", reason: "a SecretStore needs a namespace (or use kind ClusterSecretStore)" }],
-            });
-        }
-
-        this.store = new k8s.apiextensions.CustomResource(
-            `${name}-store`,
-            {
-                apiVersion: ESO_API_VERSION,
-                kind: this.kind,
-                metadata: {
-                    name: args.name,
-                    namespace: this.kind === "SecretStore" ? args.namespace : undefined,
-                    // Fail `up` loudly when ESO cannot log in to Vault, instead of a silent broken store.
-                    annotations: { "pulumi.com/waitFor": "condition=Ready" },
-                },
-                spec: {
-                    // Vault restarts, failovers and rolling upgrades make its API unreachable for a few
-                    // seconds (a leader election, endpoints catching up): ESO's Vault client retries
-                    // each request over ~10 s instead of reporting SecretSyncedError at once
-                    // (its default without retrySettings is 2 quick retries).
-                    retrySettings: STORE_RETRY,
-                    provider: {
-                        vault: {
-                            server: args.server,
-                            path: args.kvMount,
-                            version: "v2",
-                            caBundle: args.caCert ? pulumi.output(args.caCert).apply((c) => Buffer.from(c).toString("base64")) : undefined,
-                            auth: {
-                                kubernetes: {
-                                    mountPath: args.authMountPath,
-                                    role: args.role,
-                                    serviceAccountRef: {
-                                        name: args.serviceAccount.name,
-                                        namespace: this.kind === "ClusterSecretStore" ? args.serviceAccount.namespace : undefined,
-                                        audiences: [args.audience],
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-            // A component's dependsOn does not reach its children by itself.
-            { parent: this, dependsOn: opts?.dependsOn },
-        );
+        // A component's dependsOn does not reach its children by itself.
+        this.store = secretStoreResource(name, args, { parent: this, dependsOn: opts?.dependsOn });
         this.name = this.store.metadata.name;
         this.registerOutputs({ name: this.name, kind: this.kind });
     }

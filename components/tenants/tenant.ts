@@ -2,9 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { checkDnsLabel } from "../config";
-import { ExternalSecret, dockerConfigSecretArgs, plainSecretArgs } from "../externalSecrets/externalSecret";
-import { VaultSecretStore } from "../externalSecrets/secretStore";
+import { ExternalSecret, ExternalSecretArgs, dockerConfigSecretArgs, externalSecretResource, plainSecretArgs } from "../externalSecrets/externalSecret";
+import { VaultSecretStore, secretStoreResource } from "../externalSecrets/secretStore";
 import { renderKvReadPolicy } from "../vault/policy";
+import { TenantLayout } from "./layout";
 import { tenantSecretGuard } from "./secretGuard";
 
 /** One Kubernetes Secret synced from one KV v2 entry. */
@@ -86,6 +87,13 @@ export interface TenantArgs {
     secretGuard?: boolean;
     /** Names of the state before the Tenant component. @default - none (a new tenant) */
     legacy?: TenantLegacyNames;
+    /**
+     * "wrapped" for a tenant the state holds with a component around its store and around each
+     * ExternalSecret (components/tenants/layout.ts); the flat layout declares the same objects
+     * without those components (three whole-state writes each).
+     * @default - "flat"
+     */
+    layout?: TenantLayout;
 }
 
 /**
@@ -104,8 +112,9 @@ export class Tenant extends pulumi.ComponentResource {
     /** Names of the synced Secrets (the pull secret last, when declared). */
     public readonly secretNames: pulumi.Output<string[]>;
     public readonly pullSecretName?: pulumi.Output<string>;
-    /** The ExternalSecret of the pull secret, for workloads that must wait for it. */
-    public readonly pullSecret?: ExternalSecret;
+    /** The ExternalSecret of the pull secret (or its component), for workloads that must wait for it. */
+    public readonly pullSecret?: pulumi.Resource;
+    public readonly layout: TenantLayout;
 
     constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
         const legacy = args.legacy;
@@ -149,49 +158,57 @@ export class Tenant extends pulumi.ComponentResource {
             { parent: this, dependsOn: [args.authReady], aliases: wasUnderAuth("role") },
         );
 
-        const store = new VaultSecretStore(
-            `${name}-store`,
-            {
-                kind,
-                name: "vault",
-                namespace: clusterStore ? undefined : ns.metadata.name,
-                server: args.vaultAddress,
-                kvMount: args.kvMount,
-                authMountPath: args.authMountPath,
-                role: role.roleName,
-                serviceAccount: clusterStore ? { name: args.esoServiceAccount.name, namespace: args.esoServiceAccount.namespace } : { name: reader.metadata.name },
-                audience: args.audience,
-                caCert: args.vaultCaCert,
-            },
-            { parent: this, dependsOn: [...args.storeDependsOn, role], aliases: legacy ? [{ name: legacy.storeComponent, parent: root }] : [] },
-        );
+        // Flat: the custom resources are the Tenant's children, under the names they have in the
+        // wrapped layout; the alias from there keeps them should the record of layouts be lost.
+        const wrapped = args.layout === "wrapped";
+        this.layout = wrapped ? "wrapped" : "flat";
+        const underWrapper = (wrapperName: string, wrapperType: string) => [{ parent: pulumi.createUrn(wrapperName, wrapperType, this) }];
+        const storeArgs = {
+            kind,
+            name: "vault",
+            namespace: clusterStore ? undefined : ns.metadata.name,
+            server: args.vaultAddress,
+            kvMount: args.kvMount,
+            authMountPath: args.authMountPath,
+            role: role.roleName,
+            serviceAccount: clusterStore ? { name: args.esoServiceAccount.name, namespace: args.esoServiceAccount.namespace } : { name: reader.metadata.name },
+            audience: args.audience,
+            caCert: args.vaultCaCert,
+        };
+        const storeDependsOn = [...args.storeDependsOn, role];
+        const storeName = wrapped
+            ? new VaultSecretStore(`${name}-store`, storeArgs, { parent: this, dependsOn: storeDependsOn, aliases: legacy ? [{ name: legacy.storeComponent, parent: root }] : [] }).name
+            : secretStoreResource(`${name}-store`, storeArgs, { parent: this, dependsOn: storeDependsOn, aliases: underWrapper(`${name}-store`, "platform:externalSecrets:VaultSecretStore") }).metadata.name;
 
         if (args.secretGuard ?? true) {
             tenantSecretGuard(`${name}-guard`, { namespace: ns.metadata.name, esoServiceAccount: args.esoServiceAccount }, this);
         }
 
-        const base = { namespace: ns.metadata.name, storeRef: { name: store.name, kind }, refreshInterval: args.refreshInterval };
-        const secretOpts = (secret: string, path: string): pulumi.ComponentResourceOptions => ({
-            parent: this,
-            dependsOn: [args.seedAt?.(path)].filter((r): r is pulumi.Resource => r !== undefined),
-            aliases: legacy ? [{ name: `${legacy.secretPrefix}-${secret}`, parent: root }] : [],
-        });
-        const synced = args.secrets.map((s) => new ExternalSecret(`${name}-${s.name}`, plainSecretArgs({ ...base, name: s.name }, s.path, s.keys), secretOpts(s.name, s.path)));
+        const base = { namespace: ns.metadata.name, storeRef: { name: storeName, kind }, refreshInterval: args.refreshInterval };
+        // A seeded secret's first sync waits for exactly its KV entry.
+        const seed = (path: string) => [args.seedAt?.(path)].filter((r): r is pulumi.Resource => r !== undefined);
+        const declare = (secret: string, esArgs: ExternalSecretArgs, path: string): { resource: pulumi.Resource; secretName: pulumi.Output<string> } => {
+            const esName = `${name}-${secret}`;
+            if (wrapped) {
+                const es = new ExternalSecret(esName, esArgs, { parent: this, dependsOn: seed(path), aliases: legacy ? [{ name: `${legacy.secretPrefix}-${secret}`, parent: root }] : [] });
+                return { resource: es, secretName: es.secretName };
+            }
+            const es = externalSecretResource(esName, esArgs, { parent: this, dependsOn: seed(path), aliases: underWrapper(esName, "platform:externalSecrets:ExternalSecret") });
+            return { resource: es, secretName: es.metadata.name };
+        };
+        const synced = args.secrets.map((s) => declare(s.name, plainSecretArgs({ ...base, name: s.name }, s.path, s.keys), s.path));
         if (args.pullSecret) {
-            this.pullSecret = new ExternalSecret(
-                `${name}-pull-secret`,
-                dockerConfigSecretArgs({ ...base, name: args.pullSecret.name }, args.pullSecret.path, args.pullSecret.server),
-                secretOpts("pull-secret", args.pullSecret.path),
-            );
-            this.pullSecretName = this.pullSecret.secretName;
-            synced.push(this.pullSecret);
+            const pull = declare("pull-secret", dockerConfigSecretArgs({ ...base, name: args.pullSecret.name }, args.pullSecret.path, args.pullSecret.server), args.pullSecret.path);
+            this.pullSecret = pull.resource;
+            this.pullSecretName = pull.secretName;
+            synced.push(pull);
         }
 
         this.namespace = ns.metadata.name;
         this.readerAccount = reader.metadata.name;
         this.roleName = role.roleName;
         this.policyName = policy.name;
-        this.storeName = store.name;
+        this.storeName = storeName;
         this.secretNames = pulumi.all(synced.map((s) => s.secretName));
         this.registerOutputs({
             namespace: this.namespace,

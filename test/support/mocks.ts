@@ -20,6 +20,16 @@ export interface Recorded {
     provider: string;
     /** Kept in the cluster/Vault when removed from the program. */
     retainOnDelete: boolean;
+    /** Its aliases: a URN as given, or a spec's parts that were set ("name=…", "type=…", "parentUrn=…", "noParent"). */
+    aliases: string[];
+}
+
+/** An alias of a registration request, as Recorded.aliases shows it. */
+function describeAlias(a: any): string {
+    if (a.hasUrn?.()) return a.getUrn();
+    const spec = a.getSpec();
+    const parts = [spec.getName() && `name=${spec.getName()}`, spec.getType() && `type=${spec.getType()}`, spec.getParenturn() && `parentUrn=${spec.getParenturn()}`, spec.getNoparent() && "noParent"];
+    return parts.filter(Boolean).join(" ");
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -36,7 +46,7 @@ function reveal(value: any, path: string, secrets: string[]): any {
 }
 
 /** Outputs the mocked engine returns for resources whose real outputs come from a server. */
-function mockedState(type: string, name: string, inputs: any): Record<string, unknown> {
+function mockedState(type: string, name: string, inputs: any, self: { name: string; outputs: Record<string, unknown> }): Record<string, unknown> {
     switch (type) {
         case "pulumi-nodejs:dynamic/vault:VaultInit":
             return { ...inputs, rootToken: "", adminToken: "s.mockadmintoken", unsealKeys: ["k1", "k2", "k3", "k4", "k5"], sealType: "shamir", vaultVersion: "2.4.1" };
@@ -45,6 +55,8 @@ function mockedState(type: string, name: string, inputs: any): Record<string, un
                 ? { ...inputs, data: { token: Buffer.from("reviewer-jwt").toString("base64"), "ca.crt": Buffer.from("-----BEGIN CERTIFICATE-----\nMOCK").toString("base64") } }
                 : inputs;
         case "pulumi:pulumi:StackReference":
+            // The program's own stack (its record of tenant layouts): what the test says it holds.
+            if (inputs.name === self.name) return { ...inputs, outputs: self.outputs, secretOutputNames: [] };
             // A hub stack with spokes eu-1 and us-1 (test/unit/spokes.test.ts).
             return {
                 ...inputs,
@@ -102,6 +114,8 @@ export async function installMocks(
     project: string,
     stack: string,
     calls: Record<string, (inputs: any) => Record<string, unknown>> = defaultCalls,
+    /** The outputs the program's own stack holds (a StackReference to itself). @default - none: a new stack */
+    selfOutputs: Record<string, unknown> = {},
 ): Promise<Recorded[]> {
     const recorded: Recorded[] = [];
     const edges = new Map<string, Partial<Recorded>>();
@@ -111,19 +125,21 @@ export async function installMocks(
             newResource(args) {
                 const secretInputs: string[] = [];
                 const inputs = reveal(args.inputs, "", secretInputs);
-                recorded.push({ type: args.type, name: args.name, custom: !!args.custom, inputs, secretInputs, parent: "", dependencies: [], urn: "", additionalSecretOutputs: [], retainOnDelete: false, provider: args.provider ?? "" });
-                return { id: args.custom ? `${args.name}-id` : undefined, state: mockedState(args.type, args.name, inputs) };
+                recorded.push({ type: args.type, name: args.name, custom: !!args.custom, inputs, secretInputs, parent: "", dependencies: [], urn: "", additionalSecretOutputs: [], retainOnDelete: false, provider: args.provider ?? "", aliases: [] });
+                return { id: args.custom ? `${args.name}-id` : undefined, state: mockedState(args.type, args.name, inputs, { name: `organization/${project}/${stack}`, outputs: selfOutputs }) };
             },
             call(args) {
                 const answer = calls[args.token];
                 if (!answer) throw new Error(`unmocked call ${args.token}`);
-                recorded.push({ type: `call:${args.token}`, name: String(args.inputs?.path ?? ""), custom: false, inputs: args.inputs, secretInputs: [], parent: "", dependencies: [], urn: "", additionalSecretOutputs: [], retainOnDelete: false, provider: args.provider ?? "" });
+                recorded.push({ type: `call:${args.token}`, name: String(args.inputs?.path ?? ""), custom: false, inputs: args.inputs, secretInputs: [], parent: "", dependencies: [], urn: "", additionalSecretOutputs: [], retainOnDelete: false, provider: args.provider ?? "", aliases: [] });
                 return answer(args.inputs);
             },
         },
         project,
         stack,
         false,
+        // As the DIY backend names it (the program references its own stack: organization/project/stack).
+        "organization",
     );
     const monitor = (pulumi.runtime as any).getMonitor();
     const register = monitor.registerResource.bind(monitor);
@@ -134,6 +150,7 @@ export async function installMocks(
             dependencies: req.getDependenciesList(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             retainOnDelete: !!req.getRetainondelete(),
+            aliases: [...req.getAliasesList().map(describeAlias), ...req.getAliasurnsList()],
         });
         return register(req, (err: unknown, resp: any) => {
             if (resp) Object.assign(edges.get(key)!, { urn: resp.getUrn() });

@@ -24,7 +24,13 @@ export interface ProgramRun {
  * SDK state), and returns every registered resource and the resolved stack outputs.
  * `config` entries are `key: value` without the project prefix; `secrets` are marked secret.
  */
-export async function runProgram(stack: string, config: Record<string, string | undefined> = {}, secrets: Record<string, string> = {}): Promise<ProgramRun> {
+export async function runProgram(
+    stack: string,
+    config: Record<string, string | undefined> = {},
+    secrets: Record<string, string> = {},
+    /** The outputs the stack holds from its last deployment. @default - none: never deployed */
+    selfOutputs: Record<string, unknown> = {},
+): Promise<ProgramRun> {
     const all: Record<string, string> = { ...stackConfig(stack) };
     for (const [k, v] of Object.entries({ ...config, ...secrets })) {
         if (v === undefined) delete all[`${project}:${k}`];
@@ -33,11 +39,14 @@ export async function runProgram(stack: string, config: Record<string, string | 
     let run: ProgramRun | undefined;
     await jest.isolateModulesAsync(async () => {
         const pulumi = await import("@pulumi/pulumi");
-        const resources = await installMocks(pulumi, project, stack);
+        const resources = await installMocks(pulumi, project, stack, undefined, selfOutputs);
         pulumi.runtime.setAllConfig(all, Object.keys(secrets).map((k) => `${project}:${k}`));
         let program: Record<string, unknown>;
         try {
-            program = await import("../../index");
+            // index.ts loads config when imported, and exports its async main (as `pulumi up` runs it).
+            const loaded: any = await import("../../index");
+            const main = typeof loaded === "function" ? loaded : loaded.default;
+            program = await main();
         } catch (e) {
             // Lets tests prove that a failing program registered nothing.
             Object.assign(e as object, { resources: [...resources] });

@@ -11,8 +11,9 @@ const tenant = (name: string, extra: Record<string, unknown> = {}) => ({
     secrets: [{ name: "db", path: `${name}/db`, keys: ["password"] }],
     ...extra,
 });
-const run = (tenants: unknown[] | undefined, config: Record<string, string> = {}) =>
-    runProgram("dev", { tenants: tenants === undefined ? undefined : JSON.stringify(tenants), ...config }, secrets);
+const run = (tenants: unknown[] | undefined, config: Record<string, string> = {}, selfOutputs: Record<string, unknown> = {}) =>
+    runProgram("dev", { tenants: tenants === undefined ? undefined : JSON.stringify(tenants), ...config }, secrets, selfOutputs);
+const WRAPPERS = ["platform:externalSecrets:ExternalSecret", "platform:externalSecrets:VaultSecretStore"];
 const errorOf = (p: Promise<unknown>) => p.then(() => "", (e: Error) => e.message);
 const byUrn = (rs: Recorded[]) => new Map(rs.filter((r) => r.urn).map((r) => [r.urn, r]));
 
@@ -92,23 +93,68 @@ describe("tenants", () => {
         const tenants = resources.filter((r) => r.type === "platform:tenants:Tenant").map((r) => r.name);
         expect(tenants).toEqual(["platform-tenant-default", "platform-tenant-team-a"]);
         const childTypes = (t: string) => resources.filter((r) => r.parent.endsWith(`::${t}`)).map((r) => r.type).sort();
+        // A new stack: every tenant flat, its store and ExternalSecrets its own children.
         const expected = [
             "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
             "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
             "kubernetes:core/v1:Namespace",
             "kubernetes:core/v1:ServiceAccount",
-            "platform:externalSecrets:ExternalSecret",
-            "platform:externalSecrets:VaultSecretStore",
+            "kubernetes:external-secrets.io/v1:ExternalSecret",
+            "kubernetes:external-secrets.io/v1:SecretStore",
             "vault:index/policy:Policy",
             "vault:kubernetes/authBackendRole:AuthBackendRole",
         ];
         expect([...new Set(childTypes("platform-tenant-team-a"))]).toEqual(expected);
         expect([...new Set(childTypes("platform-tenant-default"))]).toEqual(expected);
+        expect(resources.filter((r) => WRAPPERS.includes(r.type))).toEqual([]);
         // Every Vault resource of a tenant goes through the program's Vault provider (admin token).
         for (const r of resources.filter((x) => x.type.startsWith("vault:") && x.parent.includes("platform:tenants:Tenant"))) {
             expect(r.provider).toMatch(/\$pulumi:providers:vault::platform-provider::/);
         }
         expect(await errorOf(run([tenant("default")]))).toContain(`${P}:tenants[0].name: "default" is the name of the default tenant (appNamespace + appSecrets); choose another`);
+    });
+
+    test("layouts: a new stack is flat; a stack deployed before the flat layout stays wrapped; the record keeps each tenant's, a new tenant is flat; flat resources alias the wrapped names", async () => {
+        const esOf = (rs: Recorded[], t: string) => rs.find((r) => r.type === "kubernetes:external-secrets.io/v1:ExternalSecret" && r.name === `platform-tenant-${t}-db-es`)!;
+        const storeOf = (rs: Recorded[], t: string) => rs.find((r) => r.type === "kubernetes:external-secrets.io/v1:SecretStore" && r.name === `platform-tenant-${t}-store-store`)!;
+
+        // Never deployed: the program reads its own stack's outputs and finds none.
+        const fresh = await run([tenant("team-a")]);
+        const self = fresh.resources.find((r) => r.type === "pulumi:pulumi:StackReference")!;
+        expect(self.inputs.name).toBe("organization/vault-eso-platform/dev");
+        expect(fresh.outputs.tenantLayouts).toEqual({ default: "flat", "team-a": "flat" });
+
+        // Deployed by a program from before the flat layout: outputs, but no record. All wrapped.
+        const old = await run([tenant("team-a"), tenant("team-b"), tenant("team-c")], {}, { appNamespace: "demo-external-secrets" });
+        expect(old.outputs.tenantLayouts).toEqual({ default: "wrapped", "team-a": "wrapped", "team-b": "wrapped", "team-c": "wrapped" });
+        const wrapperOf = (t: string) => old.resources.find((r) => r.type === "platform:externalSecrets:ExternalSecret" && r.name === `platform-tenant-${t}-db`)!;
+        expect(esOf(old.resources, "team-a").parent).toBe(wrapperOf("team-a").urn);
+        expect(old.resources.filter((r) => r.type === "platform:externalSecrets:VaultSecretStore").map((r) => r.name).sort()).toEqual([
+            "platform-tenant-default-store",
+            "platform-tenant-team-a-store",
+            "platform-tenant-team-b-store",
+            "platform-tenant-team-c-store",
+        ]);
+
+        // The record: default and team-a as they were, team-b flat, team-c new (flat).
+        const next = await run([tenant("team-a"), tenant("team-b"), tenant("team-c")], {}, { appNamespace: "demo-external-secrets", tenantLayouts: { default: "wrapped", "team-a": "wrapped", "team-b": "flat" } });
+        expect(next.outputs.tenantLayouts).toEqual({ default: "wrapped", "team-a": "wrapped", "team-b": "flat", "team-c": "flat" });
+        const wrapped = new Set(next.resources.filter((r) => WRAPPERS.includes(r.type)).map((r) => r.parent.split("::platform-tenant-").pop()));
+        expect([...wrapped].sort()).toEqual(["default", "team-a"]);
+        for (const t of ["team-b", "team-c"]) {
+            // Same names as in the wrapped layout, the Tenant as parent, and an alias from under the
+            // wrapper: a lost record moves them back without replacing anything.
+            const es = esOf(next.resources, t);
+            expect(es.parent).toMatch(new RegExp(`platform:tenants:Tenant::platform-tenant-${t}$`));
+            expect(es.aliases).toEqual([`parentUrn=${wrapperOf(t).urn}`]);
+            const wrappedStore = old.resources.find((r) => r.type === "platform:externalSecrets:VaultSecretStore" && r.name === `platform-tenant-${t}-store`)!;
+            expect(storeOf(next.resources, t).aliases).toEqual([`parentUrn=${wrappedStore.urn}`]);
+        }
+        // Each object is declared the same way in both layouts.
+        for (const t of ["team-a", "team-b", "team-c"]) {
+            expect(esOf(next.resources, t).inputs).toEqual(esOf(old.resources, t).inputs);
+            expect(storeOf(next.resources, t).inputs).toEqual(storeOf(old.resources, t).inputs);
+        }
     });
 
     test("tenantSecretGuard: per tenant namespace a ValidatingAdmissionPolicy that lets only ESO write Opaque/dockerconfigjson Secrets, bound to that namespace; off when false", async () => {

@@ -12,11 +12,14 @@ import { assert } from "../lib/assertions.mjs";
 const INIT = "pulumi-nodejs:dynamic/vault:VaultInit platform-init";
 const PROVIDER = "pulumi:providers:vault platform-provider";
 
-/** "op type name" of every step a `preview --json` plans, `same` and the stack itself left out; sorted. */
+/**
+ * "op type name" of every step a `preview --json` plans; sorted. Left out: `same`, the stack itself,
+ * and reads of stack outputs (the program reads its own record of tenant layouts at every run).
+ */
 export function plannedSteps(previewJson) {
     const j = JSON.parse(previewJson);
     return (j.steps ?? [])
-        .filter((s) => s.op !== "same")
+        .filter((s) => s.op !== "same" && !(s.op === "read" && /::pulumi:pulumi:StackReference::/.test(s.urn)))
         .map((s) => {
             const parts = s.urn.split("::");
             const name = parts.pop();
@@ -68,8 +71,11 @@ export async function previewThenUp(h, expected, what) {
     return { planned, up };
 }
 
-/** The steps of a tenant's resources (creates; deletes when removed), Tenant component included. */
-export function tenantSteps(op, tenant, secrets, { seeded = true } = {}) {
+/**
+ * The steps of a tenant's resources (creates; deletes when removed), Tenant component included. A
+ * new tenant is flat; `layout: "wrapped"` for one deployed before (components/tenants/layout.ts).
+ */
+export function tenantSteps(op, tenant, secrets, { seeded = true, layout = "flat" } = {}) {
     const t = `platform-tenant-${tenant}`;
     const out = [
         `${op} platform:tenants:Tenant ${t}`,
@@ -77,19 +83,19 @@ export function tenantSteps(op, tenant, secrets, { seeded = true } = {}) {
         `${op} kubernetes:core/v1:ServiceAccount ${t}-reader`,
         `${op} vault:index/policy:Policy ${t}-policy`,
         `${op} vault:kubernetes/authBackendRole:AuthBackendRole ${t}-role`,
-        `${op} platform:externalSecrets:VaultSecretStore ${t}-store`,
+        ...(layout === "wrapped" ? [`${op} platform:externalSecrets:VaultSecretStore ${t}-store`] : []),
         `${op} kubernetes:external-secrets.io/v1:SecretStore ${t}-store-store`,
         `${op} kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy ${t}-guard-policy`,
         `${op} kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding ${t}-guard-binding`,
     ];
-    return [...out, ...secrets.flatMap((s) => secretSteps(op, tenant, s, { seeded }))];
+    return [...out, ...secrets.flatMap((s) => secretSteps(op, tenant, s, { seeded, layout }))];
 }
 
 /** One secret of a tenant: its ExternalSecret, and when seeded its KV entry and generated values. */
-export function secretSteps(op, tenant, s, { seeded = true } = {}) {
+export function secretSteps(op, tenant, s, { seeded = true, layout = "flat" } = {}) {
     const id = s.path.replace(/\//g, "-");
     return [
-        `${op} platform:externalSecrets:ExternalSecret platform-tenant-${tenant}-${s.name}`,
+        ...(layout === "wrapped" ? [`${op} platform:externalSecrets:ExternalSecret platform-tenant-${tenant}-${s.name}`] : []),
         `${op} kubernetes:external-secrets.io/v1:ExternalSecret platform-tenant-${tenant}-${s.name}-es`,
         ...(seeded ? [`${op} vault:kv/secretV2:SecretV2 platform-kv-${id}`, ...s.keys.map((k) => `${op} random:index/randomPassword:RandomPassword platform-kv-${id}-${k}`)] : []),
     ];
@@ -138,7 +144,7 @@ export const PRE_TENANT_REV = "820707c";
  * first previewed with tenantSecretGuard false (0 changes), then on (exactly the guards' creates).
  */
 export const upgradeCheck = (r, h, n) =>
-    r.check(n, `upgrade: a stack deployed by the program at ${PRE_TENANT_REV} (before the Tenant component), previewed with this program: no existing resource changes (guard off: only the Vault provider gains its version override, once); guard on: plus exactly the guards' creates; up does the same`, async () => {
+    r.check(n, `upgrade: a stack deployed by the program at ${PRE_TENANT_REV} (before the Tenant component), previewed with this program: no existing resource changes (guard off: only the Vault provider gains its version override, once); guard on: plus exactly the guards' creates; up does the same; a tenant added afterwards is flat, the old ones stay wrapped`, async () => {
         h.needsPulumi("an upgrade");
         const tree = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-pre-tenant-"));
         try {
@@ -178,9 +184,22 @@ export const upgradeCheck = (r, h, n) =>
             const up = await h.POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(h.dir)]);
             sameSteps(appliedSteps(up.stdout), on, "up of the old stack with this program");
             await h.POk(["preview", "--expect-no-changes", ...cfgArgs(h.dir)]);
+            // The stack now records its tenants as wrapped; one added now is flat (no component
+            // around its store or its secret), and the wrapped ones stay as they are.
+            const layouts = await h.stackOutput("tenantLayouts");
+            assert(JSON.stringify(layouts) === JSON.stringify({ default: "wrapped", "team-u": "wrapped" }), `tenantLayouts after the upgrade: ${JSON.stringify(layouts)}`);
+            const fresh = { name: "team-n", namespace: "team-n", kvPrefix: "team-n", secrets: [{ name: "db", path: "team-n/db", keys: ["password"] }] };
+            await setTenants(h, [...tenants, fresh]);
+            const added = await previewThenUp(h, [...tenantSteps("create", "team-n", fresh.secrets), `update ${INIT}`], "a tenant added to the upgraded stack");
+            const after = await h.stackOutput("tenantLayouts");
+            assert(after["team-n"] === "flat" && after["team-u"] === "wrapped" && after.default === "wrapped", `tenantLayouts after adding team-n: ${JSON.stringify(after)}`);
             await h.POk(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenants"]);
             await h.POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]);
-            return [`guard off: ${off.join(", ")} (no tenant resource: aliased)`, `guard on: ${on.length} steps, up did the same; then no changes`];
+            return [
+                `guard off: ${off.join(", ")} (no tenant resource: aliased)`,
+                `guard on: ${on.length} steps, up did the same; then no changes`,
+                `tenant added after the upgrade: ${added.planned.length} steps, flat (the old tenants stay wrapped)`,
+            ];
         } finally {
             execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: repoRoot, stdio: "pipe" });
         }
