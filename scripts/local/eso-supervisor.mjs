@@ -94,7 +94,9 @@ while (!stopping) {
     writeKubeconfig(token);
     log(`supervisor: starting external-secrets as system:serviceaccount:${NS}:${SA} (uid ${uid})`);
     const args = [
-        `--metrics-addr=127.0.0.1:${st.esoMetricsPort}`,
+        // No metrics server: nothing here reads it, and a port picked when the plane started can be
+        // taken by then (a pulumi engine's ephemeral port was: every restart failed to bind).
+        "--metrics-addr=0",
         "--enable-leader-election=false",
         "--concurrent=2",
         "--loglevel=info",

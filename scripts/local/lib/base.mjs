@@ -98,8 +98,8 @@ export function readState(dir) {
 
 /** Fresh ports for every daemon, recorded in state.json. */
 export async function allocateState(dir) {
-    const [apiPort, etcdPort, etcdPeerPort, etcdMetricsPort, kcmPort, baoPort, baoClusterPort, esoMetricsPort] = await freePorts(8);
-    const st = { apiPort, etcdPort, etcdPeerPort, etcdMetricsPort, kcmPort, baoPort, baoClusterPort, esoMetricsPort, created: new Date().toISOString() };
+    const [apiPort, etcdPort, etcdPeerPort, etcdMetricsPort, kcmPort, baoPort, baoClusterPort] = await freePorts(7);
+    const st = { apiPort, etcdPort, etcdPeerPort, etcdMetricsPort, kcmPort, baoPort, baoClusterPort, created: new Date().toISOString() };
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(paths(dir).stateJson, JSON.stringify(st, null, 2));
     return st;
