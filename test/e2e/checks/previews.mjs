@@ -147,6 +147,7 @@ export const upgradeCheck = (r, h, n) =>
     r.check(n, `upgrade: a stack deployed by the program at ${PRE_TENANT_REV} (before the Tenant component), previewed with this program: no existing resource changes (guard off: only the Vault provider gains its version override, once); guard on: plus exactly the guards' creates; up does the same; a tenant added afterwards is flat, the old ones stay wrapped`, async () => {
         h.needsPulumi("an upgrade");
         const tree = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-pre-tenant-"));
+        let cleanedUp = false;
         try {
             execFileSync("git", ["worktree", "add", "--detach", tree, PRE_TENANT_REV], { cwd: repoRoot, stdio: "pipe" });
         } catch (e) {
@@ -190,17 +191,26 @@ export const upgradeCheck = (r, h, n) =>
             assert(JSON.stringify(layouts) === JSON.stringify({ default: "wrapped", "team-u": "wrapped" }), `tenantLayouts after the upgrade: ${JSON.stringify(layouts)}`);
             const fresh = { name: "team-n", namespace: "team-n", kvPrefix: "team-n", secrets: [{ name: "db", path: "team-n/db", keys: ["password"] }] };
             await setTenants(h, [...tenants, fresh]);
-            const added = await previewThenUp(h, [...tenantSteps("create", "team-n", fresh.secrets), `update ${INIT}`], "a tenant added to the upgraded stack");
+            // It seeds: the init resource's update rewrites the admin policy, and (a stack from before
+            // check()-chosen tokens, README "Previews") mints the token the preview shows, which the
+            // Vault provider takes: that one update, once.
+            const added = await previewThenUp(h, [...tenantSteps("create", "team-n", fresh.secrets), `update ${INIT}`, `update ${PROVIDER}`], "a tenant added to the upgraded stack");
             const after = await h.stackOutput("tenantLayouts");
             assert(after["team-n"] === "flat" && after["team-u"] === "wrapped" && after.default === "wrapped", `tenantLayouts after adding team-n: ${JSON.stringify(after)}`);
             await h.POk(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenants"]);
             await h.POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]);
+            cleanedUp = true;
             return [
                 `guard off: ${off.join(", ")} (no tenant resource: aliased)`,
                 `guard on: ${on.length} steps, up did the same; then no changes`,
                 `tenant added after the upgrade: ${added.planned.length} steps, flat (the old tenants stay wrapped)`,
             ];
         } finally {
+            // Failed half-way: leave no stack behind for the checks after this one (they start empty).
+            if (!cleanedUp) {
+                await h.P(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenants"]).catch(() => {});
+                await h.P(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]).catch(() => {});
+            }
             execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: repoRoot, stdio: "pipe" });
         }
     });
