@@ -83,15 +83,17 @@ export = async () => {
         ? new TokenReviewer(`${prefix}-reviewer`, { namespace: vaultServer.namespace, serviceAccountName: vaultServer.serviceAccountName }, { dependsOn: [vaultServer.serviceAccountReady] })
         : new TokenReviewer(`${prefix}-reviewer`, { namespace: "kube-system", serviceAccountName: `vault-token-reviewer-${cfg.hub!.spokeName}`, createServiceAccount: true });
 
-    // External Vault or a spoke: Vault serves before the program starts, so the Vault side (mount, auth,
-    // every tenant's seeds) is ready to go at once. ESO's chart puts ~2.2 MB of CRDs into the state, and
-    // the DIY backend rewrites the whole state file at every step: ESO after the Vault side makes those
-    // steps cheap (README "Scale"). In chart mode ESO's pod starts while Vault's pod does.
+    // External Vault or a spoke, first up: Vault serves before the program starts, so the Vault side
+    // (mount, auth, every tenant's seeds) is ready to go at once. ESO's chart puts ~2.2 MB of CRDs into
+    // the state, and the DIY backend rewrites the whole state file at every step: ESO after the Vault
+    // side makes those steps cheap (README "Scale"). Once deployed, the CRDs are in the state whatever
+    // the order, and waiting would only hold the chart's steps back. In chart mode ESO's pod starts
+    // while Vault's pod does.
     let vaultSideDeclared!: (side: pulumi.Resource[]) => void;
     const vaultSide = new Promise<pulumi.Resource[]>((resolve) => (vaultSideDeclared = resolve));
-    const esoAfterVault = cfg.vault.mode !== "chart";
+    const esoAfterVault = cfg.vault.mode !== "chart" ? recordedLayouts.then((r) => (r.deployed ? [] : vaultSide)) : undefined;
     const operator = new ExternalSecretsOperator(`${prefix}-eso`, {
-        after: esoAfterVault ? vaultSide : undefined,
+        after: esoAfterVault,
         namespace: cfg.eso.namespace,
         chart: cfg.eso.chart,
         serviceAccountName: cfg.eso.serviceAccount,
@@ -138,7 +140,7 @@ export = async () => {
     // Names from before the Tenant component: aliases keep existing stacks' state (0 changes on upgrade).
     const legacy = (namespaceComponent: string, storeComponent: string, secretPrefix: string) => ({ namespaceComponent, storeComponent, secretPrefix, auth, authName: `${prefix}-auth` });
     const tenantOpts = { providers: [vaultProvider] };
-    const layoutOf = await recordedLayouts;
+    const { layoutOf } = await recordedLayouts;
     const defaultTenant = new Tenant(
         `${prefix}-tenant-${DEFAULT_TENANT}`,
         {

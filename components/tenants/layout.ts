@@ -16,6 +16,13 @@ export type TenantLayout = "flat" | "wrapped";
 /** The stack output that records each tenant's layout, for the next run to read. */
 export const LAYOUTS_OUTPUT = "tenantLayouts";
 
+/** What this stack's last deployment left: whether there was one, and each tenant's layout. */
+export interface TenantLayoutRecord {
+    /** The stack has outputs: a deployment ran (a later `up` or preview, not the first). */
+    deployed: boolean;
+    layoutOf: (tenant: string) => TenantLayout;
+}
+
 /**
  * The layout of each tenant as this stack's last deployment recorded it, read from the stack's own
  * outputs (a StackReference to itself, which a preview reads just as `up` does):
@@ -25,15 +32,15 @@ export const LAYOUTS_OUTPUT = "tenantLayouts";
  * - any other tenant is new: "flat". A run killed before its outputs were written leaves the record
  *   as it was; the tenants it created flat are read back as new, so flat again.
  */
-export async function recordedTenantLayouts(name: string, opts?: pulumi.CustomResourceOptions): Promise<(tenant: string) => TenantLayout> {
+export async function recordedTenantLayouts(name: string, opts?: pulumi.CustomResourceOptions): Promise<TenantLayoutRecord> {
     const self = new pulumi.StackReference(name, { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` }, opts);
     const [layouts, appNamespace] = await Promise.all([self.getOutputDetails(LAYOUTS_OUTPUT), self.getOutputDetails("appNamespace")]);
-    return layoutOf(layouts.value, appNamespace.value !== undefined);
+    return layoutRecord(layouts.value, appNamespace.value !== undefined);
 }
 
 /** The record's meaning (see recordedTenantLayouts). */
-export function layoutOf(recorded: unknown, deployed: boolean): (tenant: string) => TenantLayout {
-    if (recorded === undefined || recorded === null) return () => (deployed ? "wrapped" : "flat");
+export function layoutRecord(recorded: unknown, deployed: boolean): TenantLayoutRecord {
+    if (recorded === undefined || recorded === null) return { deployed, layoutOf: () => (deployed ? "wrapped" : "flat") };
     const known = typeof recorded === "object" && !Array.isArray(recorded) ? (recorded as Record<string, unknown>) : {};
-    return (tenant) => (known[tenant] === "wrapped" ? "wrapped" : "flat");
+    return { deployed, layoutOf: (tenant) => (known[tenant] === "wrapped" ? "wrapped" : "flat") };
 }

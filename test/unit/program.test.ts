@@ -306,14 +306,21 @@ describe("variants", () => {
         expect(one(run.resources, T.vaultProvider).inputs.token).toBe("s.mockadmintoken");
     });
 
-    test("external Vault: ESO (namespace, chart, CRDs) comes after the Vault side; in chart mode it does not wait", async () => {
-        const external = await runProgram("dev", { vaultMode: "external", vaultAddress: "https://vault.example.com:8200", kubernetesHost: "https://10.0.0.1:6443", tenants: JSON.stringify([{ name: "team-a", namespace: "team-a", secrets: [{ name: "db", path: "team-a/db", keys: ["password"] }] }]) }, secrets);
+    test("external Vault, first up: ESO (namespace, chart, CRDs) comes after the Vault side; not once deployed; in chart mode it does not wait", async () => {
+        const externalConfig = { vaultMode: "external", vaultAddress: "https://vault.example.com:8200", kubernetesHost: "https://10.0.0.1:6443", tenants: JSON.stringify([{ name: "team-a", namespace: "team-a", secrets: [{ name: "db", path: "team-a/db", keys: ["password"] }] }]) };
+        const external = await runProgram("dev", externalConfig, secrets);
         const esoNs = one(external.resources, T.ns, "platform-eso-ns");
         const vaultSide = [T.authBackend, T.authConfig, T.mount, T.kvSecret].flatMap((t) => byType(external.resources, t));
         expect(vaultSide.map((v) => v.name)).toEqual(expect.arrayContaining(["platform-auth-config", "platform-kv-mount", "platform-kv-team-a-db"]));
         for (const v of vaultSide) expect(esoNs.dependencies).toContain(v.urn);
         // The tenants' stores still wait for the chart (their CRDs).
         for (const store of byType(external.resources, T.store)) expect(store.dependencies).toContain(one(external.resources, T.chart, "platform-eso-chart").urn);
+
+        // A stack already deployed (it has outputs): the CRDs are in its state; nothing to wait for.
+        const later = await runProgram("dev", externalConfig, secrets, { appNamespace: "demo-external-secrets", tenantLayouts: { default: "flat", "team-a": "flat" } });
+        const laterVaultSide = [T.authBackend, T.authConfig, T.mount, T.kvSecret].flatMap((t) => byType(later.resources, t)).map((v) => v.urn);
+        expect(laterVaultSide.length).toBe(vaultSide.length);
+        expect(one(later.resources, T.ns, "platform-eso-ns").dependencies.filter((d: string) => laterVaultSide.includes(d))).toEqual([]);
 
         const chartMode = await runProgram("dev", {}, secrets);
         const vaultUrns = [T.authConfig, T.mount, T.kvSecret].flatMap((t) => byType(chartMode.resources, t)).map((v) => v.urn);
