@@ -20,7 +20,7 @@ const prefix = "platform";
 // Async: the tenants wait for this stack's record of their layouts (its own last outputs).
 export = async () => {
     // Read while the Vault side is declared; the tenants wait for it (components/tenants/layout.ts).
-    const recordedLayouts = recordedTenantLayouts(`${prefix}-tenant-layouts`);
+    const recordedLayouts = recordedTenantLayouts();
 
 
     // The KV entries Pulumi writes: random passwords for `seed: random` secrets, the registry credentials.

@@ -25,17 +25,35 @@ export interface TenantLayoutRecord {
 
 /**
  * The layout of each tenant as this stack's last deployment recorded it, read from the stack's own
- * outputs (a StackReference to itself, which a preview reads just as `up` does):
+ * outputs (the engine's readStackOutputs, what a StackReference reads, as an invoke: no resource in
+ * the state, no step in a preview; a preview reads just as `up` does):
  * - a tenant its `tenantLayouts` names: that layout;
  * - every tenant, when the stack was deployed by a program from before the flat layout (it has
  *   outputs, `appNamespace` among them, but no `tenantLayouts`): "wrapped";
  * - any other tenant is new: "flat". A run killed before its outputs were written leaves the record
  *   as it was; the tenants it created flat are read back as new, so flat again.
  */
-export async function recordedTenantLayouts(name: string, opts?: pulumi.CustomResourceOptions): Promise<TenantLayoutRecord> {
-    const self = new pulumi.StackReference(name, { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` }, opts);
-    const [layouts, appNamespace] = await Promise.all([self.getOutputDetails(LAYOUTS_OUTPUT), self.getOutputDetails("appNamespace")]);
-    return layoutRecord(layouts.value, appNamespace.value !== undefined);
+export async function recordedTenantLayouts(): Promise<TenantLayoutRecord> {
+    const name = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+    const outputs = await readOwnOutputs(name);
+    return layoutRecord(outputs[LAYOUTS_OUTPUT], outputs.appNamespace !== undefined);
+}
+
+/**
+ * The DIY backend reads the state file while this run's engine rewrites it; the file itself is
+ * replaced atomically, its metadata sidecar is not: a read can meet it empty ("failed to load
+ * checkpoint: EOF"). Such a read is retried; what still fails after that stops the run.
+ */
+async function readOwnOutputs(name: string, attempts = 5): Promise<Record<string, unknown>> {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            const res = await pulumi.runtime.invoke("pulumi:pulumi:readStackOutputs", { name });
+            return (res?.outputs ?? {}) as Record<string, unknown>;
+        } catch (e) {
+            if (attempt >= attempts) throw new Error(`cannot read this stack's own outputs (${name}), the record of its tenants' layouts: ${(e as Error).message}`);
+            await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+        }
+    }
 }
 
 /** The record's meaning (see recordedTenantLayouts). */

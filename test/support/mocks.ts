@@ -46,7 +46,7 @@ function reveal(value: any, path: string, secrets: string[]): any {
 }
 
 /** Outputs the mocked engine returns for resources whose real outputs come from a server. */
-function mockedState(type: string, name: string, inputs: any, self: { name: string; outputs: Record<string, unknown> }): Record<string, unknown> {
+function mockedState(type: string, name: string, inputs: any): Record<string, unknown> {
     switch (type) {
         case "pulumi-nodejs:dynamic/vault:VaultInit":
             return { ...inputs, rootToken: "", adminToken: "s.mockadmintoken", unsealKeys: ["k1", "k2", "k3", "k4", "k5"], sealType: "shamir", vaultVersion: "2.4.1" };
@@ -55,8 +55,6 @@ function mockedState(type: string, name: string, inputs: any, self: { name: stri
                 ? { ...inputs, data: { token: Buffer.from("reviewer-jwt").toString("base64"), "ca.crt": Buffer.from("-----BEGIN CERTIFICATE-----\nMOCK").toString("base64") } }
                 : inputs;
         case "pulumi:pulumi:StackReference":
-            // The program's own stack (its record of tenant layouts): what the test says it holds.
-            if (inputs.name === self.name) return { ...inputs, outputs: self.outputs, secretOutputNames: [] };
             // A hub stack with spokes eu-1 and us-1 (test/unit/spokes.test.ts).
             return {
                 ...inputs,
@@ -114,7 +112,7 @@ export async function installMocks(
     project: string,
     stack: string,
     calls: Record<string, (inputs: any) => Record<string, unknown>> = defaultCalls,
-    /** The outputs the program's own stack holds (a StackReference to itself). @default - none: a new stack */
+    /** The outputs the program's own stack holds (it reads them: readStackOutputs). @default - none: a new stack */
     selfOutputs: Record<string, unknown> = {},
 ): Promise<Recorded[]> {
     const recorded: Recorded[] = [];
@@ -126,9 +124,14 @@ export async function installMocks(
                 const secretInputs: string[] = [];
                 const inputs = reveal(args.inputs, "", secretInputs);
                 recorded.push({ type: args.type, name: args.name, custom: !!args.custom, inputs, secretInputs, parent: "", dependencies: [], urn: "", additionalSecretOutputs: [], retainOnDelete: false, provider: args.provider ?? "", aliases: [] });
-                return { id: args.custom ? `${args.name}-id` : undefined, state: mockedState(args.type, args.name, inputs, { name: `organization/${project}/${stack}`, outputs: selfOutputs }) };
+                return { id: args.custom ? `${args.name}-id` : undefined, state: mockedState(args.type, args.name, inputs) };
             },
             call(args) {
+                // The program reads its own stack's outputs (its record of tenant layouts).
+                if (args.token === "pulumi:pulumi:readStackOutputs" && args.inputs.name === `organization/${project}/${stack}`) {
+                    recorded.push({ type: `call:${args.token}`, name: args.inputs.name, custom: false, inputs: args.inputs, secretInputs: [], parent: "", dependencies: [], urn: "", additionalSecretOutputs: [], retainOnDelete: false, provider: "", aliases: [] });
+                    return { name: args.inputs.name, outputs: selfOutputs, secretOutputNames: [] };
+                }
                 const answer = calls[args.token];
                 if (!answer) throw new Error(`unmocked call ${args.token}`);
                 recorded.push({ type: `call:${args.token}`, name: String(args.inputs?.path ?? ""), custom: false, inputs: args.inputs, secretInputs: [], parent: "", dependencies: [], urn: "", additionalSecretOutputs: [], retainOnDelete: false, provider: args.provider ?? "", aliases: [] });

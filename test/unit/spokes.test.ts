@@ -108,9 +108,8 @@ describe("spoke stack (vaultMode: spoke)", () => {
         expect(types).not.toContain("vault:index/mount:Mount");
         expect(types).not.toContain("kubernetes:helm.sh/v3:Release:vault");
         expect(resources.filter((r) => r.type.startsWith("kubernetes:") && /vault/.test(String(r.inputs?.chart ?? "")))).toEqual([]);
-        // The hub's stack; the other reference is the spoke's own (its record of tenant layouts).
-        const refs = resources.filter((r) => r.type === "pulumi:pulumi:StackReference").map((r) => `${r.name}: ${r.inputs.name}`);
-        expect(refs.sort()).toEqual(["platform-hub-hub: organization/vault-eso-platform/dev", "platform-tenant-layouts: organization/vault-eso-platform/dev-eu-1"]);
+        const ref = resources.find((r) => r.type === "pulumi:pulumi:StackReference")!;
+        expect(ref.inputs.name).toBe("organization/vault-eso-platform/dev");
         const provider = resources.find((r) => r.type === "pulumi:providers:vault")!;
         expect(provider.inputs).toMatchObject({ address: "https://hub.example.test:8200", token: "hvs.mock-spoke-eu-1", skipChildToken: "true", vaultVersionOverride: "2.7.2" });
         expect(provider.secretInputs).toContain("token");
@@ -138,8 +137,7 @@ describe("spoke stack (vaultMode: spoke)", () => {
 
     test("a hub outside Pulumi: vaultAddress and hubToken (secret) instead of hubStack", async () => {
         const { resources } = await runProgram("dev-eu-1", { hubStack: undefined, vaultAddress: "https://vault.corp.example:8200" }, { ...secrets, hubToken: "hvs.given" });
-        // No reference to a hub stack: only the spoke's own (its record of tenant layouts).
-        expect(resources.filter((r) => r.type === "pulumi:pulumi:StackReference").map((r) => r.inputs.name)).toEqual(["organization/vault-eso-platform/dev-eu-1"]);
+        expect(resources.find((r) => r.type === "pulumi:pulumi:StackReference")).toBeUndefined();
         const provider = resources.find((r) => r.type === "pulumi:providers:vault")!;
         expect(provider.inputs).toMatchObject({ address: "https://vault.corp.example:8200", token: "hvs.given" });
         expect(provider.secretInputs).toContain("token");

@@ -12,14 +12,11 @@ import { assert } from "../lib/assertions.mjs";
 const INIT = "pulumi-nodejs:dynamic/vault:VaultInit platform-init";
 const PROVIDER = "pulumi:providers:vault platform-provider";
 
-/**
- * "op type name" of every step a `preview --json` plans; sorted. Left out: `same`, the stack itself,
- * and reads of stack outputs (the program reads its own record of tenant layouts at every run).
- */
+/** "op type name" of every step a `preview --json` plans, `same` and the stack itself left out; sorted. */
 export function plannedSteps(previewJson) {
     const j = JSON.parse(previewJson);
     return (j.steps ?? [])
-        .filter((s) => s.op !== "same" && !(s.op === "read" && /::pulumi:pulumi:StackReference::/.test(s.urn)))
+        .filter((s) => s.op !== "same")
         .map((s) => {
             const parts = s.urn.split("::");
             const name = parts.pop();
