@@ -100,6 +100,8 @@ export = async () => {
         webhook: cfg.eso.webhook,
         certController: cfg.eso.certController,
         skipAwait: cfg.eso.skipAwait,
+        concurrent: cfg.eso.concurrent,
+        vaultTokenCache: cfg.eso.vaultTokenCache,
     });
 
     const auth = new KubernetesAuth(

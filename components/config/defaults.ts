@@ -38,6 +38,8 @@ export const DEFAULTS = {
     tenantSecretGuard: true,
     esoCertController: true,
     esoSkipAwait: false,
+    esoConcurrent: 8,
+    esoVaultTokenCache: true,
     storeKind: "SecretStore" as "SecretStore" | "ClusterSecretStore",
     refreshInterval: "1h",
     appNamespace: "demo-external-secrets",

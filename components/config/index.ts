@@ -148,6 +148,8 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
             webhook: r.boolean("esoWebhook", d.esoWebhook),
             certController: r.boolean("esoCertController", d.esoCertController),
             skipAwait: r.boolean("esoSkipAwait", d.esoSkipAwait),
+            concurrent: r.integer("esoConcurrent", d.esoConcurrent, 1, 100),
+            vaultTokenCache: r.boolean("esoVaultTokenCache", d.esoVaultTokenCache),
             storeKind: r.oneOf("storeKind", d.storeKind, ["SecretStore", "ClusterSecretStore"] as const),
             refreshInterval: r.string("refreshInterval", d.refreshInterval, (v) => checkDuration(v, 10, 86400)),
         },

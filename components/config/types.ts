@@ -122,6 +122,10 @@ export interface PlatformConfig {
         webhook: boolean;
         certController: boolean;
         skipAwait: boolean;
+        /** ExternalSecrets the controller syncs at once (the chart's `concurrent`). */
+        concurrent: number;
+        /** Reuse each store's Vault token until it expires (the chart's `vault.enableTokenCache`). */
+        vaultTokenCache: boolean;
         storeKind: "SecretStore" | "ClusterSecretStore";
         refreshInterval: string;
     };

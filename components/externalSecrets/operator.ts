@@ -25,6 +25,20 @@ export interface ExternalSecretsOperatorArgs {
      * @default - false
      */
     skipAwait?: boolean;
+    /**
+     * ExternalSecrets the controller syncs at once (the chart's `concurrent`). A sync waits on Vault
+     * and the API server, not on CPU; one at a time, hundreds of ExternalSecrets (each of which `up`
+     * waits for until it is Ready) queue behind each other's refreshes (README "Scale").
+     * @default - 1, the chart's
+     */
+    concurrent?: number;
+    /**
+     * Reuse each store's Vault token until it expires (the chart's `vault.enableTokenCache`), instead
+     * of a login and a revoke on every sync. Tokens are cached per store (name, namespace, kind and
+     * resourceVersion): tenants never share one.
+     * @default - false, the chart's
+     */
+    vaultTokenCache?: boolean;
 }
 
 /** The external-secrets operator and its CRDs. */
@@ -55,6 +69,8 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
                     serviceAccount: { create: true, name: this.serviceAccountName },
                     webhook: { create: args.webhook ?? true },
                     certController: { create: args.certController ?? true },
+                    concurrent: args.concurrent ?? 1,
+                    vault: { enableTokenCache: args.vaultTokenCache ?? false },
                 },
             },
             { parent: this },

@@ -174,7 +174,15 @@ describe("dev stack", () => {
             skipAwait: false,
         });
         // Exactly these values, each checked against external-secrets 2.9.0 (docs/chart-upgrade-notes.md).
-        expect(chart.inputs.values).toEqual({ installCRDs: true, serviceAccount: { create: true, name: "external-secrets" }, webhook: { create: true }, certController: { create: true } });
+        expect(chart.inputs.values).toEqual({
+            installCRDs: true,
+            serviceAccount: { create: true, name: "external-secrets" },
+            webhook: { create: true },
+            certController: { create: true },
+            // README "Scale": one sync at a time, with a login and a revoke each, queues hundreds of ExternalSecrets.
+            concurrent: 8,
+            vault: { enableTokenCache: true },
+        });
     });
 
     test("SecretStore: served v1 API, Vault kubernetes auth with the namespace's reader, waits for Ready", () => {

@@ -53,13 +53,18 @@ export const esoSyncs = (r, t, n) =>
         dependsOnUp(t);
         const pods = (await t.kube().get(`/api/v1/namespaces/${ESO_NS}/pods`)).json.items;
         assert(pods.length > 0 && pods.every((p) => isRunning(p) && isReady(p)), `ESO pods: ${pods.map((p) => `${p.metadata.name}:${p.status.phase}`).join(", ")}`);
+        // The controller runs with the program's defaults esoConcurrent 8 and esoVaultTokenCache true.
+        const controller = pods.find((p) => p.spec.containers[0].args?.some((a) => a.startsWith("--concurrent")));
+        const args = controller?.spec.containers[0].args ?? [];
+        const want = ["--concurrent=8", "--enable-vault-token-cache=true"];
+        assert(want.every((a) => args.includes(a)), `ESO controller pod ${controller?.metadata.name ?? "(none with --concurrent)"}: args ${JSON.stringify(args)} lack ${want.filter((a) => !args.includes(a)).join(", ")}`);
         const t0 = Date.now();
         let last;
         await waitFor("every ExternalSecret synced", async () => t.assertSynced().then(() => true, (e) => ((last = e), false)), { timeoutMs: 120000, intervalMs: 1000 }).catch(() => {
             throw last ?? new Error("not synced");
         });
         t.timings.synced = t.timings.up + (Date.now() - t0);
-        return `${pods.map((p) => `${p.metadata.name} (${p.spec.containers[0].image})`).join(", ")}; ${DECLARED.length + 1} ExternalSecrets Ready`;
+        return `${pods.map((p) => `${p.metadata.name} (${p.spec.containers[0].image})`).join(", ")}; controller ${want.join(" ")}; ${DECLARED.length + 1} ExternalSecrets Ready`;
     });
 
 export const leastPrivilege = (r, t, n) =>
