@@ -4,10 +4,10 @@
 // controller; restart it when it exits or when the SA is recreated (a token is bound to the SA's uid).
 //
 // Usage: node scripts/local/eso-supervisor.mjs <data dir>   (started detached by lib.mjs)
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Kube, log, paths, readState, sleep, toolPath } from "./lib.mjs";
+import { Kube, esoControllerFlags, log, paths, readState, sleep, toolPath } from "./lib.mjs";
 
 const dir = process.argv[2];
 if (!dir) {
@@ -15,6 +15,8 @@ if (!dir) {
     process.exit(2);
 }
 const NS = process.env.ESO_NAMESPACE || "external-secrets";
+// The chart's controller Deployment (release "external-secrets": its full name).
+const DEPLOYMENT = process.env.ESO_DEPLOYMENT || "external-secrets";
 const SA = process.env.ESO_SERVICE_ACCOUNT || "external-secrets";
 const p = paths(dir);
 const st = readState(dir);
@@ -64,6 +66,18 @@ async function crdsEstablished(admin) {
     return stable && established.length === crds.length;
 }
 
+/**
+ * The flags of the chart's Deployment that change how the controller syncs (esoControllerFlags),
+ * spelt the way this binary knows them; undefined until the chart has created the Deployment.
+ */
+async function chartFlags(admin) {
+    const r = await admin.get(`/apis/apps/v1/namespaces/${NS}/deployments/${DEPLOYMENT}`);
+    if (r.status !== 200) return undefined;
+    helpText ??= spawnSync(bin, ["--help"], { encoding: "utf8" }).stdout ?? "";
+    return esoControllerFlags(r.json, { newCacheFlag: helpText.includes("--enable-vault-token-cache ") });
+}
+let helpText;
+
 async function saUid(admin) {
     const r = await admin.get(`/api/v1/namespaces/${NS}/serviceaccounts/${SA}`);
     return r.status === 200 ? r.json.metadata.uid : undefined;
@@ -71,6 +85,7 @@ async function saUid(admin) {
 
 const bin = toolPath("external-secrets");
 log(`supervisor: waiting for ServiceAccount ${NS}/${SA} (created by the chart during pulumi up)`);
+let noDeploymentSince;
 while (!stopping) {
     const admin = Kube.admin(dir);
     let uid;
@@ -83,6 +98,20 @@ while (!stopping) {
         await sleep(1000);
         continue;
     }
+    // The chart creates its Deployment with the ServiceAccount; objects wired by hand (the e2e's
+    // --manual tier) have none: after a grace period, the controller's own defaults. Should the
+    // Deployment turn up later, its flags differ and the controller restarts with them.
+    let flags = await chartFlags(admin).catch(() => undefined);
+    if (!flags) {
+        noDeploymentSince ??= Date.now();
+        if (Date.now() - noDeploymentSince < 20000) {
+            await sleep(1000);
+            continue;
+        }
+        log(`supervisor: no Deployment ${NS}/${DEPLOYMENT} (objects wired by hand?): the controller's own defaults`);
+        flags = [];
+    }
+    noDeploymentSince = undefined;
     let token;
     try {
         token = await admin.token(NS, SA, { expirationSeconds: 86400 });
@@ -92,13 +121,13 @@ while (!stopping) {
         continue;
     }
     writeKubeconfig(token);
-    log(`supervisor: starting external-secrets as system:serviceaccount:${NS}:${SA} (uid ${uid})`);
+    log(`supervisor: starting external-secrets as system:serviceaccount:${NS}:${SA} (uid ${uid}) with the chart's ${flags.join(" ") || "defaults"}`);
     const args = [
         // No metrics server: nothing here reads it, and a port picked when the plane started can be
         // taken by then (a pulumi engine's ephemeral port was: every restart failed to bind).
         "--metrics-addr=0",
         "--enable-leader-election=false",
-        "--concurrent=2",
+        ...flags,
         "--loglevel=info",
         "--zap-time-encoding=iso8601",
     ];
@@ -108,6 +137,7 @@ while (!stopping) {
     fs.writeFileSync(path.join(p.pids, "external-secrets.pid"), String(child.pid));
     const exited = new Promise((r) => child.once("exit", (code, sig) => r(`${code ?? sig}`)));
     // Watch the SA: if it goes away or is recreated (destroy, re-up), the token is dead; restart.
+    // Restart too when the Deployment's flags change, as its pod would be replaced.
     let reason;
     for (;;) {
         const res = await Promise.race([exited.then((c) => `controller exited (${c})`), sleep(5000).then(() => undefined)]);
@@ -116,11 +146,18 @@ while (!stopping) {
             break;
         }
         if (stopping) break;
-        let now;
+        let now, nowFlags;
         try {
             now = await saUid(Kube.admin(dir));
+            nowFlags = await chartFlags(Kube.admin(dir));
         } catch {
             continue;
+        }
+        if (now === uid && nowFlags && nowFlags.join(" ") !== flags.join(" ")) {
+            reason = `the chart's flags changed to ${nowFlags.join(" ") || "defaults"}`;
+            child.kill("SIGTERM");
+            await exited;
+            break;
         }
         if (now !== uid) {
             reason = now ? "ServiceAccount recreated" : "ServiceAccount deleted";

@@ -43,6 +43,26 @@ export function prepareEsoChart(dir, { chart: src = toolPath("external-secrets-c
 }
 
 
+/**
+ * The flags of the chart's controller Deployment that change how it syncs (`esoConcurrent`,
+ * `esoVaultTokenCache`), for the host-run controller to take as its pod would. `newCacheFlag`: the
+ * binary knows `--enable-vault-token-cache` (ESO >= 1.0); older ones only the `--experimental-` one.
+ */
+export function esoControllerFlags(deployment, { newCacheFlag }) {
+    const containers = deployment?.spec?.template?.spec?.containers ?? [];
+    const controller = containers.find((c) => c.name === "external-secrets") ?? containers[0];
+    const args = controller?.args ?? [];
+    const flags = [];
+    args.forEach((a, i) => {
+        const m = /^--(concurrent|enable-vault-token-cache|vault-token-cache-size)(=|$)/.exec(a);
+        if (!m) return;
+        // `--concurrent 4` (two args) as well as `--concurrent=4`; a bare boolean stays bare.
+        const next = args[i + 1];
+        flags.push(m[2] === "" && m[1] !== "enable-vault-token-cache" && next !== undefined && !next.startsWith("-") ? `${a}=${next}` : a);
+    });
+    return newCacheFlag ? flags : flags.map((a) => a.replace(/^--(enable-vault-token-cache|vault-token-cache-size)/, "--experimental-$1"));
+}
+
 /** Starts the ESO supervisor (detached): waits for the chart's SA, mints a token, runs the controller. */
 export function startEsoSupervisor(dir) {
     return startDaemon(dir, "eso-supervisor", process.execPath, [path.join(repoRoot, "scripts", "local", "eso-supervisor.mjs"), dir], { cwd: repoRoot });

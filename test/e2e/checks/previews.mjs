@@ -11,6 +11,8 @@ import { assert } from "../lib/assertions.mjs";
 
 const INIT = "pulumi-nodejs:dynamic/vault:VaultInit platform-init";
 const PROVIDER = "pulumi:providers:vault platform-provider";
+// The ESO controller's Deployment (a child of the chart): its args follow esoConcurrent.
+const ESO_CONTROLLER = "kubernetes:apps/v1:Deployment platform-eso-chart:external-secrets/external-secrets";
 
 /** "op type name" of every step a `preview --json` plans, `same` and the stack itself left out; sorted. */
 export function plannedSteps(previewJson) {
@@ -141,7 +143,7 @@ export const PRE_TENANT_REV = "820707c";
  * first previewed with tenantSecretGuard false (0 changes), then on (exactly the guards' creates).
  */
 export const upgradeCheck = (r, h, n) =>
-    r.check(n, `upgrade: a stack deployed by the program at ${PRE_TENANT_REV} (before the Tenant component), previewed with this program: no existing resource changes (guard off: only the Vault provider gains its version override, once); guard on: plus exactly the guards' creates; up does the same; a tenant added afterwards is flat, the old ones stay wrapped`, async () => {
+    r.check(n, `upgrade: a stack deployed by the program at ${PRE_TENANT_REV} (before the Tenant component), previewed with this program: no tenant resource changes (guard off: only the Vault provider gains its version override, once, and the ESO controller its esoConcurrent flag); guard on: plus exactly the guards' creates; up does the same; a tenant added afterwards is flat, the old ones stay wrapped`, async () => {
         h.needsPulumi("an upgrade");
         const tree = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-pre-tenant-"));
         let cleanedUp = false;
@@ -170,15 +172,16 @@ export const upgradeCheck = (r, h, n) =>
             await h.POk(["config", "set", ...cfgArgs(h.dir), "vault-eso-platform:tenantSecretGuard", "false"]);
             const off = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)])).stdout);
             // The Vault provider learns the server's version from the init resource once (so that a
-            // sealed Vault's preview asks it nothing): that one provider update is the only change.
-            sameSteps(off, [`update ${PROVIDER}`], "preview of the old stack with this program, guard off");
+            // sealed Vault's preview asks it nothing), and the ESO controller gains esoConcurrent's
+            // default (`--concurrent=8`, a rollout of its pod): those two updates are the only changes.
+            sameSteps(off, [`update ${PROVIDER}`, `update ${ESO_CONTROLLER}`], "preview of the old stack with this program, guard off");
             await h.POk(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenantSecretGuard"]);
             const on = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)])).stdout);
             const guard = (t) => [
                 `create kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy platform-tenant-${t}-guard-policy`,
                 `create kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding platform-tenant-${t}-guard-binding`,
             ];
-            sameSteps(on, [...guard("default"), ...guard("team-u"), `update ${PROVIDER}`], "preview of the old stack with this program, guard on");
+            sameSteps(on, [...guard("default"), ...guard("team-u"), `update ${PROVIDER}`, `update ${ESO_CONTROLLER}`], "preview of the old stack with this program, guard on");
             const up = await h.POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(h.dir)]);
             sameSteps(appliedSteps(up.stdout), on, "up of the old stack with this program");
             await h.POk(["preview", "--expect-no-changes", ...cfgArgs(h.dir)]);
