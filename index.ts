@@ -1,5 +1,7 @@
 // The secrets platform: Vault (or OpenBao) + external-secrets, wired together for one environment.
 // Everything is validated before any resource is declared; see README.md for the config reference.
+// First: cheaper stack traces while the SDK registers resources (components/stackTraces.ts).
+import "./components/stackTraces";
 import * as pulumi from "@pulumi/pulumi";
 import { DemoWorkload } from "./components/apps/demoWorkload";
 import { HubConnection } from "./components/fleet/hubConnection";
