@@ -6,7 +6,9 @@
 // included: at 50 tenants (~2,000 resources) that was a third of the program's CPU in a no-op
 // preview (README "Scale"). This formatter maps only the frames in this project's own TypeScript
 // files through ts-node's formatter, and formats every other frame as V8 does. Errors keep their
-// TypeScript positions; a JavaScript frame was never mapped to anything else anyway.
+// TypeScript positions in this project; a dependency's frame now shows the JavaScript that runs
+// (its line in node_modules) instead of its TypeScript source, which npm packages do not ship.
+// The engine does not diff source positions: a deployed stack sees no change.
 import * as path from "node:path";
 
 type Formatter = (error: Error, frames: NodeJS.CallSite[]) => unknown;
