@@ -13,7 +13,7 @@ import * as path from "node:path";
 
 type Formatter = (error: Error, frames: NodeJS.CallSite[]) => unknown;
 
-const projectRoot = path.resolve(__dirname, "..");
+const projectRoot = path.resolve(__dirname, "..") + path.sep;
 const nodeModules = `${path.sep}node_modules${path.sep}`;
 
 /** A frame in one of this project's TypeScript files (not a dependency's, not JavaScript). */

@@ -25,6 +25,7 @@ describe("isOwnTypeScript", () => {
         [path.join(root, "node_modules", "some-package", "index.ts"), false],
         [path.join(root, "components", "vault", "init", "tunnel-host.js"), false],
         ["/elsewhere/index.ts", false],
+        [`${root}-other/index.ts`, false],
         ["node:internal/process/task_queues", false],
         [null, false],
         [undefined, false],
@@ -67,5 +68,35 @@ describe("selectiveFormatter", () => {
         const own = frames.find((f) => isOwnTypeScript(f.getFileName()))!;
         const out = selectiveFormatter(() => "Error: nothing")(new Error("x"), [own]) as string;
         expect(out).toBe(`Error: x\n    at ${own}`);
+    });
+});
+
+describe("installing", () => {
+    const saved = Error.prepareStackTrace;
+    afterEach(() => {
+        Error.prepareStackTrace = saved;
+    });
+    const load = () => jest.isolateModules(() => require("../../components/stackTraces"));
+
+    test("wraps the installed formatter once, however often the module loads", () => {
+        const tsNode = jest.fn<string, [Error, NodeJS.CallSite[]]>(() => "Error: x\n    at MAPPED (f.ts:1:1)");
+        Error.prepareStackTrace = tsNode;
+        load();
+        const first = Error.prepareStackTrace;
+        expect(first).not.toBe(tsNode);
+        expect((first as unknown as { selective?: boolean }).selective).toBe(true);
+        load();
+        expect(Error.prepareStackTrace).toBe(first);
+        // Through the wrapper: a frame of this file reaches ts-node's formatter, alone.
+        const stack = new Error("probe").stack!;
+        expect(stack.split("\n")[0]).toBe("Error: probe");
+        expect(tsNode).toHaveBeenCalled();
+        expect(tsNode.mock.calls.every(([, frames]) => frames.length === 1)).toBe(true);
+    });
+
+    test("installs nothing where no formatter is", () => {
+        Error.prepareStackTrace = undefined as unknown as typeof Error.prepareStackTrace;
+        load();
+        expect(Error.prepareStackTrace).toBeUndefined();
     });
 });
