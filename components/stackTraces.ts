@@ -5,7 +5,8 @@
 // ts-node's source-map formatter over every frame, the SDK's and gRPC's JavaScript frames
 // included: at 50 tenants (~2,000 resources) that was a third of the program's CPU in a no-op
 // preview (README "Scale"). This formatter maps only the frames in this project's own TypeScript
-// files through ts-node's formatter, and formats every other frame as V8 does. Errors keep their
+// files through ts-node's formatter, each call site once (the same few lines declare every
+// resource), and formats every other frame as V8 does. Errors keep their
 // TypeScript positions in this project; a dependency's frame now shows the JavaScript that runs
 // (its line in node_modules) instead of its TypeScript source, which npm packages do not ship.
 // The engine does not diff source positions: a deployed stack sees no change.
@@ -21,11 +22,30 @@ export function isOwnTypeScript(fileName: string | null | undefined): boolean {
     return !!fileName && fileName.endsWith(".ts") && fileName.startsWith(projectRoot) && !fileName.includes(nodeModules);
 }
 
+/** Own frames remembered per formatter: past this many distinct call sites, it starts over. */
+export const MAPPED_FRAMES_KEPT = 4096;
+
 /**
  * Wraps `mapped` (ts-node's source-map formatter): own TypeScript frames go through it one by one,
  * the rest print as V8 prints them. The header is V8's (`Error.prototype.toString`).
+ *
+ * A program declares its resources from a few dozen lines, each thousands of times: an own frame's
+ * line is remembered by its V8 text (file, compiled line and column, function: all the mapping
+ * depends on while the process runs), so each call site is mapped once.
  */
 export function selectiveFormatter(mapped: Formatter): Formatter {
+    const seen = new Map<string, string>();
+    const mapOne = (error: Error, frame: NodeJS.CallSite): string => {
+        const v8 = `${frame}`;
+        const known = seen.get(v8);
+        if (known !== undefined) return known;
+        const one = String(mapped(error, [frame]));
+        const at = one.indexOf("\n    at ");
+        const line = at >= 0 ? one.slice(at) : `\n    at ${v8}`;
+        if (seen.size >= MAPPED_FRAMES_KEPT) seen.clear();
+        seen.set(v8, line);
+        return line;
+    };
     return (error, frames) => {
         let header: string;
         try {
@@ -33,12 +53,7 @@ export function selectiveFormatter(mapped: Formatter): Formatter {
         } catch {
             header = "Error";
         }
-        const lines = frames.map((frame) => {
-            if (!isOwnTypeScript(frame.getFileName())) return `\n    at ${frame}`;
-            const one = String(mapped(error, [frame]));
-            const at = one.indexOf("\n    at ");
-            return at >= 0 ? one.slice(at) : `\n    at ${frame}`;
-        });
+        const lines = frames.map((frame) => (isOwnTypeScript(frame.getFileName()) ? mapOne(error, frame) : `\n    at ${frame}`));
         return header + lines.join("");
     };
 }

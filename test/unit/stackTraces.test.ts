@@ -1,7 +1,7 @@
 // The program's stack-trace formatter (components/stackTraces.ts): only this project's own TypeScript
 // frames go through the source-map formatter it wraps; every other frame prints as V8 prints it.
 import * as path from "node:path";
-import { isOwnTypeScript, selectiveFormatter } from "../../components/stackTraces";
+import { MAPPED_FRAMES_KEPT, isOwnTypeScript, selectiveFormatter } from "../../components/stackTraces";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -68,6 +68,54 @@ describe("selectiveFormatter", () => {
         const own = frames.find((f) => isOwnTypeScript(f.getFileName()))!;
         const out = selectiveFormatter(() => "Error: nothing")(new Error("x"), [own]) as string;
         expect(out).toBe(`Error: x\n    at ${own}`);
+    });
+});
+
+describe("selectiveFormatter: each own call site is mapped once", () => {
+    /** A stand-in call site in this project's index.ts, printed by V8 as `text`. */
+    const site = (text: string) => ({ getFileName: () => path.join(root, "index.ts"), toString: () => text }) as unknown as NodeJS.CallSite;
+    const counting = () => {
+        const seen: string[] = [];
+        const mapped = (_e: Error, fs: NodeJS.CallSite[]) => {
+            seen.push(`${fs[0]}`);
+            return `Error: ignored\n    at MAPPED ${fs[0]}`;
+        };
+        return { seen, format: selectiveFormatter(mapped) };
+    };
+
+    test("a call site seen before is not mapped again, whatever the error", () => {
+        const { seen, format } = counting();
+        const a = site("new Tenant (index.ts:10:5)");
+        const b = site("declare (index.ts:20:7)");
+        const first = format(new Error("one"), [a, b]);
+        const second = format(new RangeError("two"), [b, a, site("new Tenant (index.ts:10:5)")]);
+        expect(seen).toEqual(["new Tenant (index.ts:10:5)", "declare (index.ts:20:7)"]);
+        expect(first).toBe("Error: one\n    at MAPPED new Tenant (index.ts:10:5)\n    at MAPPED declare (index.ts:20:7)");
+        expect(second).toBe("RangeError: two\n    at MAPPED declare (index.ts:20:7)\n    at MAPPED new Tenant (index.ts:10:5)\n    at MAPPED new Tenant (index.ts:10:5)");
+    });
+
+    test("the same file and line at another column or in another function is mapped on its own", () => {
+        const { seen, format } = counting();
+        format(new Error("x"), [site("f (index.ts:10:5)"), site("f (index.ts:10:9)"), site("g (index.ts:10:5)")]);
+        expect(seen).toHaveLength(3);
+    });
+
+    test("formatters do not share what they remember", () => {
+        const one = counting();
+        const two = counting();
+        one.format(new Error("x"), [site("f (index.ts:1:1)")]);
+        two.format(new Error("x"), [site("f (index.ts:1:1)")]);
+        expect([one.seen.length, two.seen.length]).toEqual([1, 1]);
+    });
+
+    test(`past ${MAPPED_FRAMES_KEPT} distinct call sites it starts over (bounded memory)`, () => {
+        const { seen, format } = counting();
+        for (let i = 0; i < MAPPED_FRAMES_KEPT; i++) format(new Error("x"), [site(`f (index.ts:${i}:1)`)]);
+        format(new Error("x"), [site("f (index.ts:0:1)")]);
+        expect(seen).toHaveLength(MAPPED_FRAMES_KEPT);
+        format(new Error("x"), [site("f (index.ts:new:1)")]);
+        format(new Error("x"), [site("f (index.ts:0:1)")]);
+        expect(seen).toHaveLength(MAPPED_FRAMES_KEPT + 2);
     });
 });
 
