@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cfgArgs, repoRoot, wipeBao } from "../../../scripts/local/lib.mjs";
+import { PREVIEW_ENV, cfgArgs, pulumiEnv, repoRoot, wipeBao } from "../../../scripts/local/lib.mjs";
 import { assert } from "../lib/assertions.mjs";
 
 const INIT = "pulumi-nodejs:dynamic/vault:VaultInit platform-init";
@@ -114,10 +114,14 @@ export const tenantPreviewCheck = (r, h, n, base) =>
         const teamC = (secrets) => ({ name: "team-c", namespace: "team-c", kvPrefix: "team-c", secrets });
         const notes = [];
         await setTenants(h, [...base, teamC([db])]);
+        // Every preview here runs with PREVIEW_ENV (no per-step snapshot serialisation): the engine's
+        // default plans the very same steps.
+        const byDefault = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)], { env: { ...pulumiEnv(h.dir), ...Object.fromEntries(Object.keys(PREVIEW_ENV).map((k) => [k, "false"])) } })).stdout);
         // The admin token gains write access below team-c's kvPrefix (it seeds there): one update of
         // the init resource, which rewrites the pulumi-admin policy. Nothing else of Vault's moves.
         let res = await previewThenUp(h, [...tenantSteps("create", "team-c", [db]), `update ${INIT}`], "tenant added");
-        notes.push(`tenant added: ${res.planned.length} steps previewed = applied (up ${(res.up.ms / 1000).toFixed(1)}s)`);
+        sameSteps(byDefault, res.planned, "tenant added: preview with the engine's default per-step serialisation vs with PREVIEW_ENV");
+        notes.push(`tenant added: ${res.planned.length} steps previewed = applied = previewed without PREVIEW_ENV (up ${(res.up.ms / 1000).toFixed(1)}s)`);
         await h.waitSynced();
         await setTenants(h, [...base, teamC([db, api])]);
         res = await previewThenUp(h, [...secretSteps("create", "team-c", api), "update vault:index/policy:Policy platform-tenant-team-c-policy"], "secret added");
