@@ -8,7 +8,7 @@
 //   - one more tenant: its `pulumi preview`, and its `pulumi up` -> its ExternalSecrets Ready
 // and the table prints ours/bare for each, plus "one more tenant at N vs at the first size", and the
 // state each first up left (size, resources, components): README "Scale" explains why they matter.
-// Both programs' previews run with PREVIEW_ENV (scripts/local/lib/pulumi.mjs: no per-step snapshot
+// Both programs' previews run with PREVIEW_ENV (scripts/previewEnv.mjs: no per-step snapshot
 // serialisation in a preview, which persists nothing), as every preview of the project does.
 // Targets (issue 18): every ratio <= 1.3x; adding a tenant at 50 <= 2x adding it at 1.
 import { randomBytes } from "node:crypto";

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation/index.js";
+import { PREVIEW_ENV } from "../previewEnv.mjs";
 import { configFileOf, hubSpokesConfig } from "./file.mjs";
 import { changingStep } from "./report.mjs";
 
@@ -22,7 +23,8 @@ function row(s, op) {
  * from the fleet file, and a removed spoke is still recognised by the hub's state.
  */
 export async function runFleet(fleet, op, { parallel = 4, progress, signal, only } = {}) {
-    const envVars = fleet.backend ? { PULUMI_BACKEND_URL: fleet.backend } : {};
+    // A preview run only previews (its removed spokes' destroys included): PREVIEW_ENV for all of it.
+    const envVars = { ...(fleet.backend ? { PULUMI_BACKEND_URL: fleet.backend } : {}), ...(op === "preview" ? PREVIEW_ENV : {}) };
     const open = async (stack) => Stack.select(stack, await LocalWorkspace.create({ workDir: fleet.projectDir, envVars }));
     const rows = [];
     const hub = await open(fleet.hub.stack);

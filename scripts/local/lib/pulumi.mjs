@@ -2,6 +2,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { PREVIEW_ENV } from "../../previewEnv.mjs";
 import { PASSPHRASE, STACK, paths, repoRoot } from "./base.mjs";
 
 /** The provider packages of the program; their installed versions are the plugin versions. */
@@ -111,15 +112,7 @@ export function ensurePlugins(env) {
     return { missing: missingPlugins(env), errors };
 }
 
-/**
- * What every `pulumi preview` runs with (README "Scale"). A preview persists no state (the engine
- * gives it a discarding persister, DIY and Pulumi Cloud backends alike), yet by default it still
- * serialises the whole snapshot at each planned create, update or delete, only to discard it: at
- * 50 tenants adding one was ~80 serialisations of a 9 MB state, a quarter of the preview. Skipping
- * them changes no step: the snapshot is still built, and checked once at the end. Never for `up`:
- * there the per-step writes are what a crash leaves behind.
- */
-export const PREVIEW_ENV = Object.freeze({ PULUMI_SKIP_CHECKPOINTS: "true" });
+export { PREVIEW_ENV };
 
 /** The environment `pulumi <args>` runs with: `env`, and for a preview PREVIEW_ENV unless `env` sets it. */
 export function commandEnv(args, env) {

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PREVIEW_ENV, cfgArgs, pulumiEnv, repoRoot, wipeBao } from "../../../scripts/local/lib.mjs";
+import { cfgArgs, pulumiEnv, repoRoot, wipeBao } from "../../../scripts/local/lib.mjs";
 import { assert } from "../lib/assertions.mjs";
 
 const INIT = "pulumi-nodejs:dynamic/vault:VaultInit platform-init";
@@ -116,7 +116,8 @@ export const tenantPreviewCheck = (r, h, n, base) =>
         await setTenants(h, [...base, teamC([db])]);
         // Every preview here runs with PREVIEW_ENV (no per-step snapshot serialisation): the engine's
         // default plans the very same steps.
-        const byDefault = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)], { env: { ...pulumiEnv(h.dir), ...Object.fromEntries(Object.keys(PREVIEW_ENV).map((k) => [k, "false"])) } })).stdout);
+        const engineDefault = { ...pulumiEnv(h.dir), PULUMI_SKIP_CHECKPOINTS: "false" };
+        const byDefault = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)], { env: engineDefault })).stdout);
         // The admin token gains write access below team-c's kvPrefix (it seeds there): one update of
         // the init resource, which rewrites the pulumi-admin policy. Nothing else of Vault's moves.
         let res = await previewThenUp(h, [...tenantSteps("create", "team-c", [db]), `update ${INIT}`], "tenant added");
