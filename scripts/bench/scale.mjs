@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench -- --scale [--sizes 1,10,50] [--secrets 10] [--refresh 1h]`: tenants at scale, engine tier. For
-// each size N (tenants of S seeded secrets each, besides the default tenant), on a fresh loopback
+// `npm run bench -- --scale [--sizes 1,10,50] [--secrets 10] [--refresh 1h] [--runs 1]`: tenants at scale,
+// engine tier. For each size N (tenants of S seeded secrets each, besides the default tenant), on a fresh loopback
 // plane each time, the program (index.ts, stack "local") and the bare program (bench/bare: the same
 // objects written flat, no components, no init provider, no waits) measure:
 //   - first `pulumi up` start -> every ExternalSecret Ready (polled every 500 ms)
@@ -8,6 +8,8 @@
 //   - one more tenant: its `pulumi preview`, and its `pulumi up` -> its ExternalSecrets Ready
 // and the table prints ours/bare for each, plus "one more tenant at N vs at the first size", and the
 // state each first up left (size, resources, components): README "Scale" explains why they matter.
+// --runs K measures each size K times (ours, then bare, K times over) and prints medians, the ratio of
+// the medians and the spread of the per-run ratios (scripts/bench/stats.mjs).
 // Both programs' previews run with PREVIEW_ENV (scripts/previewEnv.mjs: no per-step snapshot
 // serialisation in a preview, which persists nothing), as every preview of the project does.
 // Targets (issue 18): every ratio <= 1.3x; adding a tenant at 50 <= 2x adding it at 1.
@@ -17,6 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Kube, bringUp, cfgArgs, log, missingPlugins, paths, pulumiEnv, pulumiOk, stopAll, waitFor } from "../local/lib.mjs";
 import { startBare } from "./bare.mjs";
+import { formatCell, median, summarise } from "./stats.mjs";
 
 const arg = (name, dflt) => {
     const i = process.argv.indexOf(name);
@@ -24,13 +27,18 @@ const arg = (name, dflt) => {
 };
 const SIZES = arg("--sizes", "1,10,50").split(",").map(Number);
 const PER = Number(arg("--secrets", "10"));
+const RUNS = Number(arg("--runs", "1"));
+if (!Number.isInteger(RUNS) || RUNS < 1) {
+    console.error(`bench --scale: --runs must be a whole number >= 1, got ${arg("--runs")}`);
+    process.exit(2);
+}
+const METRICS = ["first", "noop", "addPreview", "addUp"];
 // Both programs' ExternalSecrets re-read Vault this often. The program's default (1h): at the local
 // stack's 10s, 500 ExternalSecrets are 50 syncs a second (each a Vault read, and without the token
 // cache a login and a revoke), a load test of ESO and OpenBao that every new ExternalSecret's first
 // sync queues behind (README "Scale").
 const REFRESH = arg("--refresh", "1h");
 const DEFAULT_ES = 3; // the default tenant's example-password, database-credentials, pull secret
-const s = (ms) => `${(ms / 1000).toFixed(1)}s`;
 
 /** Tenants t0..t(n-1), each with PER seeded secrets below its own prefix. */
 const tenantsConfig = (n) =>
@@ -122,31 +130,37 @@ if (missing.length) {
 const rows = [];
 let failed = false;
 for (const n of SIZES) {
-    try {
-        log(`scale: ${n} tenant(s) x ${PER} secrets: the program ...`);
-        const o = await ours(n);
-        log(`scale: ${n} tenant(s) x ${PER} secrets: bare ...`);
-        const b = await bare(n);
-        rows.push({ n, o, b });
-        console.log(JSON.stringify({ tenants: n, secretsPerTenant: PER, refreshInterval: REFRESH, ours: o, bare: b }));
-    } catch (e) {
-        failed = true;
-        console.error(`bench --scale: size ${n} failed: ${e.message}`);
+    const runs = [];
+    for (let k = 1; k <= RUNS; k++) {
+        const of = RUNS > 1 ? ` (run ${k}/${RUNS})` : "";
+        try {
+            log(`scale: ${n} tenant(s) x ${PER} secrets${of}: the program ...`);
+            const o = await ours(n);
+            log(`scale: ${n} tenant(s) x ${PER} secrets${of}: bare ...`);
+            const b = await bare(n);
+            runs.push({ o, b });
+            console.log(JSON.stringify({ tenants: n, secretsPerTenant: PER, refreshInterval: REFRESH, run: k, ours: o, bare: b }));
+        } catch (e) {
+            failed = true;
+            console.error(`bench --scale: size ${n}${of} failed: ${e.message}`);
+        }
     }
+    // The state is the same program's each run: the last run's figures stand for the size.
+    if (runs.length) rows.push({ n, runs: runs.length, cells: summarise(runs, METRICS), o: runs[runs.length - 1].o, b: runs[runs.length - 1].b, add: { o: median(runs.map((r) => r.o.addPreview + r.o.addUp)), b: median(runs.map((r) => r.b.addPreview + r.b.addUp)) } });
 }
 
+const s = (ms) => `${(ms / 1000).toFixed(1)}s`;
 const r = (a, b) => (a / b).toFixed(2);
-console.log(`\n== bench --scale (engine tier; one run per size, fresh plane each; refreshInterval ${REFRESH}; 2 shared cores; targets: ours/bare <= 1.3x, one more tenant at ${SIZES[SIZES.length - 1]} <= 2x at ${SIZES[0]})`);
+const counted = RUNS > 1 ? `medians of ${RUNS} runs per size, ratio of the medians and (in brackets) the spread of the per-run ratios` : "one run per size";
+console.log(`\n== bench --scale (engine tier; ${counted}, fresh plane each; refreshInterval ${REFRESH}; 2 shared cores; targets: ours/bare <= 1.3x, one more tenant at ${SIZES[SIZES.length - 1]} <= 2x at ${SIZES[0]})`);
 console.log("| tenants x secrets | ExternalSecrets | first up -> all synced (ours / bare / ratio) | no-op preview (ours / bare / ratio) | one more tenant: preview (ours / bare / ratio) | one more tenant: up -> synced (ours / bare / ratio) |");
 console.log("|---|---|---|---|---|---|");
-for (const { n, o, b } of rows) {
-    const cell = (k) => `${s(o[k])} / ${s(b[k])} / **${r(o[k], b[k])}x**`;
-    console.log(`| ${n} x ${PER} | ${DEFAULT_ES + n * PER} | ${cell("first")} | ${cell("noop")} | ${cell("addPreview")} | ${cell("addUp")} |`);
+for (const { n, cells } of rows) {
+    console.log(`| ${n} x ${PER} | ${DEFAULT_ES + n * PER} | ${METRICS.map((m) => formatCell(cells[m])).join(" | ")} |`);
 }
 console.log("state after the first up (ours / bare): " + rows.map(({ n, o, b }) => `${n} x ${PER}: ${o.resources} / ${b.resources} resources (${o.components} / ${b.components} components), ${o.stateMB.toFixed(2)} / ${b.stateMB.toFixed(2)} MB`).join("; "));
 if (rows.length >= 2) {
     const [lo, hi] = [rows[0], rows[rows.length - 1]];
-    const cost = (x) => x.addPreview + x.addUp;
-    console.log(`one more tenant (preview + up), ours: ${s(cost(hi.o))} at ${hi.n} tenants vs ${s(cost(lo.o))} at ${lo.n} = ${r(cost(hi.o), cost(lo.o))}x (target <= 2x); bare: ${r(cost(hi.b), cost(lo.b))}x`);
+    console.log(`one more tenant (preview + up${RUNS > 1 ? ", medians" : ""}), ours: ${s(hi.add.o)} at ${hi.n} tenants vs ${s(lo.add.o)} at ${lo.n} = ${r(hi.add.o, lo.add.o)}x (target <= 2x); bare: ${r(hi.add.b, lo.add.b)}x`);
 }
 process.exit(failed ? 1 : 0);

@@ -52,8 +52,9 @@ let MANUAL = process.argv.includes("--manual") || process.env.E2E_MANUAL === "1"
 const needsPulumi = (what) => {
     if (MANUAL) throw new Skip(`--manual: ${what} needs Pulumi state`);
 };
+const MANUAL_TIER = "manual (objects wired by hand, not by pulumi up)";
 const runner = new Runner({
-    tier: "engine (real pulumi up)",
+    tier: MANUAL ? MANUAL_TIER : "engine (real pulumi up)",
     explain: (e) =>
         ctx.missing?.length && /no resource plugin|depends on check 2/.test(e.message)
             ? `blocked: provider plugins missing (${ctx.missing.join(", ")}; tools/README.md): ${e.message}`
@@ -208,11 +209,11 @@ async function main() {
     ctx.missing = missingPlugins(ctx.env);
     if (AUTO && ctx.missing.length && !MANUAL) {
         MANUAL = true;
-        runner.tier = "manual (objects wired by hand, not by pulumi up)";
+        runner.tier = MANUAL_TIER;
         log("--manual-if-no-plugins: provider plugins missing, running the --manual variant");
     }
     log(MANUAL
-        ? `tier: manual (objects wired by hand, not by pulumi up)${ctx.missing.length ? `: provider plugins missing from ${ctx.env.PULUMI_HOME}: ${ctx.missing.join(", ")}` : ": --manual"}`
+        ? `tier: ${MANUAL_TIER}${ctx.missing.length ? `: provider plugins missing from ${ctx.env.PULUMI_HOME}: ${ctx.missing.join(", ")}` : ": --manual"}`
         : `tier: engine (real pulumi up; plugins from ${ctx.env.PULUMI_HOME}, mode ${ctx.env.LOCAL_PLUGINS})`);
     if (ctx.missing.length) log(`provider plugins missing: ${ctx.missing.join(", ")}${MANUAL ? " (--manual: not needed)" : " - the checks that run pulumi up will fail; --manual runs the server-side checks without them"}`);
     log(`control plane, OpenBao, stack config ready in ${(ctx.timings.setup / 1000).toFixed(1)}s`);
