@@ -88,7 +88,7 @@ export = async () => {
     // External Vault or a spoke, first up: Vault serves before the program starts, so the Vault side
     // (mount, auth, every tenant's seeds) is ready to go at once. ESO's chart puts ~2.2 MB of CRDs into
     // the state, and the DIY backend rewrites the whole state file at every step: ESO after the Vault
-    // side makes those steps cheap (README "Scale"). Once deployed, the CRDs are in the state whatever
+    // side makes those steps cheap (docs/scale.md). Once deployed, the CRDs are in the state whatever
     // the order, and waiting would only hold the chart's steps back. In chart mode ESO's pod starts
     // while Vault's pod does.
     let vaultSideDeclared!: (side: pulumi.Resource[]) => void;

@@ -4,7 +4,7 @@
 // registration stack, each awaited promise's debug context). Under ts-node every such read runs
 // ts-node's source-map formatter over every frame, the SDK's and gRPC's JavaScript frames
 // included: at 50 tenants (~2,000 resources) that was a third of the program's CPU in a no-op
-// preview (README "Scale"). This formatter maps only the frames in this project's own TypeScript
+// preview (docs/scale.md). This formatter maps only the frames in this project's own TypeScript
 // files through ts-node's formatter, each call site once (the same few lines declare every
 // resource), and formats every other frame as V8 does. Errors keep their
 // TypeScript positions in this project; a dependency's frame now shows the JavaScript that runs

@@ -1,6 +1,6 @@
 // What every `pulumi preview` of the project runs with: the local tiers and the bench
 // (scripts/local/lib/pulumi.mjs), the fleet runner (scripts/fleet/run.mjs); the pulumi.yml
-// workflow sets the same for its previews. README "Scale".
+// workflow sets the same for its previews (docs/scale.md, "Call sites and previews").
 //
 // A preview persists no state (the engine gives it a discarding persister, DIY and Pulumi Cloud
 // backends alike), yet by default it still serialises the whole snapshot at each planned create,

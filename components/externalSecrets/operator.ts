@@ -28,7 +28,7 @@ export interface ExternalSecretsOperatorArgs {
     /**
      * ExternalSecrets the controller syncs at once (the chart's `concurrent`). A sync waits on Vault
      * and the API server, not on CPU; one at a time, hundreds of ExternalSecrets (each of which `up`
-     * waits for until it is Ready) queue behind each other's refreshes (README "Scale").
+     * waits for until it is Ready) queue behind each other's refreshes (docs/scale.md).
      * @default - 1, the chart's
      */
     concurrent?: number;

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
  *
  * Both declare the same objects in the cluster and in Vault. A component costs the DIY backend three
  * whole-state writes (its create's two, its outputs' one) and holds its children back until they are
- * done: 12 components a tenant of 10 secrets made adding it ~1.4x the bare program (README "Scale").
+ * done: 12 components a tenant of 10 secrets made adding it ~1.4x the bare program (docs/scale.md).
  * Tenants already deployed wrapped stay wrapped (an upgrade changes nothing); new ones are flat.
  */
 export type TenantLayout = "flat" | "wrapped";

@@ -1,7 +1,7 @@
 // Summaries for `npm run bench -- --scale --runs K`: one size measured K times (the program and the
 // bare program interleaved, so that the machine's drift hits both) is summarised per metric by the
 // median of each program, their ratio, and the spread of the per-run ratios. A single run on this
-// 2-core machine can be off by a third (README "Scale"); the median of 3 is what the table shows.
+// 2-core machine can be off by a third (docs/scale.md); the median of 3 is what the table shows.
 
 /** The median of numbers (the mean of the middle two for an even count); NaN for none. */
 export function median(xs) {

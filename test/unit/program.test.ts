@@ -179,7 +179,7 @@ describe("dev stack", () => {
             serviceAccount: { create: true, name: "external-secrets" },
             webhook: { create: true },
             certController: { create: true },
-            // README "Scale": one sync at a time, with a login and a revoke each, queues hundreds of ExternalSecrets.
+            // docs/scale.md: one sync at a time, with a login and a revoke each, queues hundreds of ExternalSecrets.
             concurrent: 8,
             vault: { enableTokenCache: true },
         });
