@@ -145,8 +145,11 @@ for (const n of SIZES) {
             console.error(`bench --scale: size ${n}${of} failed: ${e.message}`);
         }
     }
-    // The state is the same program's each run: the last run's figures stand for the size.
-    if (runs.length) rows.push({ n, runs: runs.length, cells: summarise(runs, METRICS), o: runs[runs.length - 1].o, b: runs[runs.length - 1].b, add: { o: median(runs.map((r) => r.o.addPreview + r.o.addUp)), b: median(runs.map((r) => r.b.addPreview + r.b.addUp)) } });
+    if (runs.length === 0) continue;
+    const addCost = (x) => x.addPreview + x.addUp;
+    // Every run leaves the same state: the last one's size and counts stand for the size.
+    const last = runs[runs.length - 1];
+    rows.push({ n, cells: summarise(runs, METRICS), state: { o: last.o, b: last.b }, add: { o: median(runs.map((r) => addCost(r.o))), b: median(runs.map((r) => addCost(r.b))) } });
 }
 
 const s = (ms) => `${(ms / 1000).toFixed(1)}s`;
@@ -158,7 +161,7 @@ console.log("|---|---|---|---|---|---|");
 for (const { n, cells } of rows) {
     console.log(`| ${n} x ${PER} | ${DEFAULT_ES + n * PER} | ${METRICS.map((m) => formatCell(cells[m])).join(" | ")} |`);
 }
-console.log("state after the first up (ours / bare): " + rows.map(({ n, o, b }) => `${n} x ${PER}: ${o.resources} / ${b.resources} resources (${o.components} / ${b.components} components), ${o.stateMB.toFixed(2)} / ${b.stateMB.toFixed(2)} MB`).join("; "));
+console.log("state after the first up (ours / bare): " + rows.map(({ n, state: { o, b } }) => `${n} x ${PER}: ${o.resources} / ${b.resources} resources (${o.components} / ${b.components} components), ${o.stateMB.toFixed(2)} / ${b.stateMB.toFixed(2)} MB`).join("; "));
 if (rows.length >= 2) {
     const [lo, hi] = [rows[0], rows[rows.length - 1]];
     console.log(`one more tenant (preview + up${RUNS > 1 ? ", medians" : ""}), ours: ${s(hi.add.o)} at ${hi.n} tenants vs ${s(lo.add.o)} at ${lo.n} = ${r(hi.add.o, lo.add.o)}x (target <= 2x); bare: ${r(hi.add.b, lo.add.b)}x`);
