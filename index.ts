@@ -11,6 +11,7 @@ import { ExternalSecretsOperator } from "./components/externalSecrets/operator";
 import { LAYOUTS_OUTPUT, recordedTenantLayouts } from "./components/tenants/layout";
 import { Tenant } from "./components/tenants/tenant";
 import { KubernetesAuth } from "./components/vault/kubernetesAuth";
+import { spokeReaderPolicyName } from "./components/vault/policy";
 import { KvEngine } from "./components/vault/kv";
 import { VaultServer } from "./components/vault/server";
 import { TokenReviewer } from "./components/vault/tokenReviewer";
@@ -110,6 +111,8 @@ export = async () => {
         `${prefix}-auth`,
         {
             mountPath: cfg.auth.mountPath,
+            // A spoke configures the mount its hub enabled for it (SpokeAccess).
+            manageMount: !hub,
             kubernetesHost: cfg.auth.kubernetesHost,
             kubernetesCaCert: cfg.auth.kubernetesCaCert ?? reviewer.caCert,
             tokenReviewerJwt: reviewer.jwt,
@@ -140,6 +143,8 @@ export = async () => {
         // A seeded KV entry must exist before ESO reads it, or the first sync fails.
         seedAt: (path: string) => kv.seedAt(path),
         secretGuard: cfg.tenantSecretGuard,
+        // A spoke's roles hand out its hub's one reader policy; it writes no policy of its own.
+        readerPolicy: cfg.hub ? spokeReaderPolicyName(cfg.hub.spokeName) : undefined,
     };
     // Names from before the Tenant component: aliases keep existing stacks' state (0 changes on upgrade).
     const legacy = (namespaceComponent: string, storeComponent: string, secretPrefix: string) => ({ namespaceComponent, storeComponent, secretPrefix, auth, authName: `${prefix}-auth` });
@@ -183,7 +188,8 @@ export = async () => {
     const appNamespace = defaultTenant.namespace;
     const secretStore = pulumi.interpolate`${defaultTenant.storeKind}/${defaultTenant.storeName}`;
     const syncedSecrets = defaultTenant.secretNames;
-    const vaultPolicies = pulumi.all([defaultTenant, ...tenants.map((t) => t.tenant)].map((t) => t.policyName));
+    // A spoke's tenants share their hub's reader policy: each name once.
+    const vaultPolicies = pulumi.all([defaultTenant, ...tenants.map((t) => t.tenant)].map((t) => t.policyName)).apply((names) => [...new Set(names)]);
     const tenantStores = pulumi.all(tenants.map((t) => pulumi.output({ name: t.name, namespace: t.tenant.namespace, role: t.tenant.roleName, secrets: t.tenant.secretNames })));
     // Secrets: shown only with `pulumi stack output --show-secrets`.
     // No root token: Vault is managed with a scoped admin token (README "Who holds what").
@@ -195,7 +201,7 @@ export = async () => {
     // Hub: what each spoke's stack needs (its token is a secret: `pulumi stack output spokeTokens --show-secrets`).
     // `stack`: the fleet runner destroys a spoke's stack when the spoke leaves the fleet file.
     const spokeEndpoints = spokes.length
-        ? pulumi.output(Object.fromEntries(spokes.map((s) => [s.spec.name, { vaultAddress: cfg.spokesVaultAddress ?? vaultServer!.providerAddress, vaultVersion: pulumi.unsecret(vaultServer!.init.vaultVersion), authMountPath: s.access.authMountPath, kvMount: cfg.kv.path, kvPrefix: s.access.kvPrefix, policyPrefix: `${s.spec.name}-`, stack: s.spec.stack }])))
+        ? pulumi.output(Object.fromEntries(spokes.map((s) => [s.spec.name, { vaultAddress: cfg.spokesVaultAddress ?? vaultServer!.providerAddress, vaultVersion: pulumi.unsecret(vaultServer!.init.vaultVersion), authMountPath: s.access.authMountPath, readerPolicy: s.access.readerPolicyName, kvMount: cfg.kv.path, kvPrefix: s.access.kvPrefix, stack: s.spec.stack }])))
         : undefined;
     const spokeTokens = spokes.length ? pulumi.secret(pulumi.output(Object.fromEntries(spokes.map((s) => [s.spec.name, s.access.token])))) : undefined;
     // Each tenant's layout, for the next run (components/tenants/layout.ts).

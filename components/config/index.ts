@@ -4,6 +4,7 @@ import { DEFAULTS } from "./defaults";
 import { unknownKeyProblems } from "./keys";
 import { ConfigReader } from "./reader";
 import type { PlatformConfig } from "./types";
+import { spokeMountPath } from "../vault/policy";
 import { checkDnsLabel, checkDnsSubdomain, checkDuration, checkUrl, checkVaultPath, isUnder, parseDuration } from "./validators";
 
 export { DEFAULTS } from "./defaults";
@@ -89,8 +90,10 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     if (registryEnabled && !registryUsername) r.problem("registryUsername", "required when registryPullSecret is true: `pulumi config set registryUsername <user>` (or set registryPullSecret false)");
     if (registryEnabled && !registryPassword) r.problem("registryPassword", "required when registryPullSecret is true: `pulumi config set --secret registryPassword <token>`");
 
-    // A spoke's defaults live below its own KV prefix, as everything it writes must.
-    const underSpoke = (p: string) => (hub ? `${hub.kvPrefix}/${p}` : p);
+    // A spoke's defaults live below its KV prefix, in the folder of the namespace that reads them
+    // (its hub's reader policy grants `<prefix>/<namespace>/*`).
+    const defaultReaderNs = config.get("storeKind") === "ClusterSecretStore" ? esoNamespace : appNamespace;
+    const underSpoke = (p: string) => (hub ? `${hub.kvPrefix}/${defaultReaderNs}/${p}` : p);
     const appSecrets = r.appSecrets("appSecrets", d.appSecrets.map((s) => ({ ...s, path: underSpoke(s.path) })));
     const tenants = r.tenants("tenants", hub?.kvPrefix);
     const registryPath = hub && !userSet(config, "registryPath") ? underSpoke(d.registryPath) : r.string("registryPath", d.registryPath, checkVaultPath);
@@ -131,7 +134,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
             adoptRootToken: adoptToken,
         },
         auth: {
-            mountPath: hub && !userSet(config, "authMountPath") ? `kubernetes-${hub.spokeName}` : r.string("authMountPath", d.authMountPath, checkVaultPath),
+            mountPath: hub && !userSet(config, "authMountPath") ? spokeMountPath(hub.spokeName) : r.string("authMountPath", d.authMountPath, checkVaultPath),
             kubernetesHost,
             kubernetesCaCert: r.optionalString("kubernetesCaCert", (v) => (v.includes("-----BEGIN CERTIFICATE-----") ? undefined : "must be a PEM certificate")),
             issuer: r.optionalString("kubernetesIssuer"),
@@ -223,18 +226,29 @@ function readHub(r: ConfigReader, config: pulumi.Config, mode: string): Platform
     return { spokeName, stack, token, kvPrefix };
 }
 
-/** What a spoke's token may touch (README "One Vault, many clusters"): everything it declares must lie there. */
+/**
+ * What a spoke may do on its hub (README "One Vault, many clusters"): configure the mount its hub
+ * enabled for it, write roles handing out the hub's reader policy, which grants a login read below
+ * `<spoke prefix>/<its service account's namespace>/`, and write KV below its prefix. So every path a
+ * tenant reads must lie in its namespace's folder there.
+ */
 function checkSpokeScope(r: ConfigReader, c: PlatformConfig, hub: NonNullable<PlatformConfig["hub"]>): void {
     if (!hub.spokeName) return; // reported as missing; the rules below need it
-    const mount = `kubernetes-${hub.spokeName}`;
-    if (c.auth.mountPath !== mount) r.problem("authMountPath", `a spoke's token manages only the auth mount ${mount}; remove authMountPath`);
-    if (!c.auth.roleName.startsWith(`${hub.spokeName}-`)) r.problem("esoRoleName", `names a Vault policy, and a spoke's token manages only policies named ${hub.spokeName}-*; use "${hub.spokeName}-${c.auth.roleName}"`);
-    const outside = (key: string, p: string) => {
-        if (p && !isUnder(p, hub.kvPrefix)) r.problem(key, `"${p}" is outside the spoke's KV prefix "${hub.kvPrefix}" (its token writes and its readers read only there); use "${hub.kvPrefix}/${p}"`);
+    const mount = spokeMountPath(hub.spokeName);
+    if (c.auth.mountPath !== mount) r.problem("authMountPath", `a spoke logs in at the mount its hub enabled for it, ${mount}; remove authMountPath`);
+    const outside = (key: string, p: string, ns: string, why: string) => {
+        const folder = `${hub.kvPrefix}/${ns}`;
+        if (p && !isUnder(p, folder)) r.problem(key, `"${p}" is outside "${folder}/", the only KV folder ${why} may read on the hub (the spoke's prefix, then the namespace); use "${folder}/${isUnder(p, hub.kvPrefix) ? p.slice(hub.kvPrefix.length + 1) : p}"`);
     };
-    c.apps.secrets.forEach((s, i) => outside(`appSecrets[${i}].path`, s.path));
-    if (c.registry.enabled) outside("registryPath", c.registry.path);
-    c.tenants.forEach((t, i) => outside(`tenants[${i}].kvPrefix`, t.kvPrefix));
+    const cluster = c.eso.storeKind === "ClusterSecretStore";
+    const ns0 = cluster ? c.eso.namespace : c.apps.namespace;
+    const who0 = cluster ? `the ClusterSecretStore (it logs in as ESO, in namespace ${ns0})` : `the default tenant (its reader is in appNamespace ${ns0})`;
+    c.apps.secrets.forEach((s, i) => outside(`appSecrets[${i}].path`, s.path, ns0, who0));
+    if (c.registry.enabled) outside("registryPath", c.registry.path, ns0, who0);
+    c.tenants.forEach((t, i) => {
+        const folder = `${hub.kvPrefix}/${t.namespace}`;
+        if (t.kvPrefix && !isUnder(t.kvPrefix, folder)) r.problem(`tenants[${i}].kvPrefix`, `"${t.kvPrefix}" is outside "${folder}", the only KV folder tenant "${t.name}" (namespace ${t.namespace}) may read on the hub; use "${folder}" (the default)`);
+    });
 }
 
 /** The default tenant's name (appNamespace + appSecrets): tenant zero of the Tenant components. */
@@ -268,9 +282,9 @@ function checkTenants(r: ConfigReader, c: PlatformConfig): void {
 
 
 /**
- * A spoke's token manages policies named `<spoke>-*` and the mount `kubernetes-<spoke>`: no name of
- * another spoke, of the hub's own policies, or of the scope policies may fall under that pattern, or
- * a spoke could rewrite what is not its own. KV prefixes are disjoint from everything else's.
+ * A spoke's token may delete policies named `<spoke>-*` (what spokes wrote themselves before their
+ * hub owned their policies): no name of another spoke, of the hub's own policies, or of the scope
+ * policies may fall under that pattern. Spoke mounts and KV prefixes are disjoint from everything else's.
  */
 function checkSpokes(r: ConfigReader, c: PlatformConfig): void {
     const hubPolicies = [c.auth.roleName, ...c.tenants.map((t) => `${c.auth.roleName}-${t.name}`), "pulumi-admin"];
@@ -284,7 +298,7 @@ function checkSpokes(r: ConfigReader, c: PlatformConfig): void {
         if (!sp.name) return;
         const other = spokes.slice(0, i);
         if (other.some((o) => o.name === sp.name)) r.problem(`${at}.name`, `"${sp.name}" is declared twice; spoke names must be unique`);
-        if (c.auth.mountPath === `kubernetes-${sp.name}`) r.problem(`${at}.name`, `"${sp.name}" would manage the hub's own auth mount ${c.auth.mountPath}; rename the spoke`);
+        if (isUnder(spokeMountPath(sp.name), c.auth.mountPath) || isUnder(c.auth.mountPath, spokeMountPath(sp.name))) r.problem(`${at}.name`, `its auth mount ${spokeMountPath(sp.name)} overlaps the hub's own auth mount ${c.auth.mountPath}; set authMountPath to another path`);
         const shadowed = hubPolicies.find((p) => p === sp.name || p.startsWith(`${sp.name}-`));
         if (shadowed) r.problem(`${at}.name`, `"${sp.name}" would manage policies named ${sp.name}-*, which includes the hub's "${shadowed}"; rename the spoke`);
         for (const o of spokes) {

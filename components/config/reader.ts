@@ -165,8 +165,9 @@ export class ConfigReader {
             const at = `${key}[${i}]`;
             const name = typeof entry?.name === "string" ? entry.name : "";
             const namespace = typeof entry?.namespace === "string" ? entry.namespace : name;
-            // A spoke's tenants live below the spoke's own prefix by default.
-            const kvPrefix = typeof entry?.kvPrefix === "string" ? entry.kvPrefix : prefixBase && name ? `${prefixBase}/${name}` : name;
+            // A spoke's tenants live below the spoke's prefix, in their namespace's folder (the hub's
+            // reader policy grants a login `<prefix>/<its namespace>/*`).
+            const kvPrefix = typeof entry?.kvPrefix === "string" ? entry.kvPrefix : prefixBase && namespace ? `${prefixBase}/${namespace}` : name;
             const nameReason = name ? checkDnsLabel(name) : "needs a name (a DNS label, e.g. team-a)";
             if (nameReason) this.problem(`${at}.name`, nameReason);
             const nsReason = namespace ? checkDnsLabel(namespace) : undefined;

@@ -28,11 +28,12 @@ export interface TenantSpec {
 }
 
 /**
- * A spoke of a hub: a workload cluster whose own stack manages, with a token the hub mints for it,
- * exactly its auth mount `kubernetes-<name>`, policies named `<name>-*`, and KV entries below kvPrefix.
+ * A spoke of a hub: a workload cluster. The hub enables its auth mount `spokes/<name>` and its reader
+ * policy; the spoke's own stack, with a token the hub mints for it, configures that mount, writes
+ * roles there handing out that policy, and KV entries below kvPrefix.
  */
 export interface SpokeSpec {
-    /** DNS label (at most 40 characters); names its auth mount and its policies. */
+    /** DNS label (at most 40 characters); names its auth mount and its policies on the hub. */
     name: string;
     /** Its KV entries lie below this prefix. @default - "spokes/<name>" */
     kvPrefix: string;
@@ -45,7 +46,7 @@ export interface SpokeSpec {
  * outputs (`stack`, a StackReference) or, for a hub outside Pulumi, from `vaultAddress` and `token`.
  */
 export interface HubSpec {
-    /** This cluster's name on the hub: its auth mount is `kubernetes-<spokeName>`, its policies `<spokeName>-*`. */
+    /** This cluster's name on the hub: its auth mount is `spokes/<spokeName>`, its reader policy `pulumi-spoke-<spokeName>-reader`. */
     spokeName: string;
     /** The hub's stack (`org/project/stack`): outputs spokeEndpoints and spokeTokens. */
     stack?: string;

@@ -22,6 +22,8 @@ export interface HubConnectionArgs {
     kvMount: string;
     /** This spoke's KV prefix; must equal the hub's record of it. */
     kvPrefix: string;
+    /** The auth mount the hub enabled for this spoke; must equal the hub's record of it. @default - not checked */
+    authMountPath?: string;
     /** PEM file that verifies the hub's certificate. @default - the system's CAs */
     caCertFile?: string;
 }
@@ -37,8 +39,9 @@ interface SpokeEndpoint {
 
 /**
  * A spoke's link to its hub: the Vault provider every Vault resource of a spoke stack uses, with the
- * scoped token the hub minted for this spoke (it manages only `kubernetes-<spoke>`, `<spoke>-*`
- * policies and the spoke's KV prefix). No server, no init, no admin token on this side.
+ * scoped token the hub minted for this spoke (it configures the mount the hub enabled for it, writes
+ * roles there that hand out the hub's reader policy, and KV below its prefix; it writes no policy).
+ * No server, no init, no admin token on this side.
  */
 export class HubConnection extends pulumi.ComponentResource {
     /** Provider for every Vault resource of the spoke stack. */
@@ -69,6 +72,14 @@ export class HubConnection extends pulumi.ComponentResource {
                 if (!e) throw new Error(`${missing}; add {name: ${spoke}} to the hub's spokes and run the hub's up first`);
                 if (e.kvMount !== args.kvMount || e.kvPrefix.replace(/\/$/, "") !== args.kvPrefix) {
                     throw new Error(`hub stack ${hubStack} gives spoke "${spoke}" ${e.kvMount}/${e.kvPrefix}, this stack says ${args.kvMount}/${args.kvPrefix}; set kvPath and spokeKvPrefix to the hub's`);
+                }
+                if (args.authMountPath && e.authMountPath !== args.authMountPath) {
+                    // A hub from before it enabled its spokes' mounts (they enabled kubernetes-<name>
+                    // themselves): a preview (a pull request upgrading the fleet) shows this spoke's
+                    // steps as they will be once the hub's up has enabled it; an up needs that first.
+                    const notYet = `hub stack ${hubStack} has not enabled the auth mount ${args.authMountPath} for spoke "${spoke}" yet (its record: ${e.authMountPath})`;
+                    if (!pending) throw new Error(`${notYet}; upgrade the hub and run its up first (npm run fleet runs the hub first)`);
+                    void pulumi.log.info(`${notYet}: its up does that before this spoke's (npm run fleet runs the hub first)`, this);
                 }
                 return e;
             });

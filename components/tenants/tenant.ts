@@ -85,6 +85,12 @@ export interface TenantArgs {
      * @default - true
      */
     secretGuard?: boolean;
+    /**
+     * The policy the role hands out, owned by someone else: a spoke's hub owns one reader policy per
+     * spoke (read below `<spoke prefix>/<namespace>/`), and the spoke writes no policy.
+     * @default - a policy named `roleName`, generated from exactly the tenant's paths
+     */
+    readerPolicy?: string;
     /** Names of the state before the Tenant component. @default - none (a new tenant) */
     legacy?: TenantLegacyNames;
     /**
@@ -98,8 +104,9 @@ export interface TenantArgs {
 
 /**
  * The platform's unit: a namespace with its reader, a Vault role bound to exactly that reader and a
- * policy generated from exactly its declared paths, its SecretStore and ExternalSecrets, and the
- * guard that keeps hand-made Secrets out. The default tenant (appNamespace + appSecrets) is one too.
+ * policy generated from exactly its declared paths (on a spoke: its hub's reader policy, which grants
+ * the namespace's folder), its SecretStore and ExternalSecrets, and the guard that keeps hand-made
+ * Secrets out. The default tenant (appNamespace + appSecrets) is one too.
  * Pass the Vault provider through `providers` (or `provider`) in opts.
  */
 export class Tenant extends pulumi.ComponentResource {
@@ -138,11 +145,13 @@ export class Tenant extends pulumi.ComponentResource {
         );
 
         const wasUnderAuth = (suffix: string) => (legacy ? [{ name: `${legacy.authName}-${args.roleName}-${suffix}`, parent: legacy.auth }] : []);
-        const policy = new vault.Policy(
-            `${name}-policy`,
-            { name: args.roleName, policy: renderKvReadPolicy(tenantPaths(args).map((path) => ({ mount: args.kvMount, path }))) },
-            { parent: this, aliases: wasUnderAuth("policy") },
-        );
+        const policyName = args.readerPolicy
+            ? pulumi.output(args.readerPolicy)
+            : new vault.Policy(
+                  `${name}-policy`,
+                  { name: args.roleName, policy: renderKvReadPolicy(tenantPaths(args).map((path) => ({ mount: args.kvMount, path }))) },
+                  { parent: this, aliases: wasUnderAuth("policy") },
+              ).name;
         const role = new vault.kubernetes.AuthBackendRole(
             `${name}-role`,
             {
@@ -150,7 +159,7 @@ export class Tenant extends pulumi.ComponentResource {
                 roleName: args.roleName,
                 boundServiceAccountNames: [clusterStore ? args.esoServiceAccount.name : args.readerAccount ?? "vault-secret-reader"],
                 boundServiceAccountNamespaces: [clusterStore ? args.esoServiceAccount.namespace : args.namespace],
-                tokenPolicies: [policy.name],
+                tokenPolicies: [policyName],
                 tokenTtl: args.tokenTtlSeconds,
                 tokenMaxTtl: args.tokenMaxTtlSeconds,
                 audience: args.audience,
@@ -207,7 +216,7 @@ export class Tenant extends pulumi.ComponentResource {
         this.namespace = ns.metadata.name;
         this.readerAccount = reader.metadata.name;
         this.roleName = role.roleName;
-        this.policyName = policy.name;
+        this.policyName = policyName;
         this.storeName = storeName;
         this.secretNames = pulumi.all(synced.map((s) => s.secretName));
         this.registerOutputs({

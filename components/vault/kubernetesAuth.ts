@@ -22,6 +22,12 @@ export interface KubernetesAuthRole {
 export interface KubernetesAuthArgs {
     /** Auth mount path. @default - "kubernetes" */
     mountPath?: string;
+    /**
+     * Enable the mount (`vault auth enable`). A spoke's hub enables the spoke's mount and the spoke
+     * only configures it: false.
+     * @default - true
+     */
+    manageMount?: boolean;
     /** Kubernetes API URL as Vault reaches it. */
     kubernetesHost: pulumi.Input<string>;
     /** PEM CA of the Kubernetes API. */
@@ -54,15 +60,16 @@ export class KubernetesAuth extends pulumi.ComponentResource {
         super("platform:vault:KubernetesAuth", name, {}, opts);
         validate(args);
 
-        const backend = new vault.AuthBackend(
-            `${name}-backend`,
-            { type: "kubernetes", path: args.mountPath ?? "kubernetes", description: "Kubernetes service-account login" },
-            { parent: this },
-        );
+        const mountPath = args.mountPath ?? "kubernetes";
+        const backend =
+            args.manageMount === false
+                ? undefined
+                : new vault.AuthBackend(`${name}-backend`, { type: "kubernetes", path: mountPath, description: "Kubernetes service-account login" }, { parent: this });
+        const path = backend ? backend.path : pulumi.output(mountPath);
         const config = new vault.kubernetes.AuthBackendConfig(
             `${name}-config`,
             {
-                backend: backend.path,
+                backend: path,
                 kubernetesHost: args.kubernetesHost,
                 kubernetesCaCert: args.kubernetesCaCert,
                 tokenReviewerJwt: pulumi.secret(args.tokenReviewerJwt),
@@ -82,7 +89,7 @@ export class KubernetesAuth extends pulumi.ComponentResource {
                 new vault.kubernetes.AuthBackendRole(
                     `${name}-${role.name}-role`,
                     {
-                        backend: backend.path,
+                        backend: path,
                         roleName: role.name,
                         boundServiceAccountNames: role.serviceAccountNames,
                         boundServiceAccountNamespaces: role.namespaces,
@@ -96,7 +103,7 @@ export class KubernetesAuth extends pulumi.ComponentResource {
                 ),
         );
 
-        this.path = backend.path;
+        this.path = path;
         this.roleNames = pulumi.all(roles.map((r) => r.roleName));
         this.policyNames = pulumi.all(policies.map((p) => p.name));
         this.registerOutputs({ path: this.path, roleNames: this.roleNames, policyNames: this.policyNames });

@@ -98,7 +98,12 @@ export function renderAdminPolicy(scope: AdminScope): string {
     }
     if (scope.spokeTokens) {
         out.push(
-            "# Spoke tokens: minted through the token roles pulumi-spoke-*, looked up and revoked by accessor.\n" +
+            "# Spokes: their auth mounts spokes/<name> (each spoke configures its own), their tokens minted\n# through the token roles pulumi-spoke-*, looked up and revoked by accessor.\n" +
+                block("sys/auth", caps("read")) +
+                block("sys/auth/spokes/+", caps("create", "read", "update", "delete", "sudo")) +
+                block("sys/auth/spokes/+/tune", caps("read", "update", "sudo")) +
+                block("sys/mounts/auth/spokes/+", caps("read", "update", "sudo")) +
+                block("sys/mounts/auth/spokes/+/tune", caps("read", "update", "sudo")) +
                 block(`auth/token/roles/${SPOKE_PREFIX}*`, crud) +
                 block(`auth/token/create/${SPOKE_PREFIX}*`, caps("create", "update")) +
                 block("auth/token/lookup-accessor", caps("update")) +
@@ -124,6 +129,13 @@ export function renderAdminPolicy(scope: AdminScope): string {
 /** Names of the hub's per-spoke scope policy and token role: `pulumi-spoke-<name>`. */
 export const SPOKE_PREFIX = "pulumi-spoke-";
 
+/** A spoke's Kubernetes auth mount on the hub: the hub enables it, the spoke configures it. */
+export const spokeMountPath = (name: string) => `spokes/${name}`;
+/** The mount spokes enabled themselves before the hub owned it: the spoke may only remove it. */
+export const legacySpokeMountPath = (name: string) => `kubernetes-${name}`;
+/** The one policy every role on a spoke's mount hands out (hub-owned, templated by namespace). */
+export const spokeReaderPolicyName = (name: string) => `${SPOKE_PREFIX}${name}-reader`;
+
 /** What a spoke's token may manage on the hub's Vault (README "One Vault, many clusters"). */
 export interface SpokeScope {
     name: string;
@@ -134,22 +146,55 @@ export interface SpokeScope {
 }
 
 /**
- * The scope policy of a spoke's token: its own auth mount `kubernetes-<name>` (mount, tune, config,
- * roles), policies named `<name>-*`, KV entries below its prefix, and itself (lookup/renew). Not the
- * KV mount, not other mounts, not its own scope policy (named `pulumi-spoke-<name>`).
+ * The scope policy of a spoke's token. It may configure its mount `spokes/<name>` (TokenReview
+ * against its own cluster) and write roles there, each handing out exactly the hub's reader policy
+ * (`allowed_parameters`: Vault checks neither a policy's text nor a role's policies against the
+ * writer's own grants, so a spoke that could name any policy could grant itself the hub); it may
+ * write KV below its prefix, and look itself up and renew. It writes no policy and enables no mount.
+ * What spokes made themselves before (the mount `kubernetes-<name>`, its roles, `<name>-*`
+ * policies) it may read and remove, so that its next `up` can clean them up.
  */
 export function renderSpokePolicy(s: SpokeScope): string {
-    if (/[*+]/.test(s.name + s.kvMount + s.kvPrefix)) throw new Error(`refusing a wildcard in spoke ${s.name}`);
+    if (/[*+{}"]/.test(s.name + s.kvMount + s.kvPrefix)) throw new Error(`refusing a wildcard in spoke ${s.name}`);
     const crud = caps("create", "read", "update", "delete");
-    const m = `kubernetes-${s.name}`;
+    const m = spokeMountPath(s.name);
+    const legacy = legacySpokeMountPath(s.name);
     const prefix = s.kvPrefix.replace(/\/$/, "");
+    const reader = spokeReaderPolicyName(s.name);
+    const readDelete = caps("read", "delete");
     return (
-        `# Spoke "${s.name}": minted by the hub; manages only what is named for it.\n` +
+        `# Spoke "${s.name}": minted by the hub; configures its mount, writes roles that hand out only ${reader}, and its KV.\n` +
         block("auth/token/lookup-self", caps("read")) +
         block("auth/token/renew-self", caps("update")) +
-        authMountBlocks(m) +
-        block(`sys/policies/acl/${s.name}-*`, crud) +
+        block(`auth/${m}/config`, crud) +
+        block(`auth/${m}/role`, caps("list")) +
+        `path "auth/${m}/role/*" {\n  capabilities = ${crud}\n` +
+        `  allowed_parameters = {\n    "token_policies" = [["${reader}"], "${reader}"]\n    "*" = []\n  }\n` +
+        `  denied_parameters = {\n    "policies" = []\n    "alias_metadata" = []\n  }\n}\n` +
         block(`${s.kvMount}/data/${prefix}/*`, crud) +
-        block(`${s.kvMount}/metadata/${prefix}/*`, crud)
+        block(`${s.kvMount}/metadata/${prefix}/*`, crud) +
+        `# Before the hub owned the mount: what the spoke made itself, to be removed by its next up.\n` +
+        block(`sys/auth/${legacy}`, caps("read", "delete", "sudo")) +
+        block(`sys/mounts/auth/${legacy}`, caps("read")) +
+        block(`auth/${legacy}/config`, readDelete) +
+        block(`auth/${legacy}/role/*`, readDelete) +
+        block(`sys/policies/acl/${s.name}-*`, readDelete)
+    );
+}
+
+/**
+ * The hub-owned policy of every role on spoke `<name>`'s mount: read on the KV entries below
+ * `<prefix>/<the service account's namespace>/`, the namespace taken from the login's entity alias
+ * on that mount (`accessor`). One policy per spoke isolates its tenants (namespaces) from each other.
+ */
+export function renderSpokeReaderPolicy(s: SpokeScope, accessor: string): string {
+    if (/[*+{}"]/.test(s.name + s.kvMount + s.kvPrefix + accessor)) throw new Error(`refusing a wildcard in spoke ${s.name}`);
+    if (!/^auth_kubernetes_[0-9a-f]+$/.test(accessor)) throw new Error(`"${accessor}" is not a Kubernetes auth mount's accessor`);
+    const prefix = s.kvPrefix.replace(/\/$/, "");
+    const ns = `{{identity.entity.aliases.${accessor}.metadata.service_account_namespace}}`;
+    return (
+        `# Spoke "${s.name}": a reader reads below ${prefix}/<its namespace>/ only.\n` +
+        block(`${s.kvMount}/data/${prefix}/${ns}/*`, caps("read")) +
+        block(`${s.kvMount}/metadata/${prefix}/${ns}/*`, caps("read"))
     );
 }

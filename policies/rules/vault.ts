@@ -27,13 +27,15 @@ function where(rule: PathRule): string {
 }
 
 /**
- * A hub's scope policy for spoke `<n>` (`pulumi-spoke-<n>`) manages a whole area by design: policies
- * `<n>-*`, the roles of `auth/kubernetes-<n>`, and a KV prefix. Exactly those globs may write.
+ * A hub's scope policy for spoke `<n>` (`pulumi-spoke-<n>`) manages a whole area by design: the roles
+ * of its mount `auth/spokes/<n>` (each pinned to the hub's reader policy), a KV prefix, and, to remove
+ * what spokes made themselves before the hub owned their mounts, the roles of `auth/kubernetes-<n>`
+ * and policies `<n>-*`. Exactly those globs may write.
  */
 function spokeScopeGlob(policyName: string, path: string): boolean {
     const n = /^pulumi-spoke-([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.exec(policyName)?.[1];
     if (!n) return false;
-    return path === `sys/policies/acl/${n}-*` || path === `auth/kubernetes-${n}/role/*` || /^[^*+/]+\/(data|metadata)\/[^*+]+\/\*$/.test(path);
+    return [`auth/spokes/${n}/role/*`, `sys/policies/acl/${n}-*`, `auth/kubernetes-${n}/role/*`].includes(path) || /^[^*+/]+\/(data|metadata)\/[^*+]+\/\*$/.test(path);
 }
 
 function checkPath(rule: PathRule, isEso: boolean, cfg: LeastPrivilegeConfig, policyName = ""): Array<[string, string]> {
@@ -76,7 +78,7 @@ export const vaultPolicyLeastPrivilege: ResourceValidationPolicy = {
     name: "vault-policy-least-privilege",
     description:
         'Vault policies name exact paths: no bare path "*", no wildcard mounts, no write/delete/sudo on globs ' +
-        "(a hub's spoke scope policy pulumi-spoke-<n> only on its own <n>-* policies, auth/kubernetes-<n> roles and KV prefix), " +
+        "(a hub's spoke scope policy pulumi-spoke-<n> only on its own auth/spokes/<n> roles, its old auth/kubernetes-<n> roles and <n>-* policies, and KV prefix), " +
         "and the external-secrets policy is read-only on exact paths (no globs).",
     configSchema: {
         properties: {

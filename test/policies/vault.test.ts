@@ -1,5 +1,5 @@
 import { kubernetesAuthRoleBound, vaultPolicyLeastPrivilege } from "../../policies/rules/vault";
-import { renderSpokePolicy } from "../../components/vault/policy";
+import { renderSpokePolicy, renderSpokeReaderPolicy } from "../../components/vault/policy";
 import { authRole, vaultPolicy } from "./fixtures";
 import { UNKNOWN_VALUE, change, validateResource } from "./harness";
 
@@ -98,10 +98,17 @@ describe("vault-policy-least-privilege", () => {
         expect((await validateResource(vaultPolicyLeastPrivilege, change(withHcl(hcl), "name", "pulumi-spoke-eu-1"))).violations).toEqual([]);
     });
 
+    it("accepts a spoke's reader policy as the program renders it (read on a templated glob)", async () => {
+        const hcl = renderSpokeReaderPolicy({ name: "eu-1", kvMount: "kv", kvPrefix: "spokes/eu-1" }, "auth_kubernetes_0a1b2c3d");
+        expect((await validateResource(vaultPolicyLeastPrivilege, change(withHcl(hcl), "name", "pulumi-spoke-eu-1-reader"))).violations).toEqual([]);
+    });
+
     it.each([
         ["sys/policies/acl/*", "pulumi-spoke-eu-1"],
         ["sys/policies/acl/us-1-*", "pulumi-spoke-eu-1"],
         ["auth/kubernetes-us-1/role/*", "pulumi-spoke-eu-1"],
+        ["auth/spokes/us-1/role/*", "pulumi-spoke-eu-1"],
+        ["auth/spokes/eu-1/role/*", "pulumi-spoke-eu-1-reader"],
         ["kv/data/*", "pulumi-spoke-eu-1"],
         ["sys/policies/acl/eu-1-*", "eu-1-writer"],
     ])("flags the write glob %s in policy %s (not that spoke's own area)", async (path, name) => {

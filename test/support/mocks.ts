@@ -59,13 +59,16 @@ function mockedState(type: string, name: string, inputs: any): Record<string, un
             return {
                 ...inputs,
                 outputs: {
-                    spokeEndpoints: Object.fromEntries(["eu-1", "us-1"].map((s) => [s, { vaultAddress: "https://hub.example.test:8200", vaultVersion: "2.7.2", authMountPath: `kubernetes-${s}`, kvMount: "kv", kvPrefix: `spokes/${s}`, policyPrefix: `${s}-`, stack: s }])),
+                    spokeEndpoints: Object.fromEntries(["eu-1", "us-1"].map((s) => [s, { vaultAddress: "https://hub.example.test:8200", vaultVersion: "2.7.2", authMountPath: `spokes/${s}`, readerPolicy: `pulumi-spoke-${s}-reader`, kvMount: "kv", kvPrefix: `spokes/${s}`, stack: s }])),
                     spokeTokens: { "eu-1": "hvs.mock-spoke-eu-1", "us-1": "hvs.mock-spoke-us-1" },
                 },
                 secretOutputNames: ["spokeTokens"],
             };
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: `generated-${name}` };
+        case "vault:index/authBackend:AuthBackend":
+            // Vault names a mount's accessor after its type and a random suffix.
+            return { ...inputs, accessor: `auth_${inputs.type}_${Buffer.from(inputs.path).toString("hex").slice(0, 8)}` };
         default:
             return inputs;
     }

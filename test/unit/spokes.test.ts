@@ -1,6 +1,6 @@
 // Hub side of hub-and-spokes under Pulumi mocks: the spokes config, what the hub declares per spoke
 // (scope policy, token role, token), the admin policy's extra grants, and the scope policy itself.
-import { renderSpokePolicy } from "../../components/vault/policy";
+import { renderSpokePolicy, renderSpokeReaderPolicy } from "../../components/vault/policy";
 import { parseVaultPolicy } from "../../policies/lib/hcl";
 import { runProgram } from "../support/program";
 
@@ -31,10 +31,17 @@ describe("spokes (hub)", () => {
         expect(msg).toContain(`${P}:spokes[5].color: unknown field; a spoke takes name, kvPrefix and stack`);
     });
 
-    test("per spoke: a scope policy pulumi-spoke-<name>, an orphan token role that hands out only it, and a periodic token; the token is a secret output", async () => {
+    test("per spoke: its auth mount, its reader policy (templated on the mount's accessor), a scope policy pulumi-spoke-<name>, an orphan token role that hands out only it, and a periodic token; the token is a secret output", async () => {
         const { resources, outputs } = await run([{ name: "eu-1" }, { name: "us-1", kvPrefix: "us" }]);
         const policy = resources.find((r) => r.type === "vault:index/policy:Policy" && r.inputs.name === "pulumi-spoke-eu-1")!;
         expect(policy.inputs.policy).toBe(renderSpokePolicy({ name: "eu-1", kvMount: "kv", kvPrefix: "spokes/eu-1" }));
+        // The hub enables the spoke's mount (the spoke only configures it) and owns the one policy its roles hand out.
+        const mounts = resources.filter((r) => r.type === "vault:index/authBackend:AuthBackend");
+        expect(mounts.map((m) => [m.inputs.path, m.inputs.type]).sort()).toEqual([["kubernetes", "kubernetes"], ["spokes/eu-1", "kubernetes"], ["spokes/us-1", "kubernetes"]]);
+        const reader = resources.find((r) => r.type === "vault:index/policy:Policy" && r.inputs.name === "pulumi-spoke-us-1-reader")!;
+        const accessor = `auth_kubernetes_${Buffer.from("spokes/us-1").toString("hex").slice(0, 8)}`;
+        expect(reader.inputs.policy).toBe(renderSpokeReaderPolicy({ name: "us-1", kvMount: "kv", kvPrefix: "us" }, accessor));
+        expect(reader.dependencies).toContain(mounts.find((m) => m.inputs.path === "spokes/us-1")!.urn);
         const role = resources.find((r) => r.type === "vault:tokenauth/authBackendRole:AuthBackendRole" && r.inputs.roleName === "pulumi-spoke-eu-1")!;
         expect(role.inputs).toMatchObject({ allowedPolicies: ["pulumi-spoke-eu-1"], orphan: true, renewable: true, tokenPeriod: 768 * 3600, tokenNoDefaultPolicy: true });
         const token = resources.find((r) => r.type === "vault:index/token:Token" && r.inputs.roleName === "pulumi-spoke-eu-1")!;
@@ -47,17 +54,24 @@ describe("spokes (hub)", () => {
         expect(tokens.secret).toBe(true);
         expect(Object.keys(tokens.value as object).sort()).toEqual(["eu-1", "us-1"]);
         const endpoints = outputs.spokeEndpoints as { value: unknown };
-        expect((endpoints.value as Record<string, unknown>)["us-1"]).toMatchObject({ authMountPath: "kubernetes-us-1", kvMount: "kv", kvPrefix: "us", policyPrefix: "us-1-" });
+        expect((endpoints.value as Record<string, unknown>)["us-1"]).toMatchObject({ authMountPath: "spokes/us-1", readerPolicy: "pulumi-spoke-us-1-reader", kvMount: "kv", kvPrefix: "us" });
         // The admin token may mint and revoke spoke tokens (only then).
         const admin = String(resources.find((r) => r.type === "pulumi-nodejs:dynamic/vault:VaultInit")!.inputs.adminPolicy);
         expect(admin).toContain('path "auth/token/create/pulumi-spoke-*"');
         expect(admin).toContain('path "auth/token/revoke-accessor"');
+        expect(admin).toContain('path "sys/auth/spokes/+"');
         const without = await runProgram("dev", {}, secrets);
         expect(String(without.resources.find((r) => r.type === "pulumi-nodejs:dynamic/vault:VaultInit")!.inputs.adminPolicy)).not.toContain("auth/token");
         // `spokes: []`: no spoke, the grant kept (the last spoke's token is revoked with it).
         const empty = await run([]);
         expect(empty.resources.filter((r) => r.type === "vault:index/token:Token")).toEqual([]);
         expect(String(empty.resources.find((r) => r.type === "pulumi-nodejs:dynamic/vault:VaultInit")!.inputs.adminPolicy)).toContain("auth/token/revoke-accessor");
+    });
+
+    test("a spoke's mount must not overlap the hub's own auth mount", async () => {
+        expect(await errorOf(run([{ name: "eu-1" }], { authMountPath: "spokes" }))).toContain(
+            `${P}:spokes[0].name: its auth mount spokes/eu-1 overlaps the hub's own auth mount spokes; set authMountPath to another path`,
+        );
     });
 
     test("spokesVaultAddress: what spokeEndpoints tells the spokes (default: the hub provider's own address); only on a hub", async () => {
@@ -77,31 +91,44 @@ describe("spokes (hub)", () => {
         );
     });
 
-    test("the scope policy: its own mount, <name>-* policies, its KV prefix, itself; nothing else", () => {
+    test("the scope policy: its mount's config and roles (each handing out exactly the reader policy), its KV prefix, itself; what it made before only to read and remove", () => {
         const rules = parseVaultPolicy(renderSpokePolicy({ name: "eu-1", kvMount: "kv", kvPrefix: "spokes/eu-1" }));
-        expect(rules.map((r) => r.path).sort()).toEqual([
-            "auth/kubernetes-eu-1/config",
-            "auth/kubernetes-eu-1/role",
-            "auth/kubernetes-eu-1/role/*",
-            "auth/token/lookup-self",
-            "auth/token/renew-self",
-            "kv/data/spokes/eu-1/*",
-            "kv/metadata/spokes/eu-1/*",
-            "sys/auth",
-            "sys/auth/kubernetes-eu-1",
-            "sys/auth/kubernetes-eu-1/tune",
-            "sys/mounts/auth/kubernetes-eu-1",
-            "sys/mounts/auth/kubernetes-eu-1/tune",
-            "sys/policies/acl/eu-1-*",
+        expect(rules.map((r) => [r.path, r.capabilities.join(",")]).sort()).toEqual([
+            ["auth/kubernetes-eu-1/config", "read,delete"],
+            ["auth/kubernetes-eu-1/role/*", "read,delete"],
+            ["auth/spokes/eu-1/config", "create,read,update,delete"],
+            ["auth/spokes/eu-1/role", "list"],
+            ["auth/spokes/eu-1/role/*", "create,read,update,delete"],
+            ["auth/token/lookup-self", "read"],
+            ["auth/token/renew-self", "update"],
+            ["kv/data/spokes/eu-1/*", "create,read,update,delete"],
+            ["kv/metadata/spokes/eu-1/*", "create,read,update,delete"],
+            ["sys/auth/kubernetes-eu-1", "read,delete,sudo"],
+            ["sys/mounts/auth/kubernetes-eu-1", "read"],
+            ["sys/policies/acl/eu-1-*", "read,delete"],
         ]);
+        // Nothing that creates or changes a policy or a mount.
+        for (const r of rules) if (/^sys\/(policies|auth|mounts)/.test(r.path)) expect(r.capabilities).not.toContain("create");
+        const hcl = renderSpokePolicy({ name: "eu-1", kvMount: "kv", kvPrefix: "spokes/eu-1" });
+        expect(hcl).toContain('path "auth/spokes/eu-1/role/*" {\n  capabilities = ["create", "read", "update", "delete"]\n  allowed_parameters = {\n    "token_policies" = [["pulumi-spoke-eu-1-reader"], "pulumi-spoke-eu-1-reader"]\n    "*" = []\n  }\n  denied_parameters = {\n    "policies" = []\n    "alias_metadata" = []\n  }\n}\n');
         expect(() => renderSpokePolicy({ name: "eu-*", kvMount: "kv", kvPrefix: "x" })).toThrow(/wildcard/);
+    });
+
+    test("the reader policy: read below <prefix>/<the login's namespace>/ through the mount's accessor; nothing else", () => {
+        const hcl = renderSpokeReaderPolicy({ name: "eu-1", kvMount: "kv", kvPrefix: "spokes/eu-1/" }, "auth_kubernetes_0a1b2c3d");
+        expect(parseVaultPolicy(hcl).map((r) => [r.path, r.capabilities.join(",")])).toEqual([
+            ["kv/data/spokes/eu-1/{{identity.entity.aliases.auth_kubernetes_0a1b2c3d.metadata.service_account_namespace}}/*", "read"],
+            ["kv/metadata/spokes/eu-1/{{identity.entity.aliases.auth_kubernetes_0a1b2c3d.metadata.service_account_namespace}}/*", "read"],
+        ]);
+        expect(() => renderSpokeReaderPolicy({ name: "eu-1", kvMount: "kv", kvPrefix: "spokes/eu-1" }, "auth_approle_0a1b2c3d")).toThrow(/not a Kubernetes auth mount's accessor/);
+        expect(() => renderSpokeReaderPolicy({ name: "eu-1", kvMount: "kv", kvPrefix: "spokes/*" }, "auth_kubernetes_0a1b2c3d")).toThrow(/wildcard/);
     });
 });
 
 describe("spoke stack (vaultMode: spoke)", () => {
     const spoke = (extra: Record<string, string | undefined> = {}) => runProgram("dev-eu-1", extra, secrets);
 
-    test("against the hub's Vault with the hub's token for it: no server, no init, no mount; its own reviewer, mount, <spoke>-* policies and KV prefix", async () => {
+    test("against the hub's Vault with the hub's token for it: no server, no init, no mount, no policy; its own reviewer, the config of the mount its hub enabled, roles handing out the hub's reader policy, KV below its prefix", async () => {
         const { resources, outputs } = await spoke();
         const types = resources.map((r) => r.type);
         expect(types).not.toContain("pulumi-nodejs:dynamic/vault:VaultInit");
@@ -117,22 +144,25 @@ describe("spoke stack (vaultMode: spoke)", () => {
         const vaultResources = resources.filter((r) => r.custom && r.type.startsWith("vault:"));
         expect(vaultResources.length).toBeGreaterThan(0);
         for (const r of vaultResources) expect(r.provider.startsWith(provider.urn)).toBe(true);
-        expect(resources.find((r) => r.type === "vault:index/authBackend:AuthBackend")!.inputs.path).toBe("kubernetes-eu-1");
-        for (const p of resources.filter((r) => r.type === "vault:index/policy:Policy")) expect(p.inputs.name).toMatch(/^eu-1-/);
+        // The hub enables the mount and writes every policy: a spoke's token may do neither.
+        expect(types).not.toContain("vault:index/authBackend:AuthBackend");
+        expect(types).not.toContain("vault:index/policy:Policy");
+        expect(resources.find((r) => r.type === "vault:kubernetes/authBackendConfig:AuthBackendConfig")!.inputs.backend).toBe("spokes/eu-1");
         for (const s of resources.filter((r) => r.type === "vault:kv/secretV2:SecretV2")) {
             expect(s.inputs.mount).toBe("kv");
-            expect(s.inputs.name).toMatch(/^spokes\/eu-1\//);
+            expect(s.inputs.name).toMatch(/^spokes\/eu-1\/demo-external-secrets\//);
         }
         const role = resources.find((r) => r.type === "vault:kubernetes/authBackendRole:AuthBackendRole")!;
-        expect(role.inputs).toMatchObject({ backend: "kubernetes-eu-1", roleName: "eu-1-external-secrets" });
+        expect(role.inputs).toMatchObject({ backend: "spokes/eu-1", roleName: "eu-1-external-secrets", tokenPolicies: ["pulumi-spoke-eu-1-reader"] });
         // The reviewer: an account of the spoke's own (no Vault in this cluster).
         const sa = resources.find((r) => r.type === "kubernetes:core/v1:ServiceAccount" && r.inputs.metadata?.name === "vault-token-reviewer-eu-1")!;
         expect(sa.inputs.metadata.namespace).toBe("kube-system");
         const store = resources.find((r) => r.type === "kubernetes:external-secrets.io/v1:SecretStore")!;
-        expect(store.inputs.spec.provider.vault).toMatchObject({ server: "https://hub.example.test:8200", path: "kv", auth: { kubernetes: { mountPath: "kubernetes-eu-1", role: "eu-1-external-secrets" } } });
+        expect(store.inputs.spec.provider.vault).toMatchObject({ server: "https://hub.example.test:8200", path: "kv", auth: { kubernetes: { mountPath: "spokes/eu-1", role: "eu-1-external-secrets" } } });
         expect(outputs.vaultAdminToken).toBeUndefined();
         expect(outputs.vaultUnsealKeys).toBeUndefined();
-        expect(outputs.hubSpoke).toMatchObject({ name: "eu-1", authMountPath: "kubernetes-eu-1", kvPrefix: "spokes/eu-1" });
+        expect(outputs.hubSpoke).toMatchObject({ name: "eu-1", authMountPath: "spokes/eu-1", kvPrefix: "spokes/eu-1" });
+        expect((outputs.vaultPolicies as { value: unknown }).value).toEqual(["pulumi-spoke-eu-1-reader"]);
     });
 
     test("a hub outside Pulumi: vaultAddress and hubToken (secret) instead of hubStack", async () => {
@@ -146,7 +176,7 @@ describe("spoke stack (vaultMode: spoke)", () => {
     test("config: every problem at once, with the key and the fix; nothing registered", async () => {
         const p = runProgram(
             "dev-eu-1",
-            { hubStack: "not a stack!", kubernetesHost: undefined, vaultHa: "true", spokes: "[]", authMountPath: "kubernetes", esoRoleName: "reader", registryPath: "other/credentials", appSecrets: JSON.stringify([{ name: "a", path: "elsewhere/a", keys: ["k"] }]), tenants: JSON.stringify([{ name: "team-a", secrets: [{ name: "x", path: "spokes/eu-1/team-a/x", keys: ["k"] }] }]) },
+            { hubStack: "not a stack!", kubernetesHost: undefined, vaultHa: "true", spokes: "[]", authMountPath: "kubernetes-eu-1", registryPath: "spokes/eu-1/other/credentials", appSecrets: JSON.stringify([{ name: "a", path: "elsewhere/a", keys: ["k"] }]), tenants: JSON.stringify([{ name: "team-a", secrets: [{ name: "x", path: "spokes/eu-1/team-a/x", keys: ["k"] }] }, { name: "team-b", namespace: "b", kvPrefix: "spokes/eu-1/team-b", secrets: [{ name: "x", path: "spokes/eu-1/team-b/x", keys: ["k"] }] }]) },
             secrets,
         );
         const err = await p.then(() => undefined, (e: Error & { resources?: unknown[] }) => e);
@@ -156,16 +186,22 @@ describe("spoke stack (vaultMode: spoke)", () => {
         expect(msg).toContain(`${P}:kubernetesHost: required on a spoke`);
         expect(msg).toContain(`${P}:vaultHa: a spoke runs no Vault server (its hub does); remove vaultHa`);
         expect(msg).toContain(`${P}:spokes: a spoke runs no Vault server (its hub does) and cannot have spokes of its own; remove spokes`);
-        expect(msg).toContain(`${P}:esoRoleName: names a Vault policy`);
-        expect(msg).toContain(`${P}:appSecrets[0].path: "elsewhere/a" is outside the spoke's KV prefix`);
-        expect(msg).toContain(`${P}:registryPath: "other/credentials" is outside the spoke's KV prefix`);
+        expect(msg).toContain(`${P}:authMountPath: a spoke logs in at the mount its hub enabled for it, spokes/eu-1; remove authMountPath`);
+        expect(msg).toContain(`${P}:appSecrets[0].path: "elsewhere/a" is outside "spokes/eu-1/demo-external-secrets/", the only KV folder the default tenant (its reader is in appNamespace demo-external-secrets) may read on the hub (the spoke's prefix, then the namespace); use "spokes/eu-1/demo-external-secrets/elsewhere/a"`);
+        expect(msg).toContain(`${P}:registryPath: "spokes/eu-1/other/credentials" is outside "spokes/eu-1/demo-external-secrets/"`);
+        expect(msg).toContain(`${P}:tenants[1].kvPrefix: "spokes/eu-1/team-b" is outside "spokes/eu-1/b", the only KV folder tenant "team-b" (namespace b) may read on the hub; use "spokes/eu-1/b" (the default)`);
+        expect(msg).not.toContain("tenants[0]");
         expect(err!.resources).toEqual([]);
         expect(await errorOf(runProgram("dev-eu-1", { spokeName: undefined }, secrets))).toContain(`${P}:spokeName: required on a spoke`);
     });
 
-    test("a tenant's kvPrefix defaults below the spoke's; the spoke keys are refused on a hub", async () => {
+    test("a tenant's kvPrefix defaults to its namespace's folder below the spoke's prefix, its role hands out the hub's reader policy; the spoke keys are refused on a hub", async () => {
         const { resources } = await spoke({ tenants: JSON.stringify([{ name: "team-a", secrets: [{ name: "db", path: "spokes/eu-1/team-a/db", keys: ["password"] }] }]) });
-        expect(resources.find((r) => r.type === "vault:index/policy:Policy" && r.inputs.name === "eu-1-external-secrets-team-a")!.inputs.policy).toContain('"kv/data/spokes/eu-1/team-a/db"');
+        const role = resources.find((r) => r.type === "vault:kubernetes/authBackendRole:AuthBackendRole" && r.inputs.roleName === "eu-1-external-secrets-team-a")!;
+        expect(role.inputs).toMatchObject({ backend: "spokes/eu-1", boundServiceAccountNamespaces: ["team-a"], tokenPolicies: ["pulumi-spoke-eu-1-reader"] });
+        // A ClusterSecretStore logs in as ESO: the default tenant's folder is ESO's namespace.
+        const cluster = await spoke({ storeKind: "ClusterSecretStore", appSecrets: JSON.stringify([{ name: "a", path: "spokes/eu-1/external-secrets/a", keys: ["k"], seed: "random" }]) });
+        expect(cluster.resources.filter((r) => r.type === "vault:kv/secretV2:SecretV2").map((r) => r.inputs.name).sort()).toEqual(["spokes/eu-1/external-secrets/a", "spokes/eu-1/external-secrets/gitlab/credentials"]);
         const msg = await errorOf(runProgram("dev", { spokeName: "eu-1", hubStack: "org/p/hub" }, secrets));
         expect(msg).toContain(`${P}:spokeName: only used when vaultMode is "spoke"`);
         expect(msg).toContain(`${P}:hubStack: only used when vaultMode is "spoke"`);
