@@ -2,15 +2,17 @@
 // control plane) and 3 spokes, each a loopback control plane of its own (etcd, kube-apiserver,
 // kube-controller-manager, the ESO controller; scripts/local/lib/fleet.mjs), driven by
 // `npm run fleet` with the fleet file the local fleet writes. Checks (test/e2e/checks/fleet.mjs):
-//   1 fleet up, everything synced   2 no-op preview and up   3 isolation (403s)
+//   1 fleet up, everything synced   2 no-op preview and up   3 isolation and escalation (403s)
 //   4 a spoke removed from the file   5 resealed hub: only its unseal   6 a failing spoke: exit 1,
-//   the others run   7 fleet destroy
+//   the others run   7 fleet destroy   8 upgrade of a fleet deployed by the program from before the
+//   hub owned its spokes' mounts and policies (checks/fleetUpgrade.mjs)
 // Without the provider plugins the tier says "not run" and why (exit 0). KEEP=1 keeps the data dir.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FLEET_SPOKES, Kube, bao, bringUp, bringUpSpoke, fleetCli, log, missingPlugins, paths, pulumi, pulumiEnv, restartBao, spokeDir, spokeStack, tearDown, writeFleetFile } from "../../scripts/local/lib.mjs";
+import { FLEET_SPOKES, Kube, bao, bringUp, bringUpSpoke, fleetCli, log, missingPlugins, paths, pulumi, pulumiEnv, restartBao, spokeDir, spokeStack, tearDown, wipeBao, writeFleetFile } from "../../scripts/local/lib.mjs";
 import { fleetDestroy, fleetFailure, fleetIsolation, fleetNoop, fleetRemoval, fleetReseal, fleetUp } from "./checks/fleet.mjs";
+import { fleetUpgrade } from "./checks/fleetUpgrade.mjs";
 import { Runner } from "./lib/runner.mjs";
 
 const env0 = pulumiEnv(os.tmpdir());
@@ -52,6 +54,9 @@ const f = {
     },
     adminToken: () => f.hubOutput("vaultAdminToken"),
     restartHub: () => restartBao(dir),
+    /** The hub's OpenBao emptied (its stack must be destroyed first). */
+    wipeHub: () => wipeBao(dir),
+    writeFleetFile: (names, opts) => writeFleetFile(dir, names, opts),
     configFileOf: (name) => path.join(dir, `Pulumi.${spokeStack(name)}.yaml`),
     fleetCli: (op) => fleetCli(dir, op),
     /** `npm run fleet -- <op>` as a user runs it; its report (--json) and output. Throws on exit != 0. */
@@ -77,6 +82,7 @@ try {
     await fleetReseal(runner, f, 5);
     await fleetFailure(runner, f, 6, spokes[0]);
     await fleetDestroy(runner, f, 7);
+    await fleetUpgrade(runner, f, 8);
 } catch (e) {
     runner.fail(0, "fleet setup", e);
 } finally {

@@ -39,7 +39,7 @@ export function spokeConfig(dir, name, st) {
         [`${NS}:esoTokenTtl`]: "15m",
         [`${NS}:esoTokenMaxTtl`]: "1h",
         [`${NS}:registryPullSecret`]: false,
-        [`${NS}:appSecrets`]: [{ name: "app-password", path: `spokes/${name}/app`, keys: ["password"] }],
+        [`${NS}:appSecrets`]: [{ name: "app-password", path: `spokes/${name}/demo-external-secrets/app`, keys: ["password"] }],
         [`${NS}:tenants`]: [{ name: "team-a", secrets: [{ name: "team-a-db", path: `spokes/${name}/team-a/db`, keys: ["username", "password"] }] }],
     };
 }
@@ -60,13 +60,13 @@ export async function bringUpSpoke(dir, name) {
     return { dir: d, st, stack: spokeStack(name), cfgFile };
 }
 
-/** The fleet file of the local fleet: hub stack "local", one spoke stack per plane. */
-export function writeFleetFile(dir, names) {
+/** The fleet file of the local fleet: hub stack "local", one spoke stack per plane; `project`: the program's folder (an older program's for upgrade checks). */
+export function writeFleetFile(dir, names, { project = repoRoot } = {}) {
     const file = fleetFile(dir);
     const policyConfig = path.join(repoRoot, "policies", "config", `${STACK}.json`);
     const doc = {
         backend: `file://${paths(dir).state}`,
-        project: repoRoot,
+        project,
         configDir: dir,
         hub: { stack: STACK },
         spokes: names.map((name) => ({ name, stack: spokeStack(name), policyConfig })),

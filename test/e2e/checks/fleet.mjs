@@ -10,7 +10,7 @@ import { assert, condition, decodeData, eq, secretsAbsent } from "../lib/asserti
 
 /** What each local spoke declares (scripts/local/lib/fleet.mjs spokeConfig): ExternalSecret -> KV path. */
 export const spokeSecrets = (name) => [
-    { ns: "demo-external-secrets", es: "app-password", path: `spokes/${name}/app`, keys: ["password"] },
+    { ns: "demo-external-secrets", es: "app-password", path: `spokes/${name}/demo-external-secrets/app`, keys: ["password"] },
     { ns: "team-a", es: "team-a-db", path: `spokes/${name}/team-a/db`, keys: ["username", "password"] },
 ];
 const INIT_UPDATE = "update pulumi-nodejs:dynamic/vault:VaultInit platform-init";
@@ -64,41 +64,50 @@ export const fleetNoop = (r, f, n) =>
     });
 
 export const fleetIsolation = (r, f, n) =>
-    r.check(n, "isolation on the hub: spoke A's token gets 403 on spoke B's mount, roles, policies and KV; A's reader is refused at B's mount", async () => {
+    r.check(n, "isolation on the hub: spoke A's token gets 403 on spoke B's mount, roles and KV, and on every way to grant itself more (a policy, a mount, a role handing out another policy); A's default-tenant reader reads only its namespace's folder and is refused at B's mount", async () => {
         const tokens = await f.tokens();
         const [A, B] = f.spokes;
         const own = [
-            ["GET", `auth/kubernetes-${A}/role/${A}-external-secrets`],
-            ["GET", `sys/policies/acl/${A}-external-secrets`],
-            ["GET", `kv/data/spokes/${A}/app`],
+            ["GET", `auth/spokes/${A}/role/${A}-external-secrets`],
+            ["GET", `kv/data/spokes/${A}/demo-external-secrets/app`],
         ];
         for (const [m, p] of own) eq([m, p, (await f.bao(m, p, undefined, tokens[A])).status], [m, p, 200], `${A}'s token on its own`);
+        const grab = { bound_service_account_names: ["x"], bound_service_account_namespaces: ["x"] };
         const foreign = [
-            ["GET", `auth/kubernetes-${B}/config`],
-            ["POST", `auth/kubernetes-${B}/config`, { kubernetes_host: "https://attacker.invalid" }],
-            ["GET", `auth/kubernetes-${B}/role/${B}-external-secrets`],
-            ["POST", `auth/kubernetes-${B}/role/${B}-external-secrets`, { bound_service_account_names: ["x"], bound_service_account_namespaces: ["x"] }],
-            ["DELETE", `sys/auth/kubernetes-${B}`],
-            ["GET", `sys/policies/acl/${B}-external-secrets`],
-            ["PUT", `sys/policies/acl/${B}-external-secrets`, { policy: 'path "kv/data/*" { capabilities = ["read"] }' }],
-            ["GET", `kv/data/spokes/${B}/app`],
-            ["POST", `kv/data/spokes/${B}/app`, { data: { password: "overwritten" } }],
+            ["GET", `auth/spokes/${B}/config`],
+            ["POST", `auth/spokes/${B}/config`, { kubernetes_host: "https://attacker.invalid" }],
+            ["GET", `auth/spokes/${B}/role/${B}-external-secrets`],
+            ["POST", `auth/spokes/${B}/role/${B}-external-secrets`, { ...grab, token_policies: [`pulumi-spoke-${A}-reader`] }],
+            ["DELETE", `sys/auth/spokes/${B}`],
+            ["GET", `kv/data/spokes/${B}/demo-external-secrets/app`],
+            ["POST", `kv/data/spokes/${B}/demo-external-secrets/app`, { data: { password: "overwritten" } }],
             ["GET", "kv/data/path_to_secret"],
+            // Granting itself more: policies (its own old names included), mounts, roles with another policy.
+            ["PUT", `sys/policies/acl/${A}-x`, { policy: 'path "*" { capabilities = ["read"] }' }],
             ["PUT", `sys/policies/acl/pulumi-spoke-${A}`, { policy: 'path "*" { capabilities = ["sudo"] }' }],
+            ["PUT", `sys/policies/acl/pulumi-spoke-${A}-reader`, { policy: 'path "*" { capabilities = ["read"] }' }],
+            ["POST", `sys/auth/kubernetes-${A}`, { type: "approle" }],
+            ["DELETE", `sys/auth/spokes/${A}`],
+            ["POST", `auth/spokes/${A}/role/x`, { ...grab, token_policies: ["pulumi-admin"] }],
+            ["POST", `auth/spokes/${A}/role/x`, { ...grab, token_policies: `pulumi-spoke-${A}-reader,pulumi-admin` }],
+            ["POST", `auth/spokes/${A}/role/${A}-external-secrets`, { token_policies: [`pulumi-spoke-${A}-reader`], policies: ["pulumi-admin"] }],
         ];
         for (const [m, p, b] of foreign) eq([m, p, (await f.bao(m, p, b, tokens[A])).status], [m, p, 403], `${A}'s token on what is not its own`);
-        // A's reader (the default tenant's, in A's cluster): a token at A's mount, refused at B's
-        // (B's mount asks B's API server, which did not issue it).
+        // A's reader (the default tenant's, in A's cluster): a token at A's mount that reads its
+        // namespace's folder only (not team-a's); refused at B's (B's API server did not issue it).
         const jwt = await f.kube(A).token("demo-external-secrets", "vault-secret-reader", { audiences: ["vault"], expirationSeconds: 600 });
-        const home = await f.bao("POST", `auth/kubernetes-${A}/login`, { role: `${A}-external-secrets`, jwt });
-        eq(home.status, 200, `${A}'s reader at kubernetes-${A}`);
-        const away = await f.bao("POST", `auth/kubernetes-${B}/login`, { role: `${B}-external-secrets`, jwt });
-        assert(away.status === 403, `${A}'s reader at kubernetes-${B}: HTTP ${away.status} (expected 403)`);
-        return `${A}'s token: 200 on its own ${own.length}, 403 on ${foreign.length} of ${B}'s and the hub's; ${A}'s reader 200 at its mount, 403 at ${B}'s`;
+        const home = await f.bao("POST", `auth/spokes/${A}/login`, { role: `${A}-external-secrets`, jwt });
+        eq(home.status, 200, `${A}'s reader at spokes/${A}`);
+        const read = async (p) => (await f.bao("GET", p, undefined, home.json.auth.client_token)).status;
+        eq(await read(`kv/data/spokes/${A}/demo-external-secrets/app`), 200, `${A}'s reader on its own entry`);
+        eq(await read(`kv/data/spokes/${A}/team-a/db`), 403, `${A}'s default-tenant reader on team-a's entry`);
+        const away = await f.bao("POST", `auth/spokes/${B}/login`, { role: `${B}-external-secrets`, jwt });
+        assert(away.status === 403, `${A}'s reader at spokes/${B}: HTTP ${away.status} (expected 403)`);
+        return `${A}'s token: 200 on its own ${own.length}, 403 on ${foreign.length} (${B}'s, the hub's, and granting itself more); ${A}'s reader 200 on its folder, 403 on team-a's and at ${B}'s mount`;
     });
 
 export const fleetRemoval = (r, f, n, gone) =>
-    r.check(n, `a spoke removed from the fleet file (${gone}): its stack destroyed, its token revoked by the hub (exactly its 4 deletes), nothing else changes`, async () => {
+    r.check(n, `a spoke removed from the fleet file (${gone}): its stack destroyed, its token revoked and its mount disabled by the hub (exactly its 6 deletes), nothing else changes`, async () => {
         const tokens = await f.tokens();
         const before = f.spokes;
         f.setSpokes(before.filter((s) => s !== gone));
@@ -109,21 +118,23 @@ export const fleetRemoval = (r, f, n, gone) =>
         const hub = rowOf(report, "local");
         eq(hub.steps.sort(), [
             `delete platform:fleet:SpokeAccess platform-spoke-${gone}`,
+            `delete vault:index/authBackend:AuthBackend platform-spoke-${gone}-mount`,
             `delete vault:index/policy:Policy platform-spoke-${gone}-policy`,
+            `delete vault:index/policy:Policy platform-spoke-${gone}-reader`,
             `delete vault:index/token:Token platform-spoke-${gone}-token`,
             `delete vault:tokenauth/authBackendRole:AuthBackendRole platform-spoke-${gone}-role`,
         ], "the hub's steps");
         for (const s of f.spokes) eq([changed(rowOf(report, f.stackOf(s))), rowOf(report, f.stackOf(s)).result], [0, "ok"], `${s}'s changes and result`);
         eq((await f.bao("GET", "auth/token/lookup-self", undefined, tokens[gone])).status, 403, `${gone}'s token after its removal`);
         const mounts = Object.keys((await f.bao("GET", "sys/auth", undefined, await f.adminToken())).json?.data ?? {});
-        assert(!mounts.includes(`kubernetes-${gone}/`), `kubernetes-${gone} still mounted on the hub`);
-        for (const s of f.spokes) assert(mounts.includes(`kubernetes-${s}/`), `kubernetes-${s} missing on the hub after ${gone} left`);
+        assert(!mounts.includes(`spokes/${gone}/`), `spokes/${gone} still mounted on the hub`);
+        for (const s of f.spokes) assert(mounts.includes(`spokes/${s}/`), `spokes/${s} missing on the hub after ${gone} left`);
         const ns = await f.kube(gone).get("/api/v1/namespaces/team-a");
         assert(ns.status === 404 || ns.json?.status?.phase === "Terminating", `${gone}'s tenant namespace team-a still there (HTTP ${ns.status})`);
         const hubSpokes = yaml.load(fs.readFileSync(f.hubConfigFile, "utf8")).config["vault-eso-platform:spokes"].map((s) => s.name);
         eq(hubSpokes, f.spokes, "the hub's spokes config after the fleet up");
         for (const s of f.spokes) await spokeSynced(f, s, tokens[s]);
-        return [summaryOf(report), `${gone}: stack destroyed (${removed.changes.delete} deletes), token 403, mount gone; the hub: its 4 deletes; ${f.spokes.join(", ")}: 0 changes, still synced`];
+        return [summaryOf(report), `${gone}: stack destroyed (${removed.changes.delete} deletes), token 403, mount gone; the hub: its 6 deletes; ${f.spokes.join(", ")}: 0 changes, still synced`];
     });
 
 export const fleetReseal = (r, f, n) =>

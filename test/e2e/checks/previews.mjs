@@ -2,12 +2,12 @@
 // announces exactly the steps (operation, type, name) the change needs, and `pulumi up` does exactly
 // those. Also: a stack deployed by the program before the Tenant component previews no change with
 // the current program (aliases). `h`: the tier's helpers { dir, env, P, POk, needsPulumi, bao, ... }.
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { cfgArgs, pulumiEnv, repoRoot, wipeBao } from "../../../scripts/local/lib.mjs";
 import { assert } from "../lib/assertions.mjs";
+import { withProgramAt } from "../lib/oldProgram.mjs";
 
 const INIT = "pulumi-nodejs:dynamic/vault:VaultInit platform-init";
 const PROVIDER = "pulumi:providers:vault platform-provider";
@@ -150,72 +150,66 @@ export const PRE_TENANT_REV = "820707c";
 export const upgradeCheck = (r, h, n) =>
     r.check(n, `upgrade: a stack deployed by the program at ${PRE_TENANT_REV} (before the Tenant component), previewed with this program: no tenant resource changes (guard off: only the Vault provider gains its version override, once, and the ESO controller its esoConcurrent flag); guard on: plus exactly the guards' creates; up does the same; a tenant added afterwards is flat, the old ones stay wrapped`, async () => {
         h.needsPulumi("an upgrade");
-        const tree = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-pre-tenant-"));
         let cleanedUp = false;
-        try {
-            execFileSync("git", ["worktree", "add", "--detach", tree, PRE_TENANT_REV], { cwd: repoRoot, stdio: "pipe" });
-        } catch (e) {
-            throw new Error(`cannot check out ${PRE_TENANT_REV} (a shallow clone?): ${String(e.stderr || e.message).trim()}`);
-        }
-        try {
-            fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(tree, "node_modules"));
-            // From nothing: whatever an earlier check left is destroyed first (a no-op after check 11).
-            await h.POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]);
-            await wipeBao(h.dir);
-            // A tenant whose value is written in Vault by people (seed none): the old program's admin
-            // policy listed seeded paths one by one, this one grants seeding tenants' prefixes, so a
-            // seeding tenant would (rightly) preview one admin-policy update. First the old program
-            // initialises Vault, then the value is written with a generated root token, then the tenant.
-            await h.POk(["up", "--yes", "--skip-preview", "--cwd", tree, ...cfgArgs(h.dir)]);
-            const root = await h.generateRoot(await h.stackOutput("vaultUnsealKeys"));
-            const w = await h.bao("POST", "kv/data/team-u/db", { data: { password: "written-by-people" } }, root);
-            await h.bao("POST", "auth/token/revoke-self", {}, root);
-            assert(w.status === 200, `write kv/data/team-u/db: HTTP ${w.status}`);
-            const tenants = [{ name: "team-u", namespace: "team-u", kvPrefix: "team-u", secrets: [{ name: "db", path: "team-u/db", keys: ["password"], seed: "none" }] }];
-            await setTenants(h, tenants);
-            await h.POk(["up", "--yes", "--skip-preview", "--cwd", tree, ...cfgArgs(h.dir)]);
-            await h.POk(["config", "set", ...cfgArgs(h.dir), "vault-eso-platform:tenantSecretGuard", "false"]);
-            const off = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)])).stdout);
-            // The Vault provider learns the server's version from the init resource once (so that a
-            // sealed Vault's preview asks it nothing), and the ESO controller gains esoConcurrent's
-            // default (`--concurrent=8`, a rollout of its pod): those two updates are the only changes.
-            sameSteps(off, [`update ${PROVIDER}`, `update ${ESO_CONTROLLER}`], "preview of the old stack with this program, guard off");
-            await h.POk(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenantSecretGuard"]);
-            const on = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)])).stdout);
-            const guard = (t) => [
-                `create kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy platform-tenant-${t}-guard-policy`,
-                `create kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding platform-tenant-${t}-guard-binding`,
-            ];
-            sameSteps(on, [...guard("default"), ...guard("team-u"), `update ${PROVIDER}`, `update ${ESO_CONTROLLER}`], "preview of the old stack with this program, guard on");
-            const up = await h.POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(h.dir)]);
-            sameSteps(appliedSteps(up.stdout), on, "up of the old stack with this program");
-            await h.POk(["preview", "--expect-no-changes", ...cfgArgs(h.dir)]);
-            // The stack now records its tenants as wrapped; one added now is flat (no component
-            // around its store or its secret), and the wrapped ones stay as they are.
-            const layouts = await h.stackOutput("tenantLayouts");
-            assert(JSON.stringify(layouts) === JSON.stringify({ default: "wrapped", "team-u": "wrapped" }), `tenantLayouts after the upgrade: ${JSON.stringify(layouts)}`);
-            const fresh = { name: "team-n", namespace: "team-n", kvPrefix: "team-n", secrets: [{ name: "db", path: "team-n/db", keys: ["password"] }] };
-            await setTenants(h, [...tenants, fresh]);
-            // It seeds: the init resource's update rewrites the admin policy, and (a stack from before
-            // check()-chosen tokens, README "Previews") mints the token the preview shows, which the
-            // Vault provider takes: that one update, once.
-            const added = await previewThenUp(h, [...tenantSteps("create", "team-n", fresh.secrets), `update ${INIT}`, `update ${PROVIDER}`], "a tenant added to the upgraded stack");
-            const after = await h.stackOutput("tenantLayouts");
-            assert(after["team-n"] === "flat" && after["team-u"] === "wrapped" && after.default === "wrapped", `tenantLayouts after adding team-n: ${JSON.stringify(after)}`);
-            await h.POk(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenants"]);
-            await h.POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]);
-            cleanedUp = true;
-            return [
-                `guard off: ${off.join(", ")} (no tenant resource: aliased)`,
-                `guard on: ${on.length} steps, up did the same; then no changes`,
-                `tenant added after the upgrade: ${added.planned.length} steps, flat (the old tenants stay wrapped)`,
-            ];
-        } finally {
-            // Failed half-way: leave no stack behind for the checks after this one (they start empty).
-            if (!cleanedUp) {
-                await h.P(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenants"]).catch(() => {});
-                await h.P(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]).catch(() => {});
+        return withProgramAt(PRE_TENANT_REV, async (tree) => {
+            try {
+                // From nothing: whatever an earlier check left is destroyed first (a no-op after check 11).
+                await h.POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]);
+                await wipeBao(h.dir);
+                // A tenant whose value is written in Vault by people (seed none): the old program's admin
+                // policy listed seeded paths one by one, this one grants seeding tenants' prefixes, so a
+                // seeding tenant would (rightly) preview one admin-policy update. First the old program
+                // initialises Vault, then the value is written with a generated root token, then the tenant.
+                await h.POk(["up", "--yes", "--skip-preview", "--cwd", tree, ...cfgArgs(h.dir)]);
+                const root = await h.generateRoot(await h.stackOutput("vaultUnsealKeys"));
+                const w = await h.bao("POST", "kv/data/team-u/db", { data: { password: "written-by-people" } }, root);
+                await h.bao("POST", "auth/token/revoke-self", {}, root);
+                assert(w.status === 200, `write kv/data/team-u/db: HTTP ${w.status}`);
+                const tenants = [{ name: "team-u", namespace: "team-u", kvPrefix: "team-u", secrets: [{ name: "db", path: "team-u/db", keys: ["password"], seed: "none" }] }];
+                await setTenants(h, tenants);
+                await h.POk(["up", "--yes", "--skip-preview", "--cwd", tree, ...cfgArgs(h.dir)]);
+                await h.POk(["config", "set", ...cfgArgs(h.dir), "vault-eso-platform:tenantSecretGuard", "false"]);
+                const off = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)])).stdout);
+                // The Vault provider learns the server's version from the init resource once (so that a
+                // sealed Vault's preview asks it nothing), and the ESO controller gains esoConcurrent's
+                // default (`--concurrent=8`, a rollout of its pod): those two updates are the only changes.
+                sameSteps(off, [`update ${PROVIDER}`, `update ${ESO_CONTROLLER}`], "preview of the old stack with this program, guard off");
+                await h.POk(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenantSecretGuard"]);
+                const on = plannedSteps((await h.POk(["preview", "--json", ...cfgArgs(h.dir)])).stdout);
+                const guard = (t) => [
+                    `create kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy platform-tenant-${t}-guard-policy`,
+                    `create kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding platform-tenant-${t}-guard-binding`,
+                ];
+                sameSteps(on, [...guard("default"), ...guard("team-u"), `update ${PROVIDER}`, `update ${ESO_CONTROLLER}`], "preview of the old stack with this program, guard on");
+                const up = await h.POk(["up", "--yes", "--skip-preview", "--json", ...cfgArgs(h.dir)]);
+                sameSteps(appliedSteps(up.stdout), on, "up of the old stack with this program");
+                await h.POk(["preview", "--expect-no-changes", ...cfgArgs(h.dir)]);
+                // The stack now records its tenants as wrapped; one added now is flat (no component
+                // around its store or its secret), and the wrapped ones stay as they are.
+                const layouts = await h.stackOutput("tenantLayouts");
+                assert(JSON.stringify(layouts) === JSON.stringify({ default: "wrapped", "team-u": "wrapped" }), `tenantLayouts after the upgrade: ${JSON.stringify(layouts)}`);
+                const fresh = { name: "team-n", namespace: "team-n", kvPrefix: "team-n", secrets: [{ name: "db", path: "team-n/db", keys: ["password"] }] };
+                await setTenants(h, [...tenants, fresh]);
+                // It seeds: the init resource's update rewrites the admin policy, and (a stack from before
+                // check()-chosen tokens, README "Previews") mints the token the preview shows, which the
+                // Vault provider takes: that one update, once.
+                const added = await previewThenUp(h, [...tenantSteps("create", "team-n", fresh.secrets), `update ${INIT}`, `update ${PROVIDER}`], "a tenant added to the upgraded stack");
+                const after = await h.stackOutput("tenantLayouts");
+                assert(after["team-n"] === "flat" && after["team-u"] === "wrapped" && after.default === "wrapped", `tenantLayouts after adding team-n: ${JSON.stringify(after)}`);
+                await h.POk(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenants"]);
+                await h.POk(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]);
+                cleanedUp = true;
+                return [
+                    `guard off: ${off.join(", ")} (no tenant resource: aliased)`,
+                    `guard on: ${on.length} steps, up did the same; then no changes`,
+                    `tenant added after the upgrade: ${added.planned.length} steps, flat (the old tenants stay wrapped)`,
+                ];
+            } finally {
+                // Failed half-way: leave no stack behind for the checks after this one (they start empty).
+                if (!cleanedUp) {
+                    await h.P(["config", "rm", ...cfgArgs(h.dir), "vault-eso-platform:tenants"]).catch(() => {});
+                    await h.P(["destroy", "--yes", "--skip-preview", "--run-program", ...cfgArgs(h.dir)]).catch(() => {});
+                }
             }
-            execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: repoRoot, stdio: "pipe" });
-        }
+        });
     });
