@@ -6,6 +6,9 @@ export interface PathRule {
     capabilities: string[];
     /** 1-based line of the `path` keyword (0 for JSON documents). */
     line: number;
+    /** `allowed_parameters` / `denied_parameters`, as written (parameter -> allowed or denied values). */
+    allowedParameters?: Record<string, unknown>;
+    deniedParameters?: Record<string, unknown>;
 }
 
 export class PolicyParseError extends Error {}
@@ -88,7 +91,7 @@ class Parser {
                 const path = this.next().text;
                 this.skipOptional("=");
                 const body = this.parseObject();
-                rules.push({ path, capabilities: capabilitiesOf(body), line: key.line });
+                rules.push({ path, capabilities: capabilitiesOf(body), line: key.line, ...parametersOf(body) });
             } else {
                 // Unknown top-level attribute or block (e.g. `name = "x"`): skip its value.
                 this.skipOptional("=");
@@ -186,6 +189,17 @@ function capabilitiesOf(body: Record<string, unknown>): string[] {
     return (caps as string[]).map((c) => c.toLowerCase());
 }
 
+function parametersOf(body: Record<string, unknown>): Pick<PathRule, "allowedParameters" | "deniedParameters"> {
+    const out: Pick<PathRule, "allowedParameters" | "deniedParameters"> = {};
+    for (const [key, field] of [["allowed_parameters", "allowedParameters"], ["denied_parameters", "deniedParameters"]] as const) {
+        const v = body[key];
+        if (v === undefined) continue;
+        if (typeof v !== "object" || v === null || Array.isArray(v)) throw new PolicyParseError(`${key} must be an object`);
+        out[field] = v as Record<string, unknown>;
+    }
+    return out;
+}
+
 function parseJsonPolicy(src: string): PathRule[] {
     let doc: unknown;
     try {
@@ -204,6 +218,7 @@ function parseJsonPolicy(src: string): PathRule[] {
         path,
         capabilities: capabilitiesOf((body ?? {}) as Record<string, unknown>),
         line: 0,
+        ...parametersOf((body ?? {}) as Record<string, unknown>),
     }));
 }
 

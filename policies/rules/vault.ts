@@ -38,8 +38,28 @@ function spokeScopeGlob(policyName: string, path: string): boolean {
     return [`auth/spokes/${n}/role/*`, `sys/policies/acl/${n}-*`, `auth/kubernetes-${n}/role/*`].includes(path) || /^[^*+/]+\/(data|metadata)\/[^*+]+\/\*$/.test(path);
 }
 
+/**
+ * A spoke's roles glob may write only roles that hand out exactly the hub's reader policy: Vault does
+ * not check a role's policies against the writer's grants, so an unpinned glob lets the spoke hand
+ * out any policy (`pulumi-admin` included) to a login of its own.
+ */
+function unpinnedSpokeRoles(policyName: string, rule: PathRule): string | undefined {
+    const n = /^pulumi-spoke-([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.exec(policyName)?.[1];
+    if (!n || rule.path !== `auth/spokes/${n}/role/*` || !rule.capabilities.some((c) => c === "create" || c === "update")) return undefined;
+    const reader = `pulumi-spoke-${n}-reader`;
+    const allowed = rule.allowedParameters?.["token_policies"];
+    const pinned = JSON.stringify(allowed) === JSON.stringify([[reader], reader]);
+    const legacyDenied = rule.deniedParameters !== undefined && "policies" in rule.deniedParameters;
+    if (pinned && legacyDenied) return undefined;
+    return `path "${rule.path}"${where(rule)} lets the spoke write roles that hand out ${pinned ? "policies through the legacy `policies` parameter" : "any policy"}, ${reader} or not`;
+}
+
 function checkPath(rule: PathRule, isEso: boolean, cfg: LeastPrivilegeConfig, policyName = ""): Array<[string, string]> {
     const out: Array<[string, string]> = [];
+    const unpinned = unpinnedSpokeRoles(policyName, rule);
+    if (unpinned) {
+        out.push([unpinned, `pin it: allowed_parameters = { "token_policies" = [["pulumi-spoke-<n>-reader"], "pulumi-spoke-<n>-reader"], "*" = [] } and denied_parameters = { "policies" = [] } (renderSpokePolicy)`]);
+    }
     const caps = JSON.stringify(rule.capabilities);
     const firstSegment = rule.path.replace(/^\//, "").split("/")[0];
     if (rule.path === "*" || rule.path === "/*") {
@@ -78,7 +98,7 @@ export const vaultPolicyLeastPrivilege: ResourceValidationPolicy = {
     name: "vault-policy-least-privilege",
     description:
         'Vault policies name exact paths: no bare path "*", no wildcard mounts, no write/delete/sudo on globs ' +
-        "(a hub's spoke scope policy pulumi-spoke-<n> only on its own auth/spokes/<n> roles, its old auth/kubernetes-<n> roles and <n>-* policies, and KV prefix), " +
+        "(a hub's spoke scope policy pulumi-spoke-<n> only on its own auth/spokes/<n> roles, pinned to its reader policy, its old auth/kubernetes-<n> roles and <n>-* policies, and KV prefix), " +
         "and the external-secrets policy is read-only on exact paths (no globs).",
     configSchema: {
         properties: {

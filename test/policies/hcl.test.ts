@@ -30,7 +30,7 @@ path "escaped\\"quote" {}
 `;
         expect(parseVaultPolicy(hcl)).toEqual([
             { path: "secret/+/config", capabilities: ["read", "list"], line: 6 },
-            { path: "kv/data/app", capabilities: ["create", "update"], line: 7 },
+            { path: "kv/data/app", capabilities: ["create", "update"], line: 7, allowedParameters: { ttl: [], "*": ["x"] } },
             { path: 'escaped"quote', capabilities: [], line: 17 },
         ]);
     });
@@ -40,10 +40,10 @@ path "escaped\\"quote" {}
     });
 
     it("reads JSON policies", () => {
-        const json = JSON.stringify({ path: { "kv/data/a": { capabilities: ["read"] }, "kv/*": { capabilities: ["delete"] } } });
+        const json = JSON.stringify({ path: { "kv/data/a": { capabilities: ["read"] }, "kv/*": { capabilities: ["delete"], denied_parameters: { policies: [] } } } });
         expect(parseVaultPolicy(json)).toEqual([
             { path: "kv/data/a", capabilities: ["read"], line: 0 },
-            { path: "kv/*", capabilities: ["delete"], line: 0 },
+            { path: "kv/*", capabilities: ["delete"], line: 0, deniedParameters: { policies: [] } },
         ]);
     });
 
@@ -55,6 +55,7 @@ path "escaped\\"quote" {}
         ['path "a" {', "unexpected end of policy"],
         ['path "a { capabilities = ["read"] }', 'unterminated string at line 1'],
         ['path "a" { capabilities = "read" }', "capabilities must be a list of strings"],
+        ['path "a" { allowed_parameters = ["x"] }', "allowed_parameters must be an object"],
         ['path "a" { capabilities = ["read"] ', "unexpected end of policy"],
         ["/* open", "unterminated comment at line 1"],
         ['path "a" { capabilities = ["read"] }\n}', 'expected a block name but found "}" at line 2'],

@@ -98,6 +98,20 @@ describe("vault-policy-least-privilege", () => {
         expect((await validateResource(vaultPolicyLeastPrivilege, change(withHcl(hcl), "name", "pulumi-spoke-eu-1"))).violations).toEqual([]);
     });
 
+    it.each([
+        ["without allowed_parameters", (hcl: string) => hcl.replace(/  allowed_parameters = \{[^}]*\}\n/, ""), "any policy"],
+        ["pinned to another policy", (hcl: string) => hcl.replace('[["pulumi-spoke-eu-1-reader"], "pulumi-spoke-eu-1-reader"]', '[["pulumi-admin"], "pulumi-admin"]'), "any policy"],
+        ["pinned to a glob", (hcl: string) => hcl.replace('[["pulumi-spoke-eu-1-reader"], "pulumi-spoke-eu-1-reader"]', '["pulumi-spoke-eu-1-*"]'), "any policy"],
+        ["without the denied legacy key", (hcl: string) => hcl.replace(/  denied_parameters = \{[^}]*\}\n/, ""), "policies through the legacy `policies` parameter"],
+    ])("flags a spoke's roles glob %s", async (_case, edit, what) => {
+        const hcl = edit(renderSpokePolicy({ name: "eu-1", kvMount: "kv", kvPrefix: "spokes/eu-1" }));
+        const v = await validateResource(vaultPolicyLeastPrivilege, change(withHcl(hcl), "name", "pulumi-spoke-eu-1"));
+        expect(v.violations).toEqual([
+            `vault:index/policy:Policy "platform-auth-external-secrets-policy": policy "pulumi-spoke-eu-1": path "auth/spokes/eu-1/role/*" (line 14) lets the spoke write roles that hand out ${what}, pulumi-spoke-eu-1-reader or not. ` +
+                'Fix: pin it: allowed_parameters = { "token_policies" = [["pulumi-spoke-<n>-reader"], "pulumi-spoke-<n>-reader"], "*" = [] } and denied_parameters = { "policies" = [] } (renderSpokePolicy).',
+        ]);
+    });
+
     it("accepts a spoke's reader policy as the program renders it (read on a templated glob)", async () => {
         const hcl = renderSpokeReaderPolicy({ name: "eu-1", kvMount: "kv", kvPrefix: "spokes/eu-1" }, "auth_kubernetes_0a1b2c3d");
         expect((await validateResource(vaultPolicyLeastPrivilege, change(withHcl(hcl), "name", "pulumi-spoke-eu-1-reader"))).violations).toEqual([]);
