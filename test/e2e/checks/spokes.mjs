@@ -86,8 +86,7 @@ export const spokeCheck = (r, h, n) =>
                     }
                 }
                 notes.push("each spoke's token: the mount its hub enabled configured (its own plane's TokenReview), a role handing out the hub's reader policy, KV entries below its prefix");
-                // A's token on everything that is not A's: Vault's own 403.
-                // First the ways a spoke could grant itself the hub (docs/tenant-shards.md §2), each refused.
+                // The ways a spoke could grant itself the hub (docs/tenant-shards.md §2): Vault's own 403 each.
                 const role = (policies) => ({ bound_service_account_names: ["reader"], bound_service_account_namespaces: ["spoke-apps"], ...policies });
                 const escalation = [
                     ["PUT", "sys/policies/acl/eu-1-x", { policy: 'path "*" { capabilities = ["read"] }' }],
@@ -106,6 +105,7 @@ export const spokeCheck = (r, h, n) =>
                 ];
                 for (const [m, p, b] of escalation) eq([m, p, JSON.stringify(b ?? {}), (await h.bao(m, p, b, A)).status], [m, p, JSON.stringify(b ?? {}), 403], "spoke eu-1's token granting itself more");
                 notes.push(`spoke eu-1's token: 403 on ${escalation.length} ways to grant itself more (policy writes, mounts of another type, its mount disabled or tuned, roles handing out another policy as a list, a string, a comma list, the legacy policies key, alias_metadata)`);
+                // A's token on everything else that is not A's: Vault's own 403.
                 const denied = [
                     ["POST", "sys/auth/spokes/us-1/tune", { default_lease_ttl: "1h" }],
                     ["POST", "auth/spokes/us-1/role/reader", { bound_service_account_names: ["x"], bound_service_account_namespaces: ["x"], token_policies: ["pulumi-spoke-eu-1-reader"] }],
