@@ -95,7 +95,8 @@ export = async () => {
     let vaultSideDeclared!: (side: pulumi.Resource[]) => void;
     const vaultSide = new Promise<pulumi.Resource[]>((resolve) => (vaultSideDeclared = resolve));
     const esoAfterVault = cfg.vault.mode !== "chart" ? recordedLayouts.then((r) => (r.deployed ? [] : vaultSide)) : undefined;
-    const operator = new ExternalSecretsOperator(`${prefix}-eso`, {
+    // A tenant shard's tenants use the ESO its hub's stack runs in this cluster.
+    const operator = cfg.tenantShard ? undefined : new ExternalSecretsOperator(`${prefix}-eso`, {
         after: esoAfterVault,
         namespace: cfg.eso.namespace,
         chart: cfg.eso.chart,
@@ -138,7 +139,7 @@ export = async () => {
         vaultAddress: hub?.address ?? vaultServer!.clusterAddress,
         vaultCaCert: cfg.vault.caCert,
         esoServiceAccount,
-        storeDependsOn: kv.mount ? [operator.chart, kv.mount] : [operator.chart],
+        storeDependsOn: [operator?.chart, kv.mount].filter((r): r is NonNullable<typeof r> => r !== undefined),
         refreshInterval: cfg.eso.refreshInterval,
         // A seeded KV entry must exist before ESO reads it, or the first sync fails.
         seedAt: (path: string) => kv.seedAt(path),
@@ -150,7 +151,8 @@ export = async () => {
     const legacy = (namespaceComponent: string, storeComponent: string, secretPrefix: string) => ({ namespaceComponent, storeComponent, secretPrefix, auth, authName: `${prefix}-auth` });
     const tenantOpts = { providers: [vaultProvider] };
     const { layoutOf } = await recordedLayouts;
-    const defaultTenant = new Tenant(
+    // A tenant shard has none: all its tenants are in `tenants`.
+    const defaultTenant = cfg.tenantShard ? undefined : new Tenant(
         `${prefix}-tenant-${DEFAULT_TENANT}`,
         {
             ...shared,
@@ -164,7 +166,7 @@ export = async () => {
         },
         tenantOpts,
     );
-    if (defaultTenant.pullSecret && cfg.demo.enabled) {
+    if (defaultTenant?.pullSecret && cfg.demo.enabled) {
         new DemoWorkload(`${prefix}-demo`, { namespace: defaultTenant.namespace, image: cfg.demo.image, pullSecretName: defaultTenant.pullSecretName! }, { dependsOn: [defaultTenant.pullSecret] });
     }
     const tenants = cfg.tenants.map((t) => {
@@ -184,12 +186,13 @@ export = async () => {
     const vaultAddress = hub?.address ?? vaultServer!.clusterAddress;
     const vaultNamespace = vaultServer?.namespace;
     const hubSpoke = cfg.hub ? { name: cfg.hub.spokeName, hubStack: cfg.hub.stack, authMountPath: cfg.auth.mountPath, kvPrefix: cfg.hub.kvPrefix } : undefined;
-    const externalSecretsNamespace = operator.namespace;
-    const appNamespace = defaultTenant.namespace;
-    const secretStore = pulumi.interpolate`${defaultTenant.storeKind}/${defaultTenant.storeName}`;
-    const syncedSecrets = defaultTenant.secretNames;
+    const externalSecretsNamespace = operator?.namespace ?? cfg.eso.namespace;
+    const appNamespace = defaultTenant?.namespace;
+    const secretStore = defaultTenant && pulumi.interpolate`${defaultTenant.storeKind}/${defaultTenant.storeName}`;
+    const syncedSecrets = defaultTenant?.secretNames;
+    const everyTenant = [...(defaultTenant ? [{ name: DEFAULT_TENANT, tenant: defaultTenant }] : []), ...tenants];
     // A spoke's tenants share their hub's reader policy: each name once.
-    const vaultPolicies = pulumi.all([defaultTenant, ...tenants.map((t) => t.tenant)].map((t) => t.policyName)).apply((names) => [...new Set(names)]);
+    const vaultPolicies = pulumi.all(everyTenant.map((t) => t.tenant.policyName)).apply((names) => [...new Set(names)]);
     const tenantStores = pulumi.all(tenants.map((t) => pulumi.output({ name: t.name, namespace: t.tenant.namespace, role: t.tenant.roleName, secrets: t.tenant.secretNames })));
     // Secrets: shown only with `pulumi stack output --show-secrets`.
     // No root token: Vault is managed with a scoped admin token (README "Who holds what").
@@ -205,7 +208,7 @@ export = async () => {
         : undefined;
     const spokeTokens = spokes.length ? pulumi.secret(pulumi.output(Object.fromEntries(spokes.map((s) => [s.spec.name, s.access.token])))) : undefined;
     // Each tenant's layout, for the next run (components/tenants/layout.ts).
-    const tenantLayouts = Object.fromEntries([[DEFAULT_TENANT, defaultTenant.layout], ...tenants.map((t) => [t.name, t.tenant.layout])]);
+    const tenantLayouts = Object.fromEntries(everyTenant.map((t) => [t.name, t.tenant.layout]));
 
     // Mode-specific outputs (a hub's, Shamir's or auto-unseal's) are left out when they do not apply.
     const outputs = {

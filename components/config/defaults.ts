@@ -36,6 +36,7 @@ export const DEFAULTS = {
     esoServiceAccount: "external-secrets",
     esoWebhook: true,
     tenantSecretGuard: true,
+    tenantShard: false,
     esoCertController: true,
     esoSkipAwait: false,
     esoConcurrent: 8,

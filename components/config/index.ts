@@ -78,13 +78,16 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     const maxTtlSeconds = parseDuration(tokenMaxTtl) ?? 0;
     if (ttlSeconds > maxTtlSeconds && maxTtlSeconds > 0) r.problem("esoTokenTtl", `${tokenTtl} is longer than esoTokenMaxTtl ${tokenMaxTtl}; lower the TTL or raise the max`);
 
+    const tenantShard = r.boolean("tenantShard", d.tenantShard);
+    if (tenantShard) checkShardKeys(r, config, vaultMode);
     const kubernetesHost = r.string("kubernetesHost", d.kubernetesHost, (v) => checkUrl(v, ["https", "http"]));
-    if (hub && !userSet(config, "kubernetesHost")) {
+    // A shard's hub reviews tokens of its own cluster: the hub's default reaches it.
+    if (hub && !tenantShard && !userSet(config, "kubernetesHost")) {
         r.problem("kubernetesHost", "required on a spoke: this cluster's API server URL as the hub's Vault reaches it (TokenReview), e.g. https://api.eu-1.example.com:6443");
     }
     const esoNamespace = r.string("esoNamespace", d.esoNamespace, checkDnsLabel);
     const appNamespace = r.string("appNamespace", d.appNamespace, checkDnsLabel);
-    const registryEnabled = r.boolean("registryPullSecret", d.registryPullSecret);
+    const registryEnabled = !tenantShard && r.boolean("registryPullSecret", d.registryPullSecret);
     const registryUsername = r.optionalString("registryUsername");
     const registryPassword = r.optionalSecret("registryPassword");
     if (registryEnabled && !registryUsername) r.problem("registryUsername", "required when registryPullSecret is true: `pulumi config set registryUsername <user>` (or set registryPullSecret false)");
@@ -94,7 +97,8 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
     // (its hub's reader policy grants `<prefix>/<namespace>/*`).
     const defaultReaderNs = config.get("storeKind") === "ClusterSecretStore" ? esoNamespace : appNamespace;
     const underSpoke = (p: string) => (hub ? `${hub.kvPrefix}/${defaultReaderNs}/${p}` : p);
-    const appSecrets = r.appSecrets("appSecrets", d.appSecrets.map((s) => ({ ...s, path: underSpoke(s.path) })));
+    // A shard has no default tenant: its tenants are all in `tenants`.
+    const appSecrets = tenantShard ? [] : r.appSecrets("appSecrets", d.appSecrets.map((s) => ({ ...s, path: underSpoke(s.path) })));
     const tenants = r.tenants("tenants", hub?.kvPrefix);
     const registryPath = hub && !userSet(config, "registryPath") ? underSpoke(d.registryPath) : r.string("registryPath", d.registryPath, checkVaultPath);
     const registrySecretName = r.string("registrySecretName", d.registrySecretName, checkDnsSubdomain);
@@ -162,6 +166,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): Platfor
         spokes: r.spokes("spokes"),
         spokesVaultAddress: r.optionalString("spokesVaultAddress", (v) => checkUrl(v, ["http", "https"])),
         hub,
+        tenantShard,
         registry: {
             enabled: registryEnabled,
             server: r.string("registryServer", d.registryServer, (v) => (/^[a-z0-9.-]+(:\d+)?$/.test(v) ? undefined : `"${v}" must be a registry host like "registry.gitlab.com"`)),
@@ -197,6 +202,20 @@ const SERVER_KEYS = [
     "spokesVaultAddress",
 ];
 const SPOKE_KEYS = ["spokeName", "hubStack", "hubToken", "spokeKvPrefix"];
+
+/** What a tenant shard leaves to its hub's stack (the ESO chart) or does not have (a default tenant). */
+const SHARD_ESO_KEYS = ["esoChartName", "esoChartRepo", "esoChartVersion", "esoChartPath", "esoWebhook", "esoCertController", "esoSkipAwait", "esoConcurrent", "esoVaultTokenCache"];
+const SHARD_TENANT_KEYS = ["appNamespace", "appSecrets", "registryPullSecret", "registryServer", "registryPath", "registrySecretName", "registryUsername", "registryPassword", "demoWorkload", "demoImage", "storeKind"];
+
+function checkShardKeys(r: ConfigReader, config: pulumi.Config, mode: string): void {
+    if (mode !== "spoke") {
+        r.problem("tenantShard", `a tenant shard is a spoke in its hub's cluster: set vaultMode "spoke" with spokeName and hubStack, or remove tenantShard`);
+        return;
+    }
+    for (const k of SHARD_ESO_KEYS) if (userSet(config, k)) r.problem(k, `a tenant shard uses the external-secrets its hub's stack installs in this cluster; remove ${k} (set it on the hub)`);
+    // The engine passes Pulumi.yaml's defaults as values: only a value other than the default is the user's.
+    for (const k of SHARD_TENANT_KEYS) if (userSet(config, k) && !(k === "registryPullSecret" && config.get(k) === "false")) r.problem(k, `a tenant shard has no default tenant; remove ${k} and declare the tenant under tenants`);
+}
 
 /**
  * Whether the stack sets `key` to something else than its default: Pulumi.yaml's declared defaults

@@ -152,6 +152,12 @@ export interface PlatformConfig {
     spokesVaultAddress?: string;
     /** Spoke mode: the hub whose Vault this cluster uses, and this cluster's name there. */
     hub?: HubSpec;
+    /**
+     * A spoke in its hub's own cluster (docs/tenant-shards.md): its tenants use the hub's
+     * external-secrets; it installs no ESO chart and has no default tenant (apps.secrets empty,
+     * registry off). Adding a tenant changes only this stack, however many tenants the others hold.
+     */
+    tenantShard: boolean;
     registry: {
         enabled: boolean;
         server: string;

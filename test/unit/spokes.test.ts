@@ -207,3 +207,62 @@ describe("spoke stack (vaultMode: spoke)", () => {
         expect(msg).toContain(`${P}:hubStack: only used when vaultMode is "spoke"`);
     });
 });
+
+describe("tenant shard (a spoke in its hub's cluster: tenantShard)", () => {
+    // The eu-1 spoke's stack as a shard: no default tenant, so none of its keys.
+    const shardConfig = { tenantShard: "true", kubernetesHost: undefined, registryUsername: undefined, appSecrets: undefined };
+    const teamA = { name: "team-a", secrets: [{ name: "db", path: "spokes/eu-1/team-a/db", keys: ["password"], seed: "random" }] };
+    const shard = (extra: Record<string, string | undefined> = {}) => runProgram("dev-eu-1", { ...shardConfig, tenants: JSON.stringify([teamA]), ...extra });
+
+    test("only its tenants: no ESO chart, no default tenant, no pull secret; the hub's ESO is each guard's one writer; its roles hand out the hub's reader policy", async () => {
+        const { resources, outputs } = await shard();
+        const types = resources.map((r) => r.type);
+        expect(types).not.toContain("platform:externalSecrets:Operator");
+        expect((await runProgram("dev-eu-1", {}, secrets)).resources.map((r) => r.type)).toContain("platform:externalSecrets:Operator");
+        expect(types.filter((t) => t.startsWith("kubernetes:helm.sh"))).toEqual([]);
+        expect(resources.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata.name)).toEqual(["team-a"]);
+        expect(resources.filter((r) => r.type === "kubernetes:external-secrets.io/v1:ExternalSecret").map((r) => r.inputs.metadata.name)).toEqual(["db"]);
+        expect(resources.filter((r) => r.type === "vault:kv/secretV2:SecretV2").map((r) => r.inputs.name)).toEqual(["spokes/eu-1/team-a/db"]);
+        const role = resources.find((r) => r.type === "vault:kubernetes/authBackendRole:AuthBackendRole")!;
+        expect(role.inputs).toMatchObject({ backend: "spokes/eu-1", boundServiceAccountNamespaces: ["team-a"], tokenPolicies: ["pulumi-spoke-eu-1-reader"] });
+        expect(types).not.toContain("vault:index/policy:Policy");
+        expect(types).not.toContain("vault:index/authBackend:AuthBackend");
+        // The mount's config reviews tokens of this (the hub's) cluster at the in-cluster default.
+        expect(resources.find((r) => r.type === "vault:kubernetes/authBackendConfig:AuthBackendConfig")!.inputs).toMatchObject({ backend: "spokes/eu-1", kubernetesHost: "https://kubernetes.default.svc" });
+        const binding = resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")!;
+        expect(JSON.stringify(binding.inputs)).toContain("team-a");
+        const guard = resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")!;
+        expect(JSON.stringify(guard.inputs)).toContain("system:serviceaccount:external-secrets:external-secrets");
+        expect(outputs.appNamespace).toBeUndefined();
+        expect(outputs.secretStore).toBeUndefined();
+        expect(outputs.externalSecretsNamespace).toBe("external-secrets");
+        expect((outputs.tenantStores as { value: { name: string }[] }).value.map((t) => t.name)).toEqual(["team-a"]);
+        expect(Object.keys(outputs.tenantLayouts as object)).toEqual(["team-a"]);
+    });
+
+    test("one more tenant: only its own resources are added (the stack's other tenants are untouched)", async () => {
+        const one = await shard();
+        const teamB = { name: "team-b", secrets: [{ name: "api", path: "spokes/eu-1/team-b/api", keys: ["token"] }] };
+        const two = await shard({ tenants: JSON.stringify([teamA, teamB]) });
+        const key = (r: { type: string; name: string; inputs: unknown }) => `${r.type}::${r.name}::${JSON.stringify(r.inputs)}`;
+        const before = new Set(one.resources.map(key));
+        const added = two.resources.filter((r) => !before.has(key(r)));
+        expect(added.length).toBeGreaterThan(0);
+        for (const r of added) expect(r.name).toMatch(/team-b/);
+        expect(two.resources.length - one.resources.length).toBe(added.length);
+    });
+
+    test("config: every problem at once: the hub's ESO and a default tenant are not a shard's to set; only a spoke can be a shard", async () => {
+        const msg = await errorOf(shard({ esoChartVersion: "0.9.0", esoWebhook: "false", appNamespace: "apps", appSecrets: JSON.stringify([{ name: "a", path: "spokes/eu-1/apps/a", keys: ["k"] }]), registryServer: "ghcr.io", storeKind: "ClusterSecretStore" }));
+        expect(msg).toContain(`${P}:esoChartVersion: a tenant shard uses the external-secrets its hub's stack installs in this cluster; remove esoChartVersion (set it on the hub)`);
+        expect(msg).toContain(`${P}:esoWebhook: a tenant shard uses the external-secrets`);
+        for (const k of ["appNamespace", "appSecrets", "registryServer", "storeKind"]) {
+            expect(msg).toContain(`${P}:${k}: a tenant shard has no default tenant; remove ${k} and declare the tenant under tenants`);
+        }
+        // The defaults (as the engine passes them from Pulumi.yaml) and registryPullSecret false say what a shard does anyway.
+        const defaults = await shard({ registryPullSecret: "true", appNamespace: "demo-external-secrets", storeKind: "SecretStore", registryServer: "registry.gitlab.com" });
+        expect(defaults.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata.name)).toEqual(["team-a"]);
+        await expect(shard({ registryPullSecret: "false" })).resolves.toBeDefined();
+        expect(await errorOf(runProgram("dev", { tenantShard: "true" }, secrets))).toContain(`${P}:tenantShard: a tenant shard is a spoke in its hub's cluster: set vaultMode "spoke" with spokeName and hubStack, or remove tenantShard`);
+    });
+});
