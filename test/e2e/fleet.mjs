@@ -5,14 +5,16 @@
 //   1 fleet up, everything synced   2 no-op preview and up   3 isolation and escalation (403s)
 //   4 a spoke removed from the file   5 resealed hub: only its unseal   6 a failing spoke: exit 1,
 //   the others run   7 fleet destroy   8 upgrade of a fleet deployed by the program from before the
-//   hub owned its spokes' mounts and policies (checks/fleetUpgrade.mjs)
+//   hub owned its spokes' mounts and policies (checks/fleetUpgrade.mjs)   9 tenant shards: spoke stacks
+//   in the hub's cluster; one more tenant changes its shard only (checks/shards.mjs)
 // Without the provider plugins the tier says "not run" and why (exit 0). KEEP=1 keeps the data dir.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FLEET_SPOKES, Kube, bao, bringUp, bringUpSpoke, fleetCli, log, missingPlugins, paths, pulumi, pulumiEnv, restartBao, spokeDir, spokeStack, tearDown, wipeBao, writeFleetFile } from "../../scripts/local/lib.mjs";
+import { FLEET_SPOKES, Kube, bao, bringUp, bringUpSpoke, fleetCli, initShard, log, missingPlugins, paths, pulumi, pulumiEnv, restartBao, setShardTenants, spokeDir, spokeStack, tearDown, wipeBao, writeFleetFile } from "../../scripts/local/lib.mjs";
 import { fleetDestroy, fleetFailure, fleetIsolation, fleetNoop, fleetRemoval, fleetReseal, fleetUp } from "./checks/fleet.mjs";
 import { fleetUpgrade } from "./checks/fleetUpgrade.mjs";
+import { fleetShards } from "./checks/shards.mjs";
 import { Runner } from "./lib/runner.mjs";
 
 const env0 = pulumiEnv(os.tmpdir());
@@ -41,6 +43,14 @@ const f = {
     },
     bao: (method, p, body, token) => bao(dir, method, p, body, token),
     kube: (name) => Kube.admin(spokeDir(dir, name)),
+    hubKube: () => Kube.admin(dir),
+    initShard: (name, tenants) => initShard(dir, name, tenants),
+    setShardTenants: (name, tenants) => setShardTenants(dir, name, tenants),
+    async exportStack(stack) {
+        const r = await pulumi(dir, ["stack", "export", "--stack", stack], { env: pulumiEnv(dir) });
+        if (r.code !== 0) throw new Error(`stack export ${stack}: ${r.stderr.trim()}`);
+        return JSON.parse(r.stdout);
+    },
     async hubOutput(name) {
         const r = await pulumi(dir, ["stack", "output", name, "--show-secrets", "--json", "--stack", "local"], { env: pulumiEnv(dir) });
         if (r.code !== 0) throw new Error(`stack output ${name}: ${r.stderr.trim()}`);
@@ -83,6 +93,7 @@ try {
     await fleetFailure(runner, f, 6, spokes[0]);
     await fleetDestroy(runner, f, 7);
     await fleetUpgrade(runner, f, 8);
+    await fleetShards(runner, f, 9);
 } catch (e) {
     runner.fail(0, "fleet setup", e);
 } finally {

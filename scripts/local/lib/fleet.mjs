@@ -60,8 +60,54 @@ export async function bringUpSpoke(dir, name) {
     return { dir: d, st, stack: spokeStack(name), cfgFile };
 }
 
-/** The fleet file of the local fleet: hub stack "local", one spoke stack per plane; `project`: the program's folder (an older program's for upgrade checks). */
-export function writeFleetFile(dir, names, { project = repoRoot } = {}) {
+export const shardStack = (name) => `shard-${name}`;
+
+/**
+ * A tenant shard of the local stack (docs/tenant-shards.md): a spoke stack on the hub's own plane
+ * (`tenantShard`), its tenants served by the hub's ESO controller. Reads the hub's API server and CA
+ * from the hub's config file in the data dir. `tenants`: the stack's `tenants` (KV below
+ * `spokes/<name>/<namespace>/`). Returns { stack, cfgFile, args } (args: --stack and --config-file).
+ */
+export async function initShard(dir, name, tenants) {
+    const hubCfg = yaml.load(fs.readFileSync(paths(dir).stackConfig, "utf8")).config;
+    const cfgFile = path.join(dir, `Pulumi.${shardStack(name)}.yaml`);
+    await initStackOutsideCheckout(dir, { stack: shardStack(name), cfgFile, env: pulumiEnv(dir) });
+    const salt = fs.readFileSync(cfgFile, "utf8").match(/^encryptionsalt:.*$/m)[0];
+    const config = {
+        [`${NS}:environment`]: `local-shard-${name}`,
+        [`${NS}:vaultMode`]: "spoke",
+        [`${NS}:tenantShard`]: true,
+        [`${NS}:spokeName`]: name,
+        [`${NS}:hubStack`]: `organization/${NS}/${STACK}`,
+        // The hub's Vault runs on the host: it reviews tokens at the plane's loopback API server.
+        [`${NS}:kubernetesHost`]: hubCfg[`${NS}:kubernetesHost`],
+        [`${NS}:kubernetesCaCert`]: hubCfg[`${NS}:kubernetesCaCert`],
+        "kubernetes:kubeconfig": paths(dir).kubeconfig,
+        [`${NS}:refreshInterval`]: hubCfg[`${NS}:refreshInterval`] ?? "10s",
+        [`${NS}:esoTokenTtl`]: "15m",
+        [`${NS}:esoTokenMaxTtl`]: "1h",
+        [`${NS}:tenants`]: tenants,
+    };
+    fs.writeFileSync(cfgFile, `# Local tenant shard ${name} (scripts/local/lib/fleet.mjs)\n${salt}\n${yaml.dump({ config }, { lineWidth: -1 })}`);
+    return { stack: shardStack(name), cfgFile, args: ["--stack", shardStack(name), "--config-file", cfgFile] };
+}
+
+/** Rewrites a shard's `tenants` in its config file (the salt and every other key kept). */
+export function setShardTenants(dir, name, tenants) {
+    const cfgFile = path.join(dir, `Pulumi.${shardStack(name)}.yaml`);
+    const text = fs.readFileSync(cfgFile, "utf8");
+    const doc = yaml.load(text);
+    doc.config[`${NS}:tenants`] = tenants;
+    const head = text.split("\n").filter((l) => l.startsWith("#") || l.startsWith("encryptionsalt:")).join("\n");
+    fs.writeFileSync(cfgFile, `${head}\n${yaml.dump({ config: doc.config }, { lineWidth: -1 })}`);
+}
+
+/**
+ * The fleet file of the local fleet: hub stack "local", one spoke stack per plane, one per tenant
+ * shard (`shards`: their names, stacks from initShard); `project`: the program's folder (an older
+ * program's for upgrade checks).
+ */
+export function writeFleetFile(dir, names, { project = repoRoot, shards = [] } = {}) {
     const file = fleetFile(dir);
     const policyConfig = path.join(repoRoot, "policies", "config", `${STACK}.json`);
     const doc = {
@@ -69,7 +115,7 @@ export function writeFleetFile(dir, names, { project = repoRoot } = {}) {
         project,
         configDir: dir,
         hub: { stack: STACK },
-        spokes: names.map((name) => ({ name, stack: spokeStack(name), policyConfig })),
+        spokes: [...names.map((name) => ({ name, stack: spokeStack(name), policyConfig })), ...shards.map((name) => ({ name, stack: shardStack(name), policyConfig }))],
     };
     fs.writeFileSync(file, `# The local fleet (npm run local -- --fleet): the hub is the local stack.\n${yaml.dump(doc, { lineWidth: -1 })}`);
     return file;
