@@ -13,11 +13,16 @@
 // Both programs' previews run with PREVIEW_ENV (scripts/previewEnv.mjs: no per-step snapshot
 // serialisation in a preview, which persists nothing), as every preview of the project does.
 // Targets (issue 18): every ratio <= 1.3x; adding a tenant at 50 <= 2x adding it at 1.
+// --shards [--shard-size 10]: the program as tenant shards (docs/tenant-shards.md): the local stack as
+// the hub (Vault, ESO, the default tenant) plus ceil(N / size) shard stacks in its cluster holding
+// the N tenants; the first up is the hub's and every shard's in turn; the no-op preview and one more
+// tenant are the last shard's (the one stack a pull request adding a tenant changes: fleet check 9
+// shows the hub and the other shards preview 0 steps). The bare program stays one stack.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Kube, bringUp, cfgArgs, log, missingPlugins, paths, pulumiEnv, pulumiOk, stopAll, waitFor } from "../local/lib.mjs";
+import { Kube, bringUp, cfgArgs, initShard, log, missingPlugins, paths, pulumiEnv, pulumiOk, setShardTenants, stopAll, waitFor } from "../local/lib.mjs";
 import { startBare } from "./bare.mjs";
 import { formatCell, median, summarise } from "./stats.mjs";
 
@@ -39,6 +44,12 @@ const METRICS = ["first", "noop", "addPreview", "addUp"];
 // sync queues behind (docs/scale.md).
 const REFRESH = arg("--refresh", "1h");
 const DEFAULT_ES = 3; // the default tenant's example-password, database-credentials, pull secret
+const SHARDED = process.argv.includes("--shards");
+const SHARD_SIZE = Number(arg("--shard-size", "10"));
+if (!Number.isInteger(SHARD_SIZE) || SHARD_SIZE < 1) {
+    console.error(`bench --scale: --shard-size must be a whole number >= 1, got ${arg("--shard-size")}`);
+    process.exit(2);
+}
 
 /** Tenants t0..t(n-1), each with PER seeded secrets below its own prefix. */
 const tenantsConfig = (n) =>
@@ -62,11 +73,11 @@ async function readyCount(kube) {
  * twice per step (a create's begin and end; a component also on registerOutputs), so an up's cost
  * grows with steps x size: the figures that explain the timings.
  */
-function stateStats(dir) {
+function stateStats(dir, stack = "local") {
     const stacks = path.join(paths(dir).state, ".pulumi", "stacks");
     for (const project of fs.readdirSync(stacks)) {
         for (const f of fs.readdirSync(path.join(stacks, project))) {
-            if (!f.endsWith(".json")) continue;
+            if (f !== `${stack}.json`) continue;
             const file = path.join(stacks, project, f);
             const resources = JSON.parse(fs.readFileSync(file, "utf8")).checkpoint?.latest?.resources ?? [];
             return { stateMB: fs.statSync(file).size / 1e6, resources: resources.length, components: resources.filter((r) => !r.custom).length };
@@ -109,6 +120,53 @@ async function ours(n) {
     }
 }
 
+/** A tenant of tenantsConfig in shard s<i>: its KV in the shard's folder for its namespace (the kvPrefix default). */
+const inShard = ({ kvPrefix: _, ...t }, i) => ({ ...t, secrets: t.secrets.map((s) => ({ ...s, path: `spokes/s${i}/${t.name}/${s.name}` })) });
+/** Tenants t0..t(n-1) in shards s0, s1, ... of at most SHARD_SIZE each. */
+const shardTenants = (n) => {
+    const shards = [];
+    tenantsConfig(n).forEach((t, j) => (shards[Math.floor(j / SHARD_SIZE)] ??= []).push(inShard(t, Math.floor(j / SHARD_SIZE))));
+    return shards;
+};
+
+/** The program as a hub and tenant shards (--shards); one more tenant joins the last shard. */
+async function sharded(n) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-scale-shards-"));
+    try {
+        await bringUp(dir, { registryPassword: randomBytes(18).toString("base64url") });
+        const env = pulumiEnv(dir);
+        const kube = Kube.admin(dir);
+        const hubArgs = cfgArgs(dir);
+        await pulumiOk(dir, ["config", "set", ...hubArgs, "vault-eso-platform:refreshInterval", REFRESH], { env });
+        const groups = shardTenants(n);
+        await pulumiOk(dir, ["config", "set", ...hubArgs, "vault-eso-platform:spokes", "--", JSON.stringify(groups.map((_, i) => ({ name: `s${i}` })))], { env });
+        const shards = [];
+        for (const [i, ts] of groups.entries()) shards.push(await initShard(dir, `s${i}`, ts));
+        for (const [i] of groups.entries()) await pulumiOk(dir, ["config", "set", ...shards[i].args, "vault-eso-platform:refreshInterval", REFRESH], { env });
+
+        const t0 = Date.now();
+        await pulumiOk(dir, ["up", "--yes", "--skip-preview", ...hubArgs], { env, timeoutMs: 60 * 60000 });
+        for (const sh of shards) await pulumiOk(dir, ["up", "--yes", "--skip-preview", ...sh.args], { env, timeoutMs: 60 * 60000 });
+        await waitFor(`${DEFAULT_ES + n * PER} ExternalSecrets Ready`, async () => (await readyCount(kube).catch(() => ({ ready: 0 }))).ready >= DEFAULT_ES + n * PER, { timeoutMs: 15 * 60000, intervalMs: 500 });
+        const first = Date.now() - t0;
+        const last = shards[shards.length - 1];
+        const hub = stateStats(dir);
+        const shard = stateStats(dir, last.stack);
+        const preview = async (args) => (await pulumiOk(dir, ["preview", "--expect-no-changes", ...args], { env, timeoutMs: 30 * 60000 })).ms;
+        const noop = Math.min(await preview(last.args), await preview(last.args));
+        const hubNoop = await preview(hubArgs);
+        // One more tenant, t<n>, joins the last shard (at 10 and 50 tenants it then holds SHARD_SIZE + 1).
+        const lastIndex = groups.length - 1;
+        setShardTenants(dir, `s${lastIndex}`, [...groups[lastIndex], inShard(tenantsConfig(n + 1)[n], lastIndex)]);
+        const addPreview = (await pulumiOk(dir, ["preview", ...last.args], { env, timeoutMs: 30 * 60000 })).ms;
+        const add = await upUntil(dir, last.args, env, kube, DEFAULT_ES + (n + 1) * PER);
+        return { first, noop, addPreview, addUp: add.synced, hubNoop, shards: shards.length, lastShardTenants: groups[groups.length - 1].length, ...shard, hubState: hub };
+    } finally {
+        await stopAll(dir);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 async function bare(n) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-eso-scale-bare-"));
     try {
@@ -135,7 +193,7 @@ for (const n of SIZES) {
         const of = RUNS > 1 ? ` (run ${k}/${RUNS})` : "";
         try {
             log(`scale: ${n} tenant(s) x ${PER} secrets${of}: the program ...`);
-            const o = await ours(n);
+            const o = await (SHARDED ? sharded(n) : ours(n));
             log(`scale: ${n} tenant(s) x ${PER} secrets${of}: bare ...`);
             const b = await bare(n);
             runs.push({ o, b });
@@ -155,15 +213,21 @@ for (const n of SIZES) {
 const s = (ms) => `${(ms / 1000).toFixed(1)}s`;
 const r = (a, b) => (a / b).toFixed(2);
 const counted = RUNS > 1 ? `medians of ${RUNS} runs per size, ratio of the medians and (in brackets) the spread of the per-run ratios` : "one run per size";
-console.log(`\n== bench --scale (engine tier; ${counted}, fresh plane each; refreshInterval ${REFRESH}; 2 shared cores; targets: ours/bare <= 1.3x${SIZES.length > 1 ? `, one more tenant at ${SIZES[SIZES.length - 1]} <= 2x at ${SIZES[0]}` : ""})`);
+const layout = SHARDED ? `ours: a hub and tenant shards of at most ${SHARD_SIZE} (--shards), the no-op preview and one more tenant the last shard's; bare: one stack; ` : "";
+console.log(`\n== bench --scale (engine tier; ${layout}${counted}, fresh plane each; refreshInterval ${REFRESH}; 2 shared cores; targets: ours/bare <= 1.3x${SIZES.length > 1 ? `, one more tenant at ${SIZES[SIZES.length - 1]} <= 2x at ${SIZES[0]}` : ""})`);
 console.log("| tenants x secrets | ExternalSecrets | first up -> all synced (ours / bare / ratio) | no-op preview (ours / bare / ratio) | one more tenant: preview (ours / bare / ratio) | one more tenant: up -> synced (ours / bare / ratio) |");
 console.log("|---|---|---|---|---|---|");
 for (const { n, cells } of rows) {
     console.log(`| ${n} x ${PER} | ${DEFAULT_ES + n * PER} | ${METRICS.map((m) => formatCell(cells[m])).join(" | ")} |`);
 }
-console.log("state after the first up (ours / bare): " + rows.map(({ n, state: { o, b } }) => `${n} x ${PER}: ${o.resources} / ${b.resources} resources (${o.components} / ${b.components} components), ${o.stateMB.toFixed(2)} / ${b.stateMB.toFixed(2)} MB`).join("; "));
+if (SHARDED) {
+    const mb = (x) => `${x.stateMB.toFixed(2)} MB, ${x.resources} resources`;
+    console.log("shards (ours): " + rows.map(({ n, state: { o } }) => `${n} x ${PER}: ${o.shards} shard(s), the last with ${o.lastShardTenants} tenant(s): ${mb(o)}; the hub ${mb(o.hubState)}, its no-op preview ${s(o.hubNoop)}`).join("; "));
+}
+console.log(`state after the first up (ours${SHARDED ? ": the last shard" : ""} / bare): ` + rows.map(({ n, state: { o, b } }) => `${n} x ${PER}: ${o.resources} / ${b.resources} resources (${o.components} / ${b.components} components), ${o.stateMB.toFixed(2)} / ${b.stateMB.toFixed(2)} MB`).join("; "));
 if (rows.length >= 2) {
     const [lo, hi] = [rows[0], rows[rows.length - 1]];
     console.log(`one more tenant (preview + up${RUNS > 1 ? ", medians" : ""}), ours: ${s(hi.add.o)} at ${hi.n} tenants vs ${s(lo.add.o)} at ${lo.n} = ${r(hi.add.o, lo.add.o)}x (target <= 2x); bare: ${r(hi.add.b, lo.add.b)}x`);
+    for (const mid of rows.slice(1, -1)) console.log(`  at ${mid.n} vs at ${lo.n}: ours ${r(mid.add.o, lo.add.o)}x, bare ${r(mid.add.b, lo.add.b)}x`);
 }
 process.exit(failed ? 1 : 0);
