@@ -73,11 +73,11 @@ async function readyCount(kube) {
  * twice per step (a create's begin and end; a component also on registerOutputs), so an up's cost
  * grows with steps x size: the figures that explain the timings.
  */
-function stateStats(dir, stack = "local") {
+function stateStats(dir, stack) {
     const stacks = path.join(paths(dir).state, ".pulumi", "stacks");
     for (const project of fs.readdirSync(stacks)) {
         for (const f of fs.readdirSync(path.join(stacks, project))) {
-            if (f !== `${stack}.json`) continue;
+            if (!f.endsWith(".json") || (stack && f !== `${stack}.json`)) continue;
             const file = path.join(stacks, project, f);
             const resources = JSON.parse(fs.readFileSync(file, "utf8")).checkpoint?.latest?.resources ?? [];
             return { stateMB: fs.statSync(file).size / 1e6, resources: resources.length, components: resources.filter((r) => !r.custom).length };
@@ -150,7 +150,7 @@ async function sharded(n) {
         await waitFor(`${DEFAULT_ES + n * PER} ExternalSecrets Ready`, async () => (await readyCount(kube).catch(() => ({ ready: 0 }))).ready >= DEFAULT_ES + n * PER, { timeoutMs: 15 * 60000, intervalMs: 500 });
         const first = Date.now() - t0;
         const last = shards[shards.length - 1];
-        const hub = stateStats(dir);
+        const hub = stateStats(dir, "local");
         const shard = stateStats(dir, last.stack);
         const preview = async (args) => (await pulumiOk(dir, ["preview", "--expect-no-changes", ...args], { env, timeoutMs: 30 * 60000 })).ms;
         const noop = Math.min(await preview(last.args), await preview(last.args));
