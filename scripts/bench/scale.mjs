@@ -13,7 +13,7 @@
 // Both programs' previews run with PREVIEW_ENV (scripts/previewEnv.mjs: no per-step snapshot
 // serialisation in a preview, which persists nothing), as every preview of the project does.
 // Targets (issue 18): every ratio <= 1.3x; adding a tenant at 50 <= 2x adding it at 1.
-// --shards [--shard-size 10]: the program as tenant shards (docs/tenant-shards.md): the local stack as
+// --shards [--shard-size 5]: the program as tenant shards (docs/tenant-shards.md): the local stack as
 // the hub (Vault, ESO, the default tenant) plus ceil(N / size) shard stacks in its cluster holding
 // the N tenants; the first up is the hub's and every shard's in turn; the no-op preview and one more
 // tenant are the last shard's (the one stack a pull request adding a tenant changes: fleet check 9
@@ -45,7 +45,7 @@ const METRICS = ["first", "noop", "addPreview", "addUp"];
 const REFRESH = arg("--refresh", "1h");
 const DEFAULT_ES = 3; // the default tenant's example-password, database-credentials, pull secret
 const SHARDED = process.argv.includes("--shards");
-const SHARD_SIZE = Number(arg("--shard-size", "10"));
+const SHARD_SIZE = Number(arg("--shard-size", "5"));
 if (!Number.isInteger(SHARD_SIZE) || SHARD_SIZE < 1) {
     console.error(`bench --scale: --shard-size must be a whole number >= 1, got ${arg("--shard-size")}`);
     process.exit(2);
