@@ -205,7 +205,8 @@ const SPOKE_KEYS = ["spokeName", "hubStack", "hubToken", "spokeKvPrefix"];
 
 /** What a tenant shard leaves to its hub's stack (the ESO chart) or does not have (a default tenant). */
 const SHARD_ESO_KEYS = ["esoChartName", "esoChartRepo", "esoChartVersion", "esoChartPath", "esoWebhook", "esoCertController", "esoSkipAwait", "esoConcurrent", "esoVaultTokenCache"];
-const SHARD_TENANT_KEYS = ["appNamespace", "appSecrets", "registryPullSecret", "registryServer", "registryPath", "registrySecretName", "registryUsername", "registryPassword", "demoWorkload", "demoImage", "storeKind"];
+// registryPullSecret is not among them: its default (true) is ignored on a shard, and false says what a shard does anyway.
+const SHARD_TENANT_KEYS = ["appNamespace", "appSecrets", "registryServer", "registryPath", "registrySecretName", "registryUsername", "registryPassword", "demoWorkload", "demoImage", "storeKind"];
 
 function checkShardKeys(r: ConfigReader, config: pulumi.Config, mode: string): void {
     if (mode !== "spoke") {
@@ -214,7 +215,7 @@ function checkShardKeys(r: ConfigReader, config: pulumi.Config, mode: string): v
     }
     for (const k of SHARD_ESO_KEYS) if (userSet(config, k)) r.problem(k, `a tenant shard uses the external-secrets its hub's stack installs in this cluster; remove ${k} (set it on the hub)`);
     // The engine passes Pulumi.yaml's defaults as values: only a value other than the default is the user's.
-    for (const k of SHARD_TENANT_KEYS) if (userSet(config, k) && !(k === "registryPullSecret" && config.get(k) === "false")) r.problem(k, `a tenant shard has no default tenant; remove ${k} and declare the tenant under tenants`);
+    for (const k of SHARD_TENANT_KEYS) if (userSet(config, k)) r.problem(k, `a tenant shard has no default tenant; remove ${k} and declare the tenant under tenants`);
 }
 
 /**

@@ -235,7 +235,8 @@ describe("tenant shard (a spoke in its hub's cluster: tenantShard)", () => {
         expect(JSON.stringify(guard.inputs)).toContain("system:serviceaccount:external-secrets:external-secrets");
         expect(outputs.appNamespace).toBeUndefined();
         expect(outputs.secretStore).toBeUndefined();
-        expect(outputs.externalSecretsNamespace).toBe("external-secrets");
+        const { externalSecretsNamespace } = outputs;
+        expect(externalSecretsNamespace).toBe("external-secrets");
         expect((outputs.tenantStores as { value: { name: string }[] }).value.map((t) => t.name)).toEqual(["team-a"]);
         expect(Object.keys(outputs.tenantLayouts as object)).toEqual(["team-a"]);
     });
