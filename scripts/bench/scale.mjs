@@ -140,9 +140,9 @@ async function sharded(n) {
         await pulumiOk(dir, ["config", "set", ...hubArgs, "vault-eso-platform:refreshInterval", REFRESH], { env });
         const groups = shardTenants(n);
         await pulumiOk(dir, ["config", "set", ...hubArgs, "vault-eso-platform:spokes", "--", JSON.stringify(groups.map((_, i) => ({ name: `s${i}` })))], { env });
+        // Each shard takes the hub's refreshInterval (initShard reads the hub's config file).
         const shards = [];
         for (const [i, ts] of groups.entries()) shards.push(await initShard(dir, `s${i}`, ts));
-        for (const [i] of groups.entries()) await pulumiOk(dir, ["config", "set", ...shards[i].args, "vault-eso-platform:refreshInterval", REFRESH], { env });
 
         const t0 = Date.now();
         await pulumiOk(dir, ["up", "--yes", "--skip-preview", ...hubArgs], { env, timeoutMs: 60 * 60000 });
