@@ -7,7 +7,7 @@
 import { waitFor } from "../../../scripts/local/lib.mjs";
 import { assert, condition, decodeData, eq } from "../lib/assertions.mjs";
 
-export const SHARDS = ["blue", "green"];
+const SHARDS = ["blue", "green"];
 const tenant = (shard, name) => ({ name, secrets: [{ name: "db", path: `spokes/${shard}/${name}/db`, keys: ["password"] }] });
 const rowOf = (report, stack) => report.stacks.find((s) => s.stack === stack) ?? assert(false, `the fleet report has no row for ${stack}`);
 
@@ -45,6 +45,8 @@ export const fleetShards = (r, f, n) =>
             .map((res) => `create ${res.type} ${res.name.replaceAll("blue-a", "blue-b")}`)
             .sort();
         assert(expected.length >= 8, `shard-blue's state holds only ${expected.length} resources of tenant blue-a`);
+        const charts = state.deployment.resources.filter((res) => res.type.startsWith("kubernetes:helm.sh") || res.type === "platform:externalSecrets:Operator");
+        eq(charts.map((res) => res.urn), [], "ESO chart resources in shard-blue's state");
         f.setShardTenants("blue", [tenant("blue", "blue-a"), tenant("blue", "blue-b")]);
         const plan = await f.fleet("preview");
         const done = await f.fleet("up");
@@ -69,7 +71,7 @@ export const fleetShards = (r, f, n) =>
         const byHand = await kube.request("POST", "/api/v1/namespaces/green-a/secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "by-hand" }, type: "Opaque", stringData: { password: "by-hand" } });
         assert((byHand.status === 403 || byHand.status === 422) && /declare an ExternalSecret/.test(byHand.json?.message ?? ""), `the admin's Secret in green-a: HTTP ${byHand.status} ${byHand.json?.message ?? ""}`);
         return [
-            "hub + 2 shards up (no ESO chart in either shard); blue-a and green-a synced by the hub's ESO controller",
+            "hub + 2 shards up (no ESO chart in shard-blue's state); blue-a and green-a synced by the hub's ESO controller",
             `one more tenant in shard-blue: preview = up = its ${expected.length} creates; hub and shard-green 0 steps; the hub's ${hubBefore.length} resources unchanged; blue-b synced`,
             "blue-a's reader: 200 on its folder, 403 on blue-b's and green-a's; the admin's hand-made Secret in green-a denied by the guard",
         ];
