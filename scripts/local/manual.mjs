@@ -141,6 +141,11 @@ export async function wireManually(dir, { registryPassword }) {
         token_max_ttl: 3600,
     }, token);
     await b("POST", "sys/mounts/kv", { type: "kv", options: { version: "2" } }, token);
+    // A new KV v2 mount upgrades its storage first and answers 400 ("upgrading") until done.
+    await waitFor("KV v2 mount ready", async () => {
+        const r = await bao(dir, "GET", "kv/metadata/?list=true", undefined, token);
+        return !(r.status === 400 && /upgrad/i.test(JSON.stringify(r.json?.errors ?? "")));
+    }, { timeoutMs: 30000, intervalMs: 200 });
     for (const s of MANUAL.secrets) {
         await b("POST", `kv/data/${s.path}`, { data: Object.fromEntries(s.keys.map((key) => [key, randomBytes(16).toString("hex")])) }, token);
     }

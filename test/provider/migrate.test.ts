@@ -1,7 +1,7 @@
 // Seal migration, driven by the provider: a Shamir server given a transit seal stanza restarts in
 // migration mode; `update` unseals it once with the stored keys and `migrate`, the keys become
 // its recovery keys, and restarts need nothing after that. The reverse direction is refused.
-import { BaoServer, TransitSeal, generateRootToken, settleAll, startTransitKeyHolder } from "../support/openbao";
+import { BaoServer, TransitSeal, generateRootToken, kvWriteWhenReady, settleAll, startTransitKeyHolder } from "../support/openbao";
 import { eachServer } from "../support/servers";
 import { ProviderRunner, engineView, inputs } from "./harness/run";
 
@@ -36,7 +36,8 @@ eachServer((flavor) => {
         // Data to keep: an entry written with a root token generated from the keys (revoked after).
         const root = await generateRootToken(server, outs.unsealKeys as string[]);
         expect((await server.api("POST", "sys/mounts/migrate-kv", { type: "kv", options: { version: "2" } }, root)).status).toBe(204);
-        expect((await server.api("POST", "migrate-kv/data/app", { data: { v: "kept" } }, root)).status).toBe(200);
+        const written = await kvWriteWhenReady(server, "migrate-kv/data/app", { v: "kept" }, root);
+        expect({ status: written.status, errors: written.json?.errors }).toEqual({ status: 200, errors: undefined });
         const clusterId = (await server.api("GET", "sys/seal-status")).json.cluster_id;
 
         // The seal stanza is added (as vaultSeal does to the chart's HCL) and the server restarts.

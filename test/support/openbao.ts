@@ -300,6 +300,21 @@ export class BaoServer {
 }
 
 /**
+ * Writes a KV v2 entry on a mount just enabled. A new KV v2 mount upgrades its storage first and
+ * answers 400 ("upgrading ... will resume service shortly") until done, longer on raft under load,
+ * so the write is retried on that answer only (30 s); any other answer is returned as is.
+ */
+export async function kvWriteWhenReady(server: BaoServer, apiPath: string, data: Record<string, string>, token: string): Promise<{ status: number; json: any }> {
+    const deadline = Date.now() + 30000;
+    for (;;) {
+        const r = await server.api("POST", apiPath, { data }, token);
+        const upgrading = r.status === 400 && /upgrad/i.test(JSON.stringify(r.json?.errors ?? ""));
+        if (!upgrading || Date.now() > deadline) return r;
+        await new Promise((res) => setTimeout(res, 200));
+    }
+}
+
+/**
  * A root token from the key quorum through sys/generate-root (OTP), for assertions only; the
  * caller revokes it when done. Needs `disable_unauthed_generate_root_endpoints = false` on OpenBao
  * (set above); HashiCorp Vault allows the unauthenticated endpoints unconditionally.
