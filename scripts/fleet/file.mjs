@@ -86,8 +86,66 @@ export function loadFleet(file) {
         seen.set(s.name, i);
         if (s.stack === hub.stack || spokes.slice(0, i).some((o) => o.stack === s.stack)) problems.push(`spokes[${i}].stack: ${s.stack} is already used in this fleet; every spoke has its own stack`);
     }
+    if (!problems.length) problems.push(...sharedClusterProblems(projectDir, hub, spokes));
     if (problems.length) throw new FleetFileError(file, problems);
     return { file: path.resolve(file), backend: raw.backend, projectDir, configDir, policyPack, hub, spokes };
+}
+
+/**
+ * Tenant shards (spokes with tenantShard: true) live in the hub's cluster, so their tenant
+ * namespaces and the hub's (its default tenant, tenants, Vault and ESO namespaces) must all differ:
+ * no single stack sees the others' config, and a duplicate would otherwise fail at the second
+ * stack's create, after the first had taken the namespace. Marks those spokes role "shard".
+ */
+function sharedClusterProblems(projectDir, hub, spokes) {
+    const problems = [];
+    let project, defaults;
+    try {
+        const doc = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
+        project = doc.name;
+        defaults = Object.fromEntries(Object.entries(doc.config ?? {}).map(([k, v]) => [k, v?.default]));
+    } catch (e) {
+        return [`project: ${projectDir}/Pulumi.yaml is not readable YAML: ${e.message.split("\n")[0]}`];
+    }
+    const configOf = (s, at) => {
+        try {
+            const cfg = yaml.load(fs.readFileSync(s.configFile, "utf8"))?.config ?? {};
+            const value = (key) => cfg[`${project}:${key}`] ?? defaults[key];
+            return { value };
+        } catch (e) {
+            problems.push(`${at}.stack: ${s.configFile} is not readable YAML: ${e.message.split("\n")[0]}`);
+            return undefined;
+        }
+    };
+    const owner = new Map(); // namespace -> where it is declared
+    // The hub's own clashes are its program's to report (one stack sees them); here, the shards'.
+    const claim = (ns, where, at) => {
+        if (typeof ns !== "string" || !ns) return;
+        if (owner.has(ns) && at !== "hub") problems.push(`${at}: ${where} uses namespace "${ns}", already used by ${owner.get(ns)}; tenant shards share the hub's cluster, so each namespace belongs to one stack: rename one`);
+        else if (!owner.has(ns)) owner.set(ns, where);
+    };
+    const tenantsOf = (cfg) => {
+        let list = cfg.value("tenants");
+        // `pulumi config set tenants '[...]'` (without --path) stores the list as a JSON string.
+        if (typeof list === "string") {
+            try {
+                list = JSON.parse(list);
+            } catch {
+                list = [];
+            }
+        }
+        return (Array.isArray(list) ? list : []).map((t) => ({ name: t?.name, namespace: typeof t?.namespace === "string" ? t.namespace : t?.name }));
+    };
+    const hubCfg = configOf(hub, "hub");
+    const shards = spokes.map((s, i) => ({ s, i, cfg: configOf(s, `spokes[${i}]`) })).filter(({ cfg }) => cfg && [true, "true"].includes(cfg.value("tenantShard")));
+    for (const { s } of shards) s.role = "shard";
+    if (!hubCfg || !shards.length) return problems;
+    claim(hubCfg.value("vaultNamespace"), `the hub's vaultNamespace (stack ${hub.stack})`, "hub");
+    claim(hubCfg.value("esoNamespace"), `the hub's esoNamespace (stack ${hub.stack})`, "hub");
+    claim(hubCfg.value("appNamespace"), `the hub's default tenant (stack ${hub.stack})`, "hub");
+    for (const t of tenantsOf(hubCfg)) claim(t.namespace, `the hub's tenant "${t.name}" (stack ${hub.stack})`, "hub");
+    for (const { s, i, cfg } of shards) for (const t of tenantsOf(cfg)) claim(t.namespace, `tenant "${t.name}" of shard ${s.name} (stack ${s.stack})`, `spokes[${i}]`);
+    return problems;
 }
 
 /** What the hub's `spokes` config must say for this fleet (the hub mints one token per entry). */

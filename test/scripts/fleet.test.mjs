@@ -48,6 +48,40 @@ test("every problem of a fleet file at once, each with its key", () => {
     );
 });
 
+test("tenant shards: labelled shard; their tenant namespaces may not repeat the hub's or another shard's", () => {
+    const NS = "vault-eso-platform";
+    const dir = fleetDir(`project: ${repoRoot}\nconfigDir: .\nhub: {stack: hub}\nspokes:\n  - {name: eu-1}\n  - {name: blue, stack: blue}\n  - {name: green, stack: green}\n`, ["hub", "eu-1"]);
+    const write = (stack, config) => fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), `config:\n${Object.entries(config).map(([k, v]) => `  ${NS}:${k}: ${JSON.stringify(v)}`).join("\n")}\n`);
+    write("hub", { tenants: [{ name: "team-a", namespace: "team-a" }] });
+    // A spoke in its own cluster may reuse any namespace: only shards share the hub's cluster.
+    write("eu-1", { vaultMode: "spoke", tenants: [{ name: "team-a", namespace: "team-a" }] });
+    write("blue", { vaultMode: "spoke", tenantShard: true, tenants: [{ name: "blue-a" }] });
+    write("green", { vaultMode: "spoke", tenantShard: true, tenants: JSON.stringify([{ name: "green-a" }]) });
+    const ok = loadFleet(path.join(dir, "fleet.yaml"));
+    assert.deepEqual(ok.spokes.map((s) => [s.name, s.role]), [["eu-1", "spoke"], ["blue", "shard"], ["green", "shard"]]);
+
+    // One change at a time: each clash is named with the stack that has the namespace already.
+    const cases = [
+        ["blue", { vaultMode: "spoke", tenantShard: true, tenants: [{ name: "x", namespace: "team-a" }] }, 'spokes[1]: tenant "x" of shard blue (stack blue) uses namespace "team-a", already used by the hub\'s tenant "team-a" (stack hub)'],
+        ["blue", { vaultMode: "spoke", tenantShard: true, tenants: [{ name: "demo-external-secrets" }] }, "already used by the hub's default tenant (stack hub)"],
+        ["blue", { vaultMode: "spoke", tenantShard: true, tenants: [{ name: "vault" }] }, "already used by the hub's vaultNamespace (stack hub)"],
+        ["green", { vaultMode: "spoke", tenantShard: true, tenants: [{ name: "g", namespace: "blue-a" }] }, 'spokes[2]: tenant "g" of shard green (stack green) uses namespace "blue-a", already used by tenant "blue-a" of shard blue (stack blue)'],
+    ];
+    for (const [stack, config, expected] of cases) {
+        const before = fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8");
+        write(stack, config);
+        assert.throws(() => loadFleet(path.join(dir, "fleet.yaml")), (e) => {
+            assert.ok(e instanceof FleetFileError);
+            assert.equal(e.problems.length, 1, e.message);
+            assert.ok(e.problems[0].includes(expected), `${e.problems[0]}\nshould include: ${expected}`);
+            assert.match(e.problems[0], /tenant shards share the hub's cluster/);
+            return true;
+        });
+        fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), before);
+    }
+    assert.doesNotThrow(() => loadFleet(path.join(dir, "fleet.yaml")));
+});
+
 test("a fleet file without a hub says so", () => {
     const dir = fleetDir(`project: ${repoRoot}\nspokes: []\n`);
     assert.throws(() => loadFleet(path.join(dir, "fleet.yaml")), (e) => e.problems.length === 1 && e.problems[0] === "hub: required, e.g. `hub: {stack: dev}`");
