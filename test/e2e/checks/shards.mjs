@@ -4,8 +4,10 @@
 // that shard's stack and nothing else, however many tenants the other stacks hold.
 // `f`: as in checks/fleet.mjs, plus hubKube(), initShard(name, tenants), setShardTenants(name,
 // tenants), exportStack(stack).
+import { randomBytes } from "node:crypto";
 import { waitFor } from "../../../scripts/local/lib.mjs";
 import { assert, condition, decodeData, eq } from "../lib/assertions.mjs";
+import { secretGuardDrill } from "./admission.mjs";
 
 const SHARDS = ["blue", "green"];
 const tenant = (shard, name) => ({ name, secrets: [{ name: "db", path: `spokes/${shard}/${name}/db`, keys: ["password"] }] });
@@ -23,7 +25,7 @@ async function tenantSynced(f, kube, shard, name, token) {
 }
 
 export const fleetShards = (r, f, n) =>
-    r.check(n, "tenant shards: two shard stacks in the hub's cluster (tenantShard), one tenant each, synced by the hub's ESO; one more tenant in shard blue: the fleet preview shows exactly that tenant's creates in shard-blue and nothing on the hub or shard-green, the up does the same; readers see only their own folder; a hand-made Secret in a shard's tenant namespace is denied", async () => {
+    r.check(n, "tenant shards: two shard stacks in the hub's cluster (tenantShard), one tenant each, synced by the hub's ESO; one more tenant in shard blue: the fleet preview shows exactly that tenant's creates in shard-blue and nothing on the hub or shard-green, the up does the same; readers see only their own folder; in a shard's tenant namespace the hub's ESO syncs under the guard and hand-made Secrets (a tenant user's, the admin's) are denied", async () => {
         // From nothing: the fleet before this check was destroyed; its OpenBao starts empty.
         await f.wipeHub();
         for (const s of SHARDS) await f.initShard(s, [tenant(s, `${s}-a`)]);
@@ -67,12 +69,19 @@ export const fleetShards = (r, f, n) =>
         eq(await Promise.all(["spokes/blue/blue-a/db", "spokes/blue/blue-b/db", "spokes/green/green-a/db"].map(status)), [200, 403, 403], "blue-a's reader on blue-a, blue-b, green-a");
         await f.bao("POST", "auth/token/revoke-self", undefined, reader);
 
-        // The guard names the hub's ESO as the one writer in a shard's tenant namespace.
-        const byHand = await kube.request("POST", "/api/v1/namespaces/green-a/secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "by-hand" }, type: "Opaque", stringData: { password: "by-hand" } });
-        assert((byHand.status === 403 || byHand.status === 422) && /declare an ExternalSecret/.test(byHand.json?.message ?? ""), `the admin's Secret in green-a: HTTP ${byHand.status} ${byHand.json?.message ?? ""}`);
+        // The guard names the hub's ESO as the one writer in a shard's tenant namespace: the whole
+        // drill of the engine tier's check 18, with a new value the shard writes on its folder.
+        const touch = async () => {
+            const value = randomBytes(12).toString("base64url");
+            const w = await f.bao("POST", "kv/data/spokes/green/green-a/db", { data: { password: value } }, tokens.green);
+            eq(w.status, 200, "shard green's write of kv/data/spokes/green/green-a/db (HTTP)");
+            await waitFor("the hub's ESO wrote the new value into green-a/db", async () => decodeData((await kube.get("/api/v1/namespaces/green-a/secrets/db")).json ?? {}).password === value, { timeoutMs: 60000, intervalMs: 500 });
+        };
+        const guard = await secretGuardDrill(kube, { namespace: "green-a", synced: "db", touch });
         return [
             "hub + 2 shards up (no ESO chart in shard-blue's state); blue-a and green-a synced by the hub's ESO controller",
             `one more tenant in shard-blue: preview = up = its ${expected.length} creates; hub and shard-green 0 steps; the hub's ${hubBefore.length} resources unchanged; blue-b synced`,
-            "blue-a's reader: 200 on its folder, 403 on blue-b's and green-a's; the admin's hand-made Secret in green-a denied by the guard",
+            "blue-a's reader: 200 on its folder, 403 on blue-b's and green-a's",
+            ...guard.map((g) => `guard in shard green's green-a: ${g}`),
         ];
     });
